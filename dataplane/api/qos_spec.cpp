@@ -1,0 +1,17 @@
+#include "dataplane/api/qos_spec.h"
+
+#include <sstream>
+
+namespace bwfloor::dataplane {
+
+std::string describe(const QosSpec& spec) {
+  std::ostringstream out;
+  out << "port=" << spec.port.portId << " mac=" << spec.port.mac << " dev=" << spec.port.device;
+  if (spec.port.vfIndex) out << " vf=" << *spec.port.vfIndex;
+  out << " min_egr_kbps=" << spec.minEgress.kbps() << " min_igr_kbps=" << spec.minIngress.kbps();
+  if (spec.maxEgress) out << " max_egr_kbps=" << spec.maxEgress->kbps();
+  if (spec.maxIngress) out << " max_igr_kbps=" << spec.maxIngress->kbps();
+  return out.str();
+}
+
+}  // namespace bwfloor::dataplane

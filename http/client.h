@@ -1,0 +1,45 @@
+#pragma once
+// Blocking HTTP/1.1 client with one kept-alive connection, for the agent (placement, server) and
+// bwfloorctl. Not thread-safe: one client per thread.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "http/message.h"
+
+namespace bwfloor::http {
+
+struct Url {
+  std::string host;
+  uint16_t port = 80;
+  std::string basePath;  // "/placement" for "http://127.0.0.1:8778/placement", no trailing '/'
+};
+// Only plain http:// URLs; the error says what is wrong with the text.
+Result<Url> parseUrl(std::string_view text);
+
+class HttpClient {
+ public:
+  explicit HttpClient(Url base, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Sends METHOD basePath+path; reconnects once if a kept-alive connection was closed by the
+  // server. Transport failures are ErrorCode::kUnavailable; any HTTP status is a value.
+  Result<Response> send(const std::string& method, const std::string& path,
+                        const Headers& headers = {}, const std::string& body = {});
+  // Per-call timeout override (long-poll).
+  void setTimeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+  const Url& base() const { return base_; }
+
+ private:
+  struct Impl;
+  Url base_;
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bwfloor::http

@@ -1,0 +1,53 @@
+#pragma once
+// Plain HTTP request/response values shared by the server, the client and the handlers, so that
+// handler code never sees Boost.Beast types (and compiles without its headers).
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bwfloor::http {
+
+// Header list with case-insensitive lookup; keeps order and duplicates as received.
+class Headers {
+ public:
+  void add(std::string name, std::string value) {
+    items_.emplace_back(std::move(name), std::move(value));
+  }
+  // Replaces every header of that name.
+  void set(std::string_view name, std::string value);
+  // First value of the header, or nullptr.
+  const std::string* find(std::string_view name) const;
+  // Every value of the header, in order.
+  std::vector<std::string> findAll(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+struct Request {
+  std::string method;  // "GET", "PUT", ...
+  std::string target;  // as sent: "/placement/resource_providers?name=x"
+  std::string path;    // percent-decoded path without the query
+  std::string query;   // raw query string, without '?'
+  Headers headers;
+  std::string body;
+  std::string peer;  // "127.0.0.1:53412"
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+// "%2F" -> "/", '+' kept as is (paths); returns false on a malformed escape.
+bool percentDecode(std::string_view in, std::string& out, bool plusIsSpace = false);
+// Splits a query string into decoded (key, value) pairs, in order; false on a malformed escape.
+bool parseQuery(std::string_view query, std::vector<std::pair<std::string, std::string>>& out);
+const char* reasonPhrase(int status);
+
+}  // namespace bwfloor::http

@@ -1,0 +1,48 @@
+#pragma once
+// HTTP/1.1 server on Boost.Beast/Asio: keep-alive, concurrent clients on a thread pool, handlers
+// that may answer later (long-poll) from any thread.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "http/message.h"
+
+namespace bwfloor::http {
+
+// Called once per request; must call `respond` exactly once, from any thread, now or later.
+using Responder = std::function<void(Response)>;
+using AsyncHandler = std::function<void(Request&&, Responder)>;
+using Handler = std::function<Response(const Request&)>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8778;  // 0 = any free port (tests)
+  int threads = 2;
+  size_t maxBodyBytes = 16 * 1024 * 1024;
+  int idleTimeoutSeconds = 120;  // keep-alive connections idle longer than this are closed
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, AsyncHandler handler);
+  HttpServer(ServerOptions options, Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving on background threads. Error names the address on failure.
+  Status start();
+  // Stops accepting, closes connections and joins the threads. Idempotent.
+  void stop();
+  // The bound port (useful with port 0).
+  uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bwfloor::http

@@ -1,0 +1,125 @@
+#include "placement/api/json_checks.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "http/message.h"
+
+namespace bwfloor::placement::json_checks {
+
+ApiError invalid(const std::string& why) { return badRequest("JSON does not validate: " + why); }
+
+std::string typeName(const json& value) {
+  if (value.is_null()) return "null";
+  if (value.is_boolean()) return "boolean";
+  if (value.is_number_integer()) return "integer";
+  if (value.is_number()) return "number";
+  if (value.is_string()) return "string";
+  if (value.is_array()) return "array";
+  return "object";
+}
+
+ApiResult<json> parseBody(const RequestContext& ctx) {
+  const std::string* type = ctx.req.headers.find("content-type");
+  if (!type || type->find("application/json") == std::string::npos) {
+    return ApiError{415,
+                    "The media type " + (type ? *type : std::string("None")) +
+                        " is not supported, use application/json",
+                    "placement.undefined_code"};
+  }
+  json body = json::parse(ctx.req.body, nullptr, false);
+  if (body.is_discarded()) {
+    return badRequest("Malformed JSON: the request body is not valid JSON");
+  }
+  return body;
+}
+
+ApiStatus requireObject(const json& value, const std::string& where) {
+  if (!value.is_object()) return invalid(where + " must be an object, not " + typeName(value));
+  return ApiStatus::ok();
+}
+
+ApiStatus onlyKeys(const json& obj, std::initializer_list<const char*> allowed,
+                   const std::string& where) {
+  for (const auto& [key, value] : obj.items()) {
+    bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; });
+    if (!ok) {
+      return invalid("Additional properties are not allowed ('" + key + "' was unexpected) in " +
+                     where);
+    }
+  }
+  return ApiStatus::ok();
+}
+
+ApiStatus requireKeys(const json& obj, std::initializer_list<const char*> required,
+                      const std::string& where) {
+  for (const char* key : required) {
+    if (!obj.contains(key))
+      return invalid("'" + std::string(key) + "' is a required property in " + where);
+  }
+  return ApiStatus::ok();
+}
+
+ApiResult<int64_t> getInt(const json& obj, const char* key, int64_t minValue, int64_t maxValue,
+                          std::optional<int64_t> fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end()) {
+    if (fallback) return *fallback;
+    return invalid("'" + std::string(key) + "' is a required property");
+  }
+  if (!it->is_number_integer()) {
+    return invalid("'" + std::string(key) + "': " + it->dump() + " is not of type 'integer'");
+  }
+  int64_t v = it->get<int64_t>();
+  if (v < minValue) {
+    return invalid("'" + std::string(key) + "': " + std::to_string(v) +
+                   " is less than the minimum of " + std::to_string(minValue));
+  }
+  if (v > maxValue) {
+    return invalid("'" + std::string(key) + "': " + std::to_string(v) +
+                   " is greater than the maximum of " + std::to_string(maxValue));
+  }
+  return v;
+}
+
+ApiResult<std::string> getString(const json& obj, const char* key, size_t minLen, size_t maxLen) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return invalid("'" + std::string(key) + "' is a required property");
+  if (!it->is_string()) {
+    return invalid("'" + std::string(key) + "': " + it->dump() + " is not of type 'string'");
+  }
+  std::string v = it->get<std::string>();
+  if (v.size() < minLen) return invalid("'" + std::string(key) + "': '" + v + "' is too short");
+  if (v.size() > maxLen) return invalid("'" + std::string(key) + "': '" + v + "' is too long");
+  return v;
+}
+
+std::optional<std::string> normalizeUuid(const std::string& text) {
+  std::string hex;
+  for (char c : text) {
+    if (c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (hex.size() != 32) return std::nullopt;
+  if (text.size() == 36 &&
+      (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')) {
+    return std::nullopt;
+  }
+  if (text.size() != 36 && text.size() != 32) return std::nullopt;
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+ApiResult<std::string> getUuid(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return invalid("'" + std::string(key) + "' is a required property");
+  if (!it->is_string()) {
+    return invalid("'" + std::string(key) + "': " + it->dump() + " is not of type 'string'");
+  }
+  auto uuid = normalizeUuid(it->get<std::string>());
+  if (!uuid) return invalid("'" + std::string(key) + "': " + it->dump() + " is not a 'uuid'");
+  return *uuid;
+}
+
+}  // namespace bwfloor::placement::json_checks

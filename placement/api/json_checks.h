@@ -1,0 +1,32 @@
+#pragma once
+// Small JSON-schema-like checks for request bodies. Each failure is a 400 whose detail starts
+// "JSON does not validate:" (as Placement's jsonschema errors do) and names the field.
+
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "placement/api/request_context.h"
+
+namespace bwfloor::placement::json_checks {
+
+using nlohmann::json;
+
+ApiError invalid(const std::string& why);
+// Content-Type must be application/json (415) and the body must parse (400).
+ApiResult<json> parseBody(const RequestContext& ctx);
+ApiStatus requireObject(const json& value, const std::string& where);
+ApiStatus onlyKeys(const json& obj, std::initializer_list<const char*> allowed,
+                   const std::string& where);
+ApiStatus requireKeys(const json& obj, std::initializer_list<const char*> required,
+                      const std::string& where);
+ApiResult<int64_t> getInt(const json& obj, const char* key, int64_t minValue, int64_t maxValue,
+                          std::optional<int64_t> fallback = std::nullopt);
+ApiResult<std::string> getString(const json& obj, const char* key, size_t minLen, size_t maxLen);
+// Canonical lower-case dashed uuid; accepts undashed hex as Placement does.
+std::optional<std::string> normalizeUuid(const std::string& text);
+ApiResult<std::string> getUuid(const json& obj, const char* key);
+std::string typeName(const json& value);
+
+}  // namespace bwfloor::placement::json_checks

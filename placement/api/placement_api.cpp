@@ -1,0 +1,251 @@
+#include "placement/api/placement_api.h"
+
+#include <algorithm>
+#include <regex>
+
+#include "core/logging.h"
+#include "core/uuid.h"
+#include "placement/api/handlers.h"
+#include "placement/api/version_document.h"
+
+namespace bwfloor::placement {
+namespace {
+
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+bool matches(const Route& r, const std::vector<std::string>& segs,
+             std::vector<std::string>& params) {
+  if (r.segments.size() != segs.size()) return false;
+  params.clear();
+  for (size_t i = 0; i < segs.size(); ++i) {
+    if (r.segments[i] == "{}") {
+      params.push_back(segs[i]);
+    } else if (r.segments[i] != segs[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// microversion_parse: the last "placement X.Y" or "placement latest" wins; missing = 1.0.
+ApiResult<Microversion> negotiate(const http::Request& req) {
+  Microversion v;
+  std::optional<std::string> chosen;
+  for (const auto& value : req.headers.findAll("openstack-api-version")) {
+    size_t start = 0;
+    while (start <= value.size()) {
+      size_t comma = value.find(',', start);
+      std::string part =
+          value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      static const std::regex kPart(R"(^\s*(\S+)\s+(\S+)\s*$)");
+      std::smatch m;
+      if (std::regex_match(part, m, kPart) && m[1] == "placement") chosen = m[2];
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (!chosen) return v;
+  if (*chosen == "latest") {
+    v.minor = kMaxMinor;
+    return v;
+  }
+  static const std::regex kVersion(R"(^([0-9]+)\.([0-9]+)$)");
+  std::smatch m;
+  if (!std::regex_match(*chosen, m, kVersion)) {
+    return badRequest("invalid version string: " + *chosen);
+  }
+  v.major = std::stoi(m[1]);
+  v.minor = std::stoi(m[2]);
+  if (v.major != 1 || v.minor < kMinMinor || v.minor > kMaxMinor) {
+    return ApiError{406, "Unacceptable version header: " + *chosen, "placement.undefined_code"};
+  }
+  return v;
+}
+
+}  // namespace
+
+PlacementApi::PlacementApi(PlacementModel& model, ApiOptions options)
+    : model_(model), options_(std::move(options)) {
+  using namespace handlers;  // NOLINT(google-build-using-namespace)
+  const std::string rp = "resource_providers";
+  routes_ = {
+      {"GET", {rp}, 0, 99, listProviders},
+      {"POST", {rp}, 0, 99, createProvider},
+      {"GET", {rp, "{}"}, 0, 99, getProvider},
+      {"PUT", {rp, "{}"}, 0, 99, updateProvider},
+      {"DELETE", {rp, "{}"}, 0, 99, deleteProvider},
+      {"GET", {rp, "{}", "inventories"}, 0, 99, getInventories},
+      {"POST", {rp, "{}", "inventories"}, 0, 99, createInventory},
+      {"PUT", {rp, "{}", "inventories"}, 0, 99, putInventories},
+      {"DELETE", {rp, "{}", "inventories"}, 5, 99, deleteInventories},
+      {"GET", {rp, "{}", "inventories", "{}"}, 0, 99, getInventory},
+      {"PUT", {rp, "{}", "inventories", "{}"}, 0, 99, putInventory},
+      {"DELETE", {rp, "{}", "inventories", "{}"}, 0, 99, deleteInventory},
+      {"GET", {rp, "{}", "usages"}, 0, 99, getProviderUsages},
+      {"GET", {rp, "{}", "aggregates"}, 1, 99, getAggregates},
+      {"PUT", {rp, "{}", "aggregates"}, 1, 99, putAggregates},
+      {"GET", {rp, "{}", "allocations"}, 0, 99, getProviderAllocations},
+      {"GET", {rp, "{}", "traits"}, 6, 99, getProviderTraits},
+      {"PUT", {rp, "{}", "traits"}, 6, 99, putProviderTraits},
+      {"DELETE", {rp, "{}", "traits"}, 6, 99, deleteProviderTraits},
+      {"GET", {"traits"}, 6, 99, listTraits},
+      {"GET", {"traits", "{}"}, 6, 99, getTrait},
+      {"PUT", {"traits", "{}"}, 6, 99, putTrait},
+      {"DELETE", {"traits", "{}"}, 6, 99, deleteTrait},
+      {"GET", {"resource_classes"}, 2, 99, listResourceClasses},
+      {"POST", {"resource_classes"}, 2, 99, createResourceClass},
+      {"GET", {"resource_classes", "{}"}, 2, 99, getResourceClass},
+      {"PUT", {"resource_classes", "{}"}, 2, 99, putResourceClass},
+      {"DELETE", {"resource_classes", "{}"}, 2, 99, deleteResourceClass},
+      {"GET", {"allocations", "{}"}, 0, 99, getConsumerAllocations},
+      {"PUT", {"allocations", "{}"}, 0, 99, putConsumerAllocations},
+      {"DELETE", {"allocations", "{}"}, 0, 99, deleteConsumerAllocations},
+      {"POST", {"allocations"}, 13, 99, postAllocations},
+      {"GET", {"usages"}, 9, 99, getUsages},
+      {"POST", {"reshaper"}, 30, 99, reshape},
+      {"GET", {"allocation_candidates"}, 10, 99, allocationCandidates},
+  };
+}
+
+bool PlacementApi::owns(const std::string& path) const {
+  return path == "/" || path == options_.prefix || path.rfind(options_.prefix + "/", 0) == 0;
+}
+
+http::Response PlacementApi::handle(const http::Request& req) {
+  std::string path = req.path;
+  if (path.rfind(options_.prefix, 0) == 0) path = path.substr(options_.prefix.size());
+  auto segs = splitPath(path);
+  RequestContext ctx{req, Microversion{}, "req-" + uuid4().toString()};
+  ctx.prefix = options_.prefix;
+
+  auto version = negotiate(req);
+  if (!version) {
+    http::Response resp = errorResponse(ctx, version.error());
+    if (version.error().status == 406) {
+      // No version was set, so the body also says what is supported (json_error_formatter).
+      auto body = nlohmann::json::parse(resp.body, nullptr, false);
+      if (!body.is_discarded() && body.contains("errors")) {
+        body["errors"][0]["max_version"] = "1." + std::to_string(kMaxMinor);
+        body["errors"][0]["min_version"] = "1." + std::to_string(kMinMinor);
+        resp.body = body.dump();
+      }
+    }
+    return resp;
+  }
+  ctx.version = *version;
+
+  if (segs.empty()) {  // version document: no auth
+    if (req.method != "GET") {
+      http::Response resp =
+          errorResponse(ctx, {405, "The method specified is not allowed for this resource."});
+      resp.headers.set("allow", "GET");
+      return resp;
+    }
+    http::Response resp = jsonResponse(ctx, 200, nlohmann::json::parse(versionDocumentJson()),
+                                       static_cast<int64_t>(std::time(nullptr)));
+    return resp;
+  }
+
+  // Auth.
+  const std::string* token = req.headers.find("x-auth-token");
+  if (!token || token->empty()) {
+    return errorResponse(ctx, {401, "The request you have made requires authentication."});
+  }
+  if (options_.auth == AuthStrategy::kNoAuth2) {
+    size_t colon = token->find(':');
+    ctx.userId = token->substr(0, colon);
+    ctx.projectId = colon == std::string::npos ? ctx.userId : token->substr(colon + 1);
+    if (const std::string* roles = req.headers.find("x-roles")) {
+      size_t start = 0;
+      while (start <= roles->size()) {
+        size_t comma = roles->find(',', start);
+        std::string role =
+            roles->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        role.erase(0, role.find_first_not_of(' '));
+        role.erase(role.find_last_not_of(' ') + 1);
+        if (!role.empty()) ctx.roles.insert(role);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (ctx.userId == "admin") {
+      ctx.roles.insert("admin");
+    }
+  } else {
+    auto has = [&](const std::vector<std::string>& list) {
+      return std::find(list.begin(), list.end(), *token) != list.end();
+    };
+    if (has(options_.adminTokens)) {
+      ctx.roles = {"admin", "reader"};
+    } else if (has(options_.readerTokens)) {
+      ctx.roles = {"reader"};
+    } else {
+      return errorResponse(ctx, {401, "The request you have made requires authentication."});
+    }
+    ctx.userId = "token";
+    ctx.projectId = "token";
+  }
+  if (const std::string* project = req.headers.find("x-project-id")) ctx.projectId = *project;
+
+  // Routing: 404 for unknown URLs or routes not in this version, 405 for a wrong method.
+  std::vector<std::string> allowed;
+  for (const Route& r : routes_) {
+    std::vector<std::string> params;
+    if (!matches(r, segs, params)) continue;
+    if (r.method != req.method) {
+      if (ctx.version.minor >= r.minMinor && ctx.version.minor <= r.maxMinor) {
+        allowed.push_back(r.method);
+      }
+      continue;
+    }
+    if (ctx.version.minor < r.minMinor || ctx.version.minor > r.maxMinor) {
+      // Placement quirk: DELETE all inventories below 1.5 is 405, not 404.
+      if (r.handler == handlers::deleteInventories) {
+        http::Response resp =
+            errorResponse(ctx, {405, "The method specified is not allowed for this resource."});
+        resp.headers.set("allow", "GET, POST, PUT");
+        return resp;
+      }
+      return errorResponse(ctx, {404, "The resource could not be found."});
+    }
+    // Policy: everything is admin/service, except GET /usages for a reader of that project.
+    bool usagesRoute = r.handler == handlers::getUsages;
+    if (!ctx.isAdmin() && !(usagesRoute && ctx.hasRole("reader"))) {
+      return errorResponse(ctx, {403, "Policy does not allow this action to be performed."});
+    }
+    ctx.pathParams = std::move(params);
+    if (!http::parseQuery(req.query, ctx.query)) {
+      return errorResponse(ctx,
+                           badRequest("Invalid query string parameters: bad percent-encoding"));
+    }
+    try {
+      return r.handler(model_, ctx);
+    } catch (const std::exception& e) {
+      logger("placement")
+          ->error("request_id={} {} {} failed: {}", ctx.requestId, req.method, req.target,
+                  e.what());
+      return errorResponse(ctx, {500, "An internal error occurred: " + std::string(e.what())});
+    }
+  }
+  if (!allowed.empty()) {
+    std::sort(allowed.begin(), allowed.end());
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    http::Response resp =
+        errorResponse(ctx, {405, "The method specified is not allowed for this resource."});
+    resp.headers.set("allow", allow);
+    return resp;
+  }
+  return errorResponse(ctx, {404, "The resource could not be found."});
+}
+
+}  // namespace bwfloor::placement

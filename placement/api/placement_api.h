@@ -1,0 +1,49 @@
+#pragma once
+// The Placement REST API over PlacementModel: version negotiation, auth (noauth2 / token),
+// routing with Placement's 404/405 rules, and error formatting. Mounted under /placement and at
+// the root (for the version document).
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/message.h"
+#include "placement/api/request_context.h"
+#include "placement/model/placement_model.h"
+#include "placement/server_config.h"
+
+namespace bwfloor::placement {
+
+struct ApiOptions {
+  AuthStrategy auth = AuthStrategy::kNoAuth2;
+  std::vector<std::string> adminTokens;
+  std::vector<std::string> readerTokens;
+  bool randomizeCandidates = false;
+  std::string prefix = "/placement";
+};
+
+using RouteHandler = http::Response (*)(PlacementModel&, RequestContext&);
+
+struct Route {
+  std::string method;
+  std::vector<std::string> segments;  // "{}" is a placeholder
+  int minMinor = 0;
+  int maxMinor = 99;
+  RouteHandler handler;
+};
+
+class PlacementApi {
+ public:
+  PlacementApi(PlacementModel& model, ApiOptions options);
+  // Handles a request whose path starts with the prefix (or is "/").
+  http::Response handle(const http::Request& req);
+  bool owns(const std::string& path) const;
+
+ private:
+  PlacementModel& model_;
+  ApiOptions options_;
+  std::vector<Route> routes_;
+};
+
+}  // namespace bwfloor::placement

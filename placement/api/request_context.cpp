@@ -1,0 +1,98 @@
+#include "placement/api/request_context.h"
+
+#include <ctime>
+
+namespace bwfloor::placement {
+namespace {
+
+void commonHeaders(const RequestContext& ctx, http::Response& resp, bool vary) {
+  resp.headers.set("openstack-api-version", "placement " + ctx.version.toString());
+  if (vary) resp.headers.set("vary", "openstack-api-version");
+  resp.headers.set("x-openstack-request-id", ctx.requestId);
+}
+
+// webob's choice: JSON only when asked for; */* or text/html first gives HTML; else text.
+enum class ErrorFormat { kJson, kHtml, kText };
+ErrorFormat errorFormat(const http::Request& req) {
+  const std::string* accept = req.headers.find("accept");
+  if (!accept) return ErrorFormat::kText;
+  size_t json = accept->find("application/json");
+  size_t html = accept->find("text/html");
+  size_t any = accept->find("*/*");
+  size_t firstHtml = std::min(html, any);
+  if (firstHtml != std::string::npos && (json == std::string::npos || firstHtml < json)) {
+    return ErrorFormat::kHtml;
+  }
+  if (json != std::string::npos) return ErrorFormat::kJson;
+  return ErrorFormat::kText;
+}
+
+}  // namespace
+
+std::string httpDate(int64_t unixSeconds) {
+  std::time_t t = static_cast<std::time_t>(unixSeconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::string absoluteUrl(const RequestContext& ctx, const std::string& path) {
+  const std::string* host = ctx.req.headers.find("host");
+  if (!host || host->empty()) return path;
+  return "http://" + *host + path;
+}
+
+http::Response jsonResponse(const RequestContext& ctx, int status, const nlohmann::json& body,
+                            int64_t lastModified) {
+  http::Response resp;
+  resp.status = status;
+  resp.headers.set("content-type", "application/json");
+  commonHeaders(ctx, resp, true);
+  if (ctx.version.atLeast(15) && lastModified >= 0) {
+    resp.headers.set("last-modified", httpDate(lastModified));
+    resp.headers.set("cache-control", "no-cache");
+  }
+  resp.body = body.dump();
+  return resp;
+}
+
+http::Response emptyResponse(const RequestContext& ctx, int status) {
+  http::Response resp;
+  resp.status = status;
+  commonHeaders(ctx, resp, true);
+  return resp;
+}
+
+http::Response errorResponse(const RequestContext& ctx, const ApiError& error) {
+  http::Response resp;
+  resp.status = error.status;
+  commonHeaders(ctx, resp, true);
+  const char* title = http::reasonPhrase(error.status);
+  switch (errorFormat(ctx.req)) {
+    case ErrorFormat::kJson: {
+      nlohmann::json e = {{"status", error.status},
+                          {"title", title},
+                          {"detail", error.detail},
+                          {"request_id", ctx.requestId}};
+      if (ctx.version.atLeast(23)) e["code"] = error.code;
+      resp.headers.set("content-type", "application/json");
+      resp.body = nlohmann::json{{"errors", {e}}}.dump();
+      break;
+    }
+    case ErrorFormat::kHtml:
+      resp.headers.set("content-type", "text/html; charset=UTF-8");
+      resp.body = "<html>\n <head>\n  <title>" + std::to_string(error.status) + " " + title +
+                  "</title>\n </head>\n <body>\n  <h1>" + std::to_string(error.status) + " " +
+                  title + "</h1>\n  " + error.detail + "<br /><br />\n\n\n\n </body>\n</html>";
+      break;
+    case ErrorFormat::kText:
+      resp.headers.set("content-type", "text/plain; charset=UTF-8");
+      resp.body = std::to_string(error.status) + " " + title + "\n\n" + error.detail + "\n\n   ";
+      break;
+  }
+  return resp;
+}
+
+}  // namespace bwfloor::placement

@@ -1,0 +1,189 @@
+// Allocation writes (PUT/POST/DELETE allocations, reshaper): the capacity rules of Placement's
+// objects/allocation.py, checked under the model's exclusive lock so that concurrent writers are
+// serialised and can never over-allocate.
+
+#include <ctime>
+#include <mutex>
+#include <set>
+
+#include "placement/model/placement_model.h"
+#include "placement/model/txn.h"
+
+namespace bwfloor::placement {
+namespace {
+
+std::string genText(const std::optional<int64_t>& g) {
+  return g ? std::to_string(*g) : std::string("None");
+}
+
+}  // namespace
+
+// Stages one consumer's replacement; records every provider it touches (before or after).
+static ApiStatus stageWrite(PlacementModel::Txn& txn, const AllocationWrite& w,
+                            const std::map<std::string, int>& classes,
+                            std::set<std::string>& touched) {
+  const Consumer* existing = txn.consumer(w.consumerUuid);
+  if (w.checkGeneration) {
+    if (existing && (!w.consumerGeneration || *w.consumerGeneration != existing->generation)) {
+      return conflict("consumer generation conflict - expected " +
+                          std::to_string(existing->generation) + " but got " +
+                          genText(w.consumerGeneration),
+                      kConcurrentUpdate);
+    }
+    if (!existing && w.consumerGeneration) {
+      return conflict("consumer generation conflict - expected null but got " +
+                          std::to_string(*w.consumerGeneration),
+                      kConcurrentUpdate);
+    }
+  }
+  for (const auto& [rp, amounts] : w.allocations) {
+    const Provider* p = txn.provider(rp);
+    if (!p) {
+      return badRequest("Allocation for resource provider '" + rp + "' that does not exist.");
+    }
+    for (const auto& [rc, amount] : amounts) {
+      if (!classes.count(rc)) return badRequest("Unable to find resource class " + rc + ".");
+      auto inv = p->inventories.find(rc);
+      if (inv == p->inventories.end()) {
+        return conflict("Unable to allocate inventory: Inventory for '" + rc +
+                        "' on resource provider '" + rp + "' invalid.");
+      }
+      const Inventory& i = inv->second;
+      if (amount < i.minUnit || amount > i.maxUnit || amount % i.stepSize != 0) {
+        return conflict("Unable to allocate inventory: Unable to create allocation for '" + rc +
+                        "' on resource provider '" + rp + "'. The requested amount would " +
+                        "violate inventory constraints.");
+      }
+    }
+    touched.insert(rp);
+  }
+  Consumer next = existing ? *existing : Consumer{};
+  if (existing) {
+    for (const auto& [rp, amounts] : existing->allocations) touched.insert(rp);
+  }
+  next.uuid = w.consumerUuid;
+  if (w.projectId) next.projectId = *w.projectId;
+  if (w.userId) next.userId = *w.userId;
+  if (w.consumerType) next.consumerType = w.consumerType;
+  next.allocations.clear();
+  for (const auto& [rp, amounts] : w.allocations) {
+    for (const auto& [rc, amount] : amounts) {
+      if (amount != 0) next.allocations[rp][rc] = amount;
+    }
+  }
+  int64_t t = static_cast<int64_t>(std::time(nullptr));
+  if (next.allocations.empty()) {
+    if (existing) txn.eraseConsumer(w.consumerUuid);
+    return ApiStatus::ok();
+  }
+  ++next.generation;
+  if (!existing) next.createdAt = t;
+  next.updatedAt = t;
+  txn.putConsumer(std::move(next));
+  return ApiStatus::ok();
+}
+
+// Capacity on every touched (provider, class): used + amount <= capacity, unless the write does
+// not increase that usage (lets shrinking writes through on an over-committed provider).
+static ApiStatus checkCapacity(PlacementModel::Txn& txn,
+                               const std::unordered_map<std::string, ResourceAmounts>& usageBefore,
+                               const std::set<std::string>& touched) {
+  for (const auto& rp : touched) {
+    const Provider* p = txn.provider(rp);
+    if (!p) continue;
+    for (const auto& [rc, inv] : p->inventories) {
+      int64_t after = txn.usage(rp, rc);
+      int64_t before = 0;
+      if (auto it = usageBefore.find(rp); it != usageBefore.end()) {
+        if (auto jt = it->second.find(rc); jt != it->second.end()) before = jt->second;
+      }
+      if (after > before &&
+          static_cast<double>(after) >
+              static_cast<double>(inv.total - inv.reserved) * inv.allocationRatio) {
+        return conflict("Unable to allocate inventory: Unable to create allocation for '" + rc +
+                        "' on resource provider '" + rp +
+                        "'. The requested amount would exceed the capacity.");
+      }
+    }
+  }
+  return ApiStatus::ok();
+}
+
+ApiStatus PlacementModel::writeAllocations(const std::vector<AllocationWrite>& writes) {
+  std::unique_lock lock(mutex_);
+  Txn txn(*this);
+  std::set<std::string> touched;
+  for (const auto& w : writes) RETURN_IF_ERROR(stageWrite(txn, w, resourceClasses_, touched));
+  RETURN_IF_ERROR(checkCapacity(txn, usage_, touched));
+  for (const auto& rp : touched) {
+    Provider* p = txn.stageProvider(rp);
+    ++p->generation;
+  }
+  return commit(txn);
+}
+
+ApiStatus PlacementModel::deleteAllocations(const std::string& consumerUuid) {
+  std::unique_lock lock(mutex_);
+  Txn txn(*this);
+  const Consumer* c = txn.consumer(consumerUuid);
+  if (!c) {
+    return notFound("No allocations for consumer '" + consumerUuid + "'");
+  }
+  std::vector<std::string> rps;
+  for (const auto& [rp, amounts] : c->allocations) rps.push_back(rp);
+  txn.eraseConsumer(consumerUuid);
+  for (const auto& rp : rps) {
+    if (Provider* p = txn.stageProvider(rp)) ++p->generation;
+  }
+  return commit(txn);
+}
+
+ApiStatus PlacementModel::reshape(const std::vector<ReshapeInventory>& inventories,
+                                  const std::vector<AllocationWrite>& allocations) {
+  std::unique_lock lock(mutex_);
+  Txn txn(*this);
+  // 1. Check generations, then stage the union of old and new inventories so that allocations
+  //    can move between classes and providers in the same transaction.
+  std::map<std::string, std::map<std::string, Inventory>> finalInventories;
+  for (const auto& ri : inventories) {
+    Provider* p = txn.stageProvider(ri.providerUuid);
+    if (!p) {
+      return ApiError{400, "Resource provider '" + ri.providerUuid + "' not found.",
+                      "placement.resource_provider.not_found"};
+    }
+    if (p->generation != ri.generation) {
+      return conflict("resource provider generation conflict for " + ri.providerUuid,
+                      kConcurrentUpdate);
+    }
+    for (const auto& [rc, inv] : ri.inventories) {
+      if (!resourceClasses_.count(rc)) return badRequest("Unknown resource class " + rc);
+      p->inventories[rc] = inv;
+    }
+    finalInventories[ri.providerUuid] = ri.inventories;
+    ++p->generation;
+  }
+  // 2. Replace allocations against the interim inventory.
+  std::set<std::string> touched;
+  for (const auto& w : allocations) RETURN_IF_ERROR(stageWrite(txn, w, resourceClasses_, touched));
+  // 3. Final inventories; a class that still has allocations cannot go away.
+  for (auto& [rp, invs] : finalInventories) {
+    Provider* p = txn.stageProvider(rp);
+    for (const auto& [rc, inv] : p->inventories) {
+      if (!invs.count(rc) && txn.usage(rp, rc) > 0) {
+        return conflict(
+            "update conflict: Inventory for '" + rc + "' on resource provider '" + rp + "' in use.",
+            "placement.inventory.inuse");
+      }
+    }
+    p->inventories = invs;
+    touched.insert(rp);
+  }
+  RETURN_IF_ERROR(checkCapacity(txn, usage_, touched));
+  for (const auto& rp : touched) {
+    if (finalInventories.count(rp)) continue;  // already bumped once
+    if (Provider* p = txn.stageProvider(rp)) ++p->generation;
+  }
+  return commit(txn);
+}
+
+}  // namespace bwfloor::placement

@@ -1,0 +1,345 @@
+#include "placement/model/placement_model.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "core/logging.h"
+#include "placement/model/standard_names.h"
+#include "placement/model/txn.h"
+
+namespace bwfloor::placement {
+
+bool isCustomName(const std::string& name) {
+  if (name.size() <= 7 || name.size() > 255 || name.rfind("CUSTOM_", 0) != 0) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+PlacementModel::PlacementModel(std::shared_ptr<Store> store) : store_(std::move(store)) {
+  const auto& classes = standardResourceClasses();
+  for (size_t i = 0; i < classes.size(); ++i) resourceClasses_[classes[i]] = static_cast<int>(i);
+  standardTraits_.insert(standardTraits().begin(), standardTraits().end());
+}
+
+Status PlacementModel::load() {
+  ASSIGN_OR_RETURN(StoreSnapshot snap, store_->load());
+  std::unique_lock lock(mutex_);
+  for (auto& [name, id] : snap.customResourceClasses) resourceClasses_[name] = id;
+  customTraits_.insert(snap.customTraits.begin(), snap.customTraits.end());
+  for (auto& p : snap.providers) {
+    indexProvider(nullptr, &p);
+    std::string uuid = p.uuid;
+    providers_.emplace(uuid, std::move(p));
+  }
+  for (auto& c : snap.consumers) {
+    indexConsumer(nullptr, &c);
+    std::string uuid = c.uuid;
+    consumers_.emplace(uuid, std::move(c));
+  }
+  logger("placement")
+      ->info("loaded providers={} consumers={} custom_traits={} custom_classes={}",
+             providers_.size(), consumers_.size(), customTraits_.size(),
+             snap.customResourceClasses.size());
+  return Status::ok();
+}
+
+void PlacementModel::indexProvider(const Provider* before, const Provider* after) {
+  if (before) {
+    providerByName_.erase(before->name);
+    if (!before->parentUuid.empty()) children_[before->parentUuid].erase(before->uuid);
+    for (const auto& t : before->traits) --traitUse_[t];
+  }
+  if (after) {
+    providerByName_[after->name] = after->uuid;
+    if (!after->parentUuid.empty()) children_[after->parentUuid].insert(after->uuid);
+    for (const auto& t : after->traits) ++traitUse_[t];
+  } else if (before) {
+    children_.erase(before->uuid);
+    usage_.erase(before->uuid);
+  }
+}
+
+void PlacementModel::indexConsumer(const Consumer* before, const Consumer* after) {
+  if (before) {
+    for (const auto& [rp, amounts] : before->allocations) {
+      auto& used = usage_[rp];
+      for (const auto& [rc, n] : amounts) used[rc] -= n;
+      providerConsumers_[rp].erase(before->uuid);
+    }
+  }
+  if (after) {
+    for (const auto& [rp, amounts] : after->allocations) {
+      auto& used = usage_[rp];
+      for (const auto& [rc, n] : amounts) used[rc] += n;
+      providerConsumers_[rp].insert(after->uuid);
+    }
+  }
+}
+
+ApiStatus PlacementModel::commit(Txn& txn) {
+  StoreChanges changes = std::move(txn.extra_);
+  // Parents before children on upsert, children before parents on delete: depth order.
+  auto depth = [&](const std::string& uuid) {
+    int d = 0;
+    for (const Provider* p = txn.provider(uuid); p && !p->parentUuid.empty();
+         p = txn.provider(p->parentUuid)) {
+      ++d;
+    }
+    return d;
+  };
+  std::vector<std::pair<int, std::string>> upserts;
+  std::vector<std::pair<int, std::string>> deletes;
+  for (const auto& [uuid, staged] : txn.providers_) {
+    if (staged) {
+      upserts.emplace_back(depth(uuid), uuid);
+    } else if (providers_.count(uuid)) {
+      const Provider& old = providers_.at(uuid);
+      int d = 0;
+      for (const Provider* p = &old; !p->parentUuid.empty() && providers_.count(p->parentUuid);
+           p = &providers_.at(p->parentUuid)) {
+        ++d;
+      }
+      deletes.emplace_back(-d, uuid);
+    }
+  }
+  std::sort(upserts.begin(), upserts.end());
+  std::sort(deletes.begin(), deletes.end());
+  for (const auto& [d, uuid] : upserts) changes.upsertProviders.push_back(*txn.providers_[uuid]);
+  for (const auto& [d, uuid] : deletes) changes.deleteProviders.push_back(uuid);
+  for (const auto& [uuid, staged] : txn.consumers_) {
+    if (staged) {
+      changes.upsertConsumers.push_back(*staged);
+    } else if (consumers_.count(uuid)) {
+      changes.deleteConsumers.push_back(uuid);
+    }
+  }
+  if (changes.empty()) return ApiStatus::ok();
+  if (Status st = store_->apply(changes); !st) {
+    logger("placement")->error("store write failed, nothing changed: {}", st.error().toString());
+    return ApiError{503, "Placement store write failed: " + st.error().message(),
+                    "placement.undefined_code"};
+  }
+  for (auto& [uuid, staged] : txn.providers_) {
+    auto it = providers_.find(uuid);
+    const Provider* before = it == providers_.end() ? nullptr : &it->second;
+    indexProvider(before, staged ? &*staged : nullptr);
+    if (staged) {
+      providers_[uuid] = std::move(*staged);
+    } else if (before) {
+      providers_.erase(it);
+    }
+  }
+  for (auto& [uuid, staged] : txn.consumers_) {
+    auto it = consumers_.find(uuid);
+    const Consumer* before = it == consumers_.end() ? nullptr : &it->second;
+    indexConsumer(before, staged ? &*staged : nullptr);
+    if (staged) {
+      consumers_[uuid] = std::move(*staged);
+    } else if (before) {
+      consumers_.erase(it);
+    }
+  }
+  for (const auto& t : changes.addTraits) customTraits_.insert(t);
+  for (const auto& t : changes.deleteTraits) customTraits_.erase(t);
+  for (const auto& [name, id] : changes.addResourceClasses) resourceClasses_[name] = id;
+  for (const auto& name : changes.deleteResourceClasses) resourceClasses_.erase(name);
+  return ApiStatus::ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+std::optional<Provider> PlacementModel::getProvider(const std::string& uuid) const {
+  std::shared_lock lock(mutex_);
+  auto it = providers_.find(uuid);
+  if (it == providers_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool PlacementModel::hasChildren(const std::string& uuid) const {
+  std::shared_lock lock(mutex_);
+  auto it = children_.find(uuid);
+  return it != children_.end() && !it->second.empty();
+}
+
+namespace {
+bool matchesTerm(const std::set<std::string>& have, const SetTerm& term) {
+  bool any = std::any_of(term.anyOf.begin(), term.anyOf.end(),
+                         [&](const std::string& x) { return have.count(x) > 0; });
+  return term.forbidden ? !any : any;
+}
+}  // namespace
+
+ApiStatus PlacementModel::validateFilter(const ProviderFilter& filter) const {
+  std::shared_lock lock(mutex_);
+  for (const auto& term : filter.traits) {
+    for (const auto& t : term.anyOf) {
+      if (!standardTraits_.count(t) && !customTraits_.count(t)) {
+        return badRequest("Invalid query string parameters: No such trait(s): " + t);
+      }
+    }
+  }
+  for (const auto& [rc, amount] : filter.resources) {
+    if (!resourceClasses_.count(rc)) {
+      return badRequest("Invalid resource class in resources parameter: No such resource class " +
+                        rc + ".");
+    }
+  }
+  return ApiStatus::ok();
+}
+
+std::vector<Provider> PlacementModel::listProviders(const ProviderFilter& filter) const {
+  std::shared_lock lock(mutex_);
+  std::string treeRoot;
+  if (filter.inTree) {
+    auto it = providers_.find(*filter.inTree);
+    if (it == providers_.end()) return {};
+    treeRoot = it->second.rootUuid;
+  }
+  auto fits = [&](const Provider& p) {
+    auto used = usage_.find(p.uuid);
+    for (const auto& [rc, amount] : filter.resources) {
+      auto inv = p.inventories.find(rc);
+      if (inv == p.inventories.end()) return false;
+      const Inventory& i = inv->second;
+      int64_t u = 0;
+      if (used != usage_.end()) {
+        if (auto jt = used->second.find(rc); jt != used->second.end()) u = jt->second;
+      }
+      if (u + amount > i.capacity() || amount < i.minUnit || amount > i.maxUnit ||
+          amount % i.stepSize != 0) {
+        return false;
+      }
+    }
+    return true;
+  };
+  std::vector<Provider> out;
+  for (const auto& [uuid, p] : providers_) {
+    if (filter.name && p.name != *filter.name) continue;
+    if (filter.uuid && p.uuid != *filter.uuid) continue;
+    if (filter.inTree && p.rootUuid != treeRoot) continue;
+    bool ok = std::all_of(filter.memberOf.begin(), filter.memberOf.end(),
+                          [&](const SetTerm& t) { return matchesTerm(p.aggregates, t); }) &&
+              std::all_of(filter.traits.begin(), filter.traits.end(),
+                          [&](const SetTerm& t) { return matchesTerm(p.traits, t); }) &&
+              fits(p);
+    if (ok) out.push_back(p);
+  }
+  // Stable, readable order: by creation, then uuid.
+  std::sort(out.begin(), out.end(), [](const Provider& a, const Provider& b) {
+    return std::tie(a.createdAt, a.uuid) < std::tie(b.createdAt, b.uuid);
+  });
+  return out;
+}
+
+ResourceAmounts PlacementModel::providerUsage(const std::string& uuid) const {
+  std::shared_lock lock(mutex_);
+  ResourceAmounts out;
+  auto it = providers_.find(uuid);
+  if (it == providers_.end()) return out;
+  auto used = usage_.find(uuid);
+  for (const auto& [rc, inv] : it->second.inventories) {
+    int64_t u = 0;
+    if (used != usage_.end()) {
+      if (auto jt = used->second.find(rc); jt != used->second.end()) u = jt->second;
+    }
+    out[rc] = u;
+  }
+  return out;
+}
+
+std::map<std::string, std::pair<ResourceAmounts, int64_t>> PlacementModel::providerAllocations(
+    const std::string& uuid) const {
+  std::shared_lock lock(mutex_);
+  std::map<std::string, std::pair<ResourceAmounts, int64_t>> out;
+  auto it = providerConsumers_.find(uuid);
+  if (it == providerConsumers_.end()) return out;
+  for (const auto& c : it->second) {
+    const Consumer& consumer = consumers_.at(c);
+    out[c] = {consumer.allocations.at(uuid), consumer.generation};
+  }
+  return out;
+}
+
+std::optional<Consumer> PlacementModel::getConsumer(const std::string& uuid) const {
+  std::shared_lock lock(mutex_);
+  auto it = consumers_.find(uuid);
+  if (it == consumers_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::map<std::string, std::pair<ResourceAmounts, int64_t>> PlacementModel::usages(
+    const UsageQuery& q) const {
+  std::shared_lock lock(mutex_);
+  std::map<std::string, std::pair<ResourceAmounts, int64_t>> out;
+  for (const auto& [uuid, c] : consumers_) {
+    if (c.projectId != q.projectId) continue;
+    if (q.userId && c.userId != *q.userId) continue;
+    std::string type = c.consumerType.value_or("unknown");
+    std::string key;
+    if (q.consumerType) {
+      if (*q.consumerType == "all" || *q.consumerType == "unknown") {
+        if (*q.consumerType == "unknown" && c.consumerType) continue;
+        key = *q.consumerType;
+      } else {
+        if (type != *q.consumerType) continue;
+        key = type;
+      }
+    } else {
+      key = type;
+    }
+    auto& [amounts, count] = out[key];
+    for (const auto& [rp, byClass] : c.allocations) {
+      for (const auto& [rc, n] : byClass) amounts[rc] += n;
+    }
+    ++count;
+  }
+  return out;
+}
+
+bool PlacementModel::traitExists(const std::string& name) const {
+  std::shared_lock lock(mutex_);
+  return standardTraits_.count(name) || customTraits_.count(name);
+}
+
+std::vector<std::string> PlacementModel::listTraits(
+    const std::function<bool(const std::string&)>& keep, std::optional<bool> associated) const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::string> out;
+  auto consider = [&](const std::string& t) {
+    if (!keep(t)) return;
+    if (associated) {
+      auto it = traitUse_.find(t);
+      bool used = it != traitUse_.end() && it->second > 0;
+      if (used != *associated) return;
+    }
+    out.push_back(t);
+  };
+  for (const auto& t : standardTraits_) consider(t);
+  for (const auto& t : customTraits_) consider(t);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool PlacementModel::resourceClassExists(const std::string& name) const {
+  std::shared_lock lock(mutex_);
+  return resourceClasses_.count(name) > 0;
+}
+
+std::vector<std::string> PlacementModel::listResourceClasses() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::pair<int, std::string>> byId;
+  for (const auto& [name, id] : resourceClasses_) byId.emplace_back(id, name);
+  std::sort(byId.begin(), byId.end());
+  std::vector<std::string> out;
+  for (auto& [id, name] : byId) out.push_back(std::move(name));
+  return out;
+}
+
+void PlacementModel::withReadLock(const std::function<void(const PlacementModel&)>& fn) const {
+  std::shared_lock lock(mutex_);
+  fn(*this);
+}
+
+}  // namespace bwfloor::placement

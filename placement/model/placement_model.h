@@ -1,0 +1,159 @@
+#pragma once
+// The authoritative in-memory Placement model. Reads take a shared lock and serve from memory;
+// every write validates, persists through the Store in one transaction, then updates memory under
+// an exclusive lock, so concurrent writers can never over-allocate and a failed write changes
+// nothing. HTTP concerns (microversions, JSON) live in placement/api.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "placement/model/types.h"
+#include "placement/store/store.h"
+
+namespace bwfloor::placement {
+
+// A trait or aggregate condition: any of `anyOf` must be present (required), or none of
+// `anyOf` may be present (forbidden).
+struct SetTerm {
+  std::set<std::string> anyOf;
+  bool forbidden = false;
+};
+
+struct ProviderFilter {
+  std::optional<std::string> name;
+  std::optional<std::string> uuid;
+  std::optional<std::string> inTree;
+  std::vector<SetTerm> memberOf;  // AND of terms
+  std::vector<SetTerm> traits;    // AND of terms
+  ResourceAmounts resources;
+};
+
+// The desired allocations of one consumer (PUT /allocations/{c} or one entry of POST).
+struct AllocationWrite {
+  std::string consumerUuid;
+  std::map<std::string, ResourceAmounts> allocations;  // provider -> amounts; empty = delete all
+  std::optional<std::string> projectId;
+  std::optional<std::string> userId;
+  std::optional<std::string> consumerType;
+  bool checkGeneration = false;                        // 1.28+
+  std::optional<int64_t> consumerGeneration;           // null = "consumer must be new"
+  std::map<std::string, int64_t> providerGenerations;  // optional per-provider checks (1.12+)
+};
+
+struct ReshapeInventory {
+  std::string providerUuid;
+  int64_t generation = 0;
+  std::map<std::string, Inventory> inventories;
+};
+
+struct UsageQuery {
+  std::string projectId;
+  std::optional<std::string> userId;
+  std::optional<std::string> consumerType;  // a type, "all", "unknown"; unset = no grouping
+};
+
+class PlacementModel {
+ public:
+  explicit PlacementModel(std::shared_ptr<Store> store);
+
+  // Loads everything from the store; registers standard traits and resource classes.
+  Status load();
+
+  // --- reads ---
+  std::optional<Provider> getProvider(const std::string& uuid) const;
+  std::vector<Provider> listProviders(const ProviderFilter& filter) const;
+  // Returns a 400 ApiError if a filter names an unknown trait or resource class.
+  ApiStatus validateFilter(const ProviderFilter& filter) const;
+  // Usage of every inventoried class (0 when unused).
+  ResourceAmounts providerUsage(const std::string& uuid) const;
+  // consumer -> (amounts, consumer generation) for one provider.
+  std::map<std::string, std::pair<ResourceAmounts, int64_t>> providerAllocations(
+      const std::string& uuid) const;
+  std::optional<Consumer> getConsumer(const std::string& uuid) const;
+  // type -> (class -> amount, consumer count); keys are types when grouped, "" otherwise.
+  std::map<std::string, std::pair<ResourceAmounts, int64_t>> usages(const UsageQuery& q) const;
+  bool traitExists(const std::string& name) const;
+  std::vector<std::string> listTraits(const std::function<bool(const std::string&)>& keep,
+                                      std::optional<bool> associated) const;
+  bool resourceClassExists(const std::string& name) const;
+  std::vector<std::string> listResourceClasses() const;
+  bool hasChildren(const std::string& uuid) const;
+  // Runs fn under the shared lock (the candidates engine reads several maps consistently).
+  void withReadLock(const std::function<void(const PlacementModel&)>& fn) const;
+
+  // --- writes (each one transaction) ---
+  ApiResult<Provider> createProvider(const std::string& name, std::optional<std::string> uuid,
+                                     std::optional<std::string> parentUuid);
+  ApiResult<Provider> updateProvider(const std::string& uuid, const std::string& name,
+                                     std::optional<std::string> parentUuid, bool parentGiven,
+                                     bool allowReparent);
+  ApiStatus deleteProvider(const std::string& uuid);
+
+  ApiResult<Provider> addInventory(const std::string& uuid, const std::string& rc,
+                                   const Inventory& inv);
+  ApiResult<Provider> setInventories(const std::string& uuid, int64_t generation,
+                                     const std::map<std::string, Inventory>& inventories);
+  ApiResult<Provider> setInventory(const std::string& uuid, int64_t generation,
+                                   const std::string& rc, const Inventory& inv);
+  ApiStatus deleteInventory(const std::string& uuid, const std::string& rc);
+  ApiStatus deleteInventories(const std::string& uuid);
+
+  ApiResult<Provider> setTraits(const std::string& uuid, int64_t generation,
+                                const std::set<std::string>& traits);
+  ApiStatus deleteProviderTraits(const std::string& uuid);
+  // generation unset = 1.1-1.18 semantics (no check, no bump).
+  ApiResult<Provider> setAggregates(const std::string& uuid, std::optional<int64_t> generation,
+                                    const std::set<std::string>& aggregates);
+
+  ApiStatus writeAllocations(const std::vector<AllocationWrite>& writes);
+  ApiStatus deleteAllocations(const std::string& consumerUuid);
+  ApiStatus reshape(const std::vector<ReshapeInventory>& inventories,
+                    const std::vector<AllocationWrite>& allocations);
+
+  // Returns true when created, false when it already existed.
+  ApiResult<bool> createTrait(const std::string& name);
+  ApiStatus deleteTrait(const std::string& name);
+  ApiResult<bool> createResourceClass(const std::string& name, bool errorIfExists);
+  ApiStatus renameResourceClass(const std::string& from, const std::string& to);
+  ApiStatus deleteResourceClass(const std::string& name);
+
+  // Read-only access for the candidates engine (call under withReadLock).
+  const std::unordered_map<std::string, Provider>& providersUnlocked() const { return providers_; }
+  const std::unordered_map<std::string, ResourceAmounts>& usageUnlocked() const { return usage_; }
+
+  // A staged write (placement/model/txn.h); public so that write helpers can take it.
+  class Txn;
+
+ private:
+  friend class Txn;
+
+  // The four derived indexes are rebuilt incrementally at commit.
+  void indexProvider(const Provider* before, const Provider* after);
+  void indexConsumer(const Consumer* before, const Consumer* after);
+  ApiStatus commit(Txn& txn);
+
+  std::shared_ptr<Store> store_;
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, Provider> providers_;
+  std::unordered_map<std::string, std::string> providerByName_;
+  std::unordered_map<std::string, std::set<std::string>> children_;
+  std::unordered_map<std::string, ResourceAmounts> usage_;
+  std::unordered_map<std::string, std::set<std::string>> providerConsumers_;
+  std::unordered_map<std::string, Consumer> consumers_;
+  std::set<std::string> standardTraits_;
+  std::set<std::string> customTraits_;
+  std::map<std::string, int> resourceClasses_;  // name -> id
+  std::map<std::string, int> traitUse_;         // trait -> number of providers having it
+};
+
+// "CUSTOM_" + [A-Z0-9_]+, at most 255 characters.
+bool isCustomName(const std::string& name);
+
+}  // namespace bwfloor::placement

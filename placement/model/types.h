@@ -1,0 +1,78 @@
+#pragma once
+// Placement's data, as plain values. Uuids are kept as canonical strings (lower case, dashed): the
+// API speaks strings, and the candidates engine builds its own integer index.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/result.h"
+
+namespace bwfloor::placement {
+
+inline constexpr int64_t kMaxInt32 = 2147483647;
+
+struct Inventory {
+  int64_t total = 0;
+  int64_t reserved = 0;
+  int64_t minUnit = 1;
+  int64_t maxUnit = kMaxInt32;
+  int64_t stepSize = 1;
+  double allocationRatio = 1.0;
+
+  // int((total - reserved) * allocation_ratio), as Placement computes it.
+  int64_t capacity() const {
+    return static_cast<int64_t>(static_cast<double>(total - reserved) * allocationRatio);
+  }
+  bool operator==(const Inventory&) const = default;
+};
+
+struct Provider {
+  std::string uuid;
+  std::string name;
+  int64_t generation = 0;
+  std::string parentUuid;  // empty for a root
+  std::string rootUuid;
+  std::map<std::string, Inventory> inventories;  // by resource class
+  std::set<std::string> traits;
+  std::set<std::string> aggregates;
+  int64_t createdAt = 0;  // unix seconds
+  int64_t updatedAt = 0;
+};
+
+using ResourceAmounts = std::map<std::string, int64_t>;  // resource class -> amount
+
+struct Consumer {
+  std::string uuid;
+  std::string projectId;
+  std::string userId;
+  std::optional<std::string> consumerType;  // 1.38; unset shows as "unknown"
+  int64_t generation = 0;
+  std::map<std::string, ResourceAmounts> allocations;  // provider uuid -> amounts
+  int64_t createdAt = 0;
+  int64_t updatedAt = 0;
+};
+
+// An error as the API reports it: HTTP status, Placement's error code and a detail for humans.
+struct ApiError {
+  int status = 400;
+  std::string detail;
+  std::string code = "placement.undefined_code";
+};
+
+template <typename T>
+using ApiResult = Result<T, ApiError>;
+using ApiStatus = BasicStatus<ApiError>;
+
+inline ApiError badRequest(std::string detail, std::string code = "placement.undefined_code") {
+  return {400, std::move(detail), std::move(code)};
+}
+inline ApiError notFound(std::string detail) { return {404, std::move(detail)}; }
+inline ApiError conflict(std::string detail, std::string code = "placement.undefined_code") {
+  return {409, std::move(detail), std::move(code)};
+}
+inline constexpr const char* kConcurrentUpdate = "placement.concurrent_update";
+
+}  // namespace bwfloor::placement

@@ -1,0 +1,78 @@
+#include "placement/server_config.h"
+
+#include <charconv>
+
+#include "core/ini.h"
+
+namespace bwfloor::placement {
+namespace {
+
+Status parseBind(const IniFile& ini, ServerConfig& config) {
+  auto entry = ini.get("api", "bind");
+  if (!entry) return Status::ok();
+  const std::string& text = entry->value;
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return ini.errorAt("api", "bind", "'" + text + "' is not HOST:PORT (e.g. 127.0.0.1:8778)");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = -1;
+  std::string_view portText(text.data() + colon + 1, text.size() - colon - 1);
+  auto [ptr, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
+  if (ec != std::errc() || ptr != portText.data() + portText.size() || port < 0 || port > 65535) {
+    return ini.errorAt("api", "bind", "port '" + std::string(portText) + "' is not 0..65535");
+  }
+  config.bindHost = host;
+  config.bindPort = port;
+  return Status::ok();
+}
+
+bool isLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
+Result<ServerConfig> loadServerConfig(const std::string& path) {
+  ASSIGN_OR_RETURN(IniFile ini, loadIni(path));
+  ServerConfig config;
+  RETURN_IF_ERROR(parseBind(ini, config));
+  std::string auth = ini.getString("api", "auth_strategy", "noauth2");
+  if (auth == "noauth2") {
+    config.authStrategy = AuthStrategy::kNoAuth2;
+  } else if (auth == "token") {
+    config.authStrategy = AuthStrategy::kToken;
+  } else {
+    return ini.errorAt("api", "auth_strategy", "'" + auth + "' is not one of noauth2, token");
+  }
+  ASSIGN_OR_RETURN(int64_t threads, ini.getInt("api", "threads", 2, 1, 64));
+  config.threads = static_cast<int>(threads);
+  config.adminTokens = ini.getList("auth", "admin_tokens");
+  config.readerTokens = ini.getList("auth", "reader_tokens");
+  if (config.authStrategy == AuthStrategy::kToken && config.adminTokens.empty()) {
+    return ini.errorAt("auth", "admin_tokens", "auth_strategy = token needs at least one token");
+  }
+  config.databaseConnection =
+      ini.getString("placement_database", "connection", config.databaseConnection);
+  config.logLevel = ini.getString("DEFAULT", "log_level", config.logLevel);
+  ASSIGN_OR_RETURN(config.randomizeCandidates,
+                   ini.getBool("placement", "randomize_allocation_candidates", false));
+  RETURN_IF_ERROR(validateServerConfig(config));
+  return config;
+}
+
+Status validateServerConfig(const ServerConfig& config) {
+  if (config.authStrategy == AuthStrategy::kNoAuth2 && !isLoopback(config.bindHost)) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "[api] bind = " + config.bindHost +
+                         ": auth_strategy = noauth2 trusts any caller, so it only listens on "
+                         "loopback; set auth_strategy = token to listen on " +
+                         config.bindHost);
+  }
+  return Status::ok();
+}
+
+}  // namespace bwfloor::placement

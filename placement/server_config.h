@@ -1,0 +1,31 @@
+#pragma once
+// bwfloor-server's configuration. Option names follow OpenStack Placement's where one exists.
+
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace bwfloor::placement {
+
+enum class AuthStrategy { kNoAuth2, kToken };
+
+struct ServerConfig {
+  std::string bindHost = "127.0.0.1";  // [api] bind = HOST:PORT
+  int bindPort = 8778;
+  AuthStrategy authStrategy = AuthStrategy::kNoAuth2;  // [api] auth_strategy
+  std::string databaseConnection =
+      "sqlite:////var/lib/bwfloor/placement.db";  // [placement_database]
+  std::string logLevel = "info";          // [DEFAULT] log_level (debug, info, warning, error)
+  int threads = 2;                        // [api] threads
+  std::vector<std::string> adminTokens;   // [auth] admin_tokens (token mode)
+  std::vector<std::string> readerTokens;  // [auth] reader_tokens (token mode)
+  bool randomizeCandidates = false;       // [placement] randomize_allocation_candidates
+};
+
+// Reads and validates FILE; an error names file:line, section, key and why.
+Result<ServerConfig> loadServerConfig(const std::string& path);
+// Checks cross-option rules (noauth2 only on loopback); error text says how to fix it.
+Status validateServerConfig(const ServerConfig& config);
+
+}  // namespace bwfloor::placement

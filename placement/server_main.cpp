@@ -1,0 +1,91 @@
+// bwfloor-server: the Placement API (and, later, bwfloor's /v1 API) on one HTTP port.
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "core/logging.h"
+#include "core/version.h"
+#include "http/server.h"
+#include "placement/api/placement_api.h"
+#include "placement/model/placement_model.h"
+#include "placement/server_config.h"
+#include "placement/store/sqlite_store.h"
+
+namespace {
+
+int fail(const std::string& why) {
+  std::cerr << "bwfloor-server: " << why << "\n";
+  return 1;
+}
+
+// Blocks until SIGINT or SIGTERM; they are blocked in every thread so only this one sees them.
+int waitForStopSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bwfloor-server: OpenStack-compatible Placement API (/placement) for bwfloor",
+               "bwfloor-server"};
+  app.set_version_flag("--version", std::string("bwfloor-server ") + bwfloor::kVersion);
+  std::string configPath = "/etc/bwfloor/server.ini";
+  app.add_option("--config", configPath, "Configuration file (INI)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  using namespace bwfloor;  // NOLINT(google-build-using-namespace)
+  auto config = placement::loadServerConfig(configPath);
+  if (!config) return fail(config.error().message());
+  auto level = parseLogLevel(config->logLevel);
+  if (!level) return fail(configPath + ": [DEFAULT] log_level: " + level.error().message());
+  initLogging(LogOptions{*level});
+  auto log = logger("server");
+
+  auto dbPath = placement::sqlitePathFromConnection(config->databaseConnection);
+  if (!dbPath) return fail("[placement_database] connection: " + dbPath.error().message());
+  auto store = placement::SqliteStore::open(*dbPath);
+  if (!store) return fail(store.error().toString());
+  placement::PlacementModel model(std::shared_ptr<placement::Store>(std::move(*store)));
+  if (auto st = model.load(); !st) return fail("loading " + *dbPath + ": " + st.error().toString());
+
+  placement::ApiOptions apiOptions;
+  apiOptions.auth = config->authStrategy;
+  apiOptions.adminTokens = config->adminTokens;
+  apiOptions.readerTokens = config->readerTokens;
+  apiOptions.randomizeCandidates = config->randomizeCandidates;
+  placement::PlacementApi api(model, apiOptions);
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  http::ServerOptions httpOptions;
+  httpOptions.host = config->bindHost;
+  httpOptions.port = static_cast<uint16_t>(config->bindPort);
+  httpOptions.threads = config->threads;
+  http::HttpServer server(httpOptions, [&api](const http::Request& req) {
+    if (api.owns(req.path)) return api.handle(req);
+    http::Response resp;
+    resp.status = 404;
+    resp.headers.set("content-type", "application/json");
+    resp.body = R"({"error": "no such URL; the Placement API is under /placement"})";
+    return resp;
+  });
+  if (auto st = server.start(); !st) return fail(st.error().message());
+  log->info("bwfloor-server {} serving http://{}:{}/placement db={} auth={}", kVersion,
+            config->bindHost, server.port(), *dbPath,
+            config->authStrategy == placement::AuthStrategy::kNoAuth2 ? "noauth2" : "token");
+  int sig = waitForStopSignal();
+  log->info("signal {} received, stopping", sig);
+  server.stop();
+  return 0;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of bwfloor from Debian 12's packages (root, apt-get).
+# Idempotent: a second run installs nothing new. Nothing is fetched from anywhere but Debian's mirrors.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: must run as root (apt-get)" >&2
+  exit 1
+fi
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  clang-format clang-tidy
+  # libraries named by the design
+  libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libmnl-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # libraries chosen from Debian (see README "Dependencies")
+  libboost-dev nlohmann-json3-dev libcli11-dev libinih-dev libsqlite3-dev libpq-dev libssl-dev
+  # libopenvswitch is built from Debian's own source package (scripts/build-libopenvswitch.sh)
+  openvswitch-source python3 autoconf automake libtool
+  # test rigs: OVS daemons, traffic, netns tooling
+  openvswitch-switch openvswitch-common iproute2 ethtool iperf3 procps psmisc kmod
+  # real external clients and reference services for conformance tests and benchmarks
+  python3-openstackclient python3-osc-placement sqlite3 postgresql curl
+  # standard trait and resource-class names, exactly as Debian's Placement loads them
+  python3-os-traits python3-os-resource-classes
+  # packaging: CPack DEB (dpkg-shlibdeps) and RPM (rpmbuild), unit checks
+  dpkg-dev rpm file systemd
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps.sh: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Services from these packages must not start on install (CI and tests start their own instances).
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
+fi
+trap 'if [ $created_policy -eq 1 ]; then rm -f "$policy"; fi' EXIT
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

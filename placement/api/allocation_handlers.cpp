@@ -170,6 +170,7 @@ http::Response getProviderAllocations(PlacementModel& model, RequestContext& ctx
   json allocs = json::object();
   for (const auto& [consumer, entry] : model.providerAllocations(ctx.param(0))) {
     allocs[consumer] = {{"resources", entry.first}};
+    if (ctx.version.atLeast(28)) allocs[consumer]["consumer_generation"] = entry.second;
   }
   return jsonResponse(ctx, 200,
                       {{"resource_provider_generation", p->generation}, {"allocations", allocs}},
@@ -317,13 +318,6 @@ http::Response reshape(PlacementModel& model, RequestContext& ctx) {
   }
   if (auto st = model.reshape(invs, writes); !st) return fail(st.error());
   return emptyResponse(ctx, 204);
-}
-
-http::Response allocationCandidates(PlacementModel& /*model*/, RequestContext& ctx) {
-  // Issue 4 (allocation candidates engine) is not built yet: say so honestly.
-  return errorResponse(ctx, {501,
-                             "GET /allocation_candidates is not implemented in this build "
-                             "of bwfloor yet."});
 }
 
 }  // namespace bwfloor::placement::handlers

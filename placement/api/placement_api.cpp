@@ -1,6 +1,7 @@
 #include "placement/api/placement_api.h"
 
 #include <algorithm>
+#include <ctime>
 #include <regex>
 
 #include "core/logging.h"
@@ -72,6 +73,82 @@ ApiResult<Microversion> negotiate(const http::Request& req) {
   return v;
 }
 
+const char* kNotAllowed = "The method specified is not allowed for this resource.";
+
+// Bad version header: the middleware had no version, so neither header; a 406 says what is
+// supported (util.json_error_formatter).
+http::Response versionError(const RequestContext& ctx, const ApiError& error) {
+  http::Response resp = unversionedErrorResponse(ctx, error);
+  if (error.status == 406) {
+    auto body = nlohmann::json::parse(resp.body, nullptr, false);
+    if (!body.is_discarded() && body.contains("errors")) {
+      body["errors"][0]["max_version"] = "1." + std::to_string(kMaxMinor);
+      body["errors"][0]["min_version"] = "1." + std::to_string(kMinMinor);
+      resp.body = body.dump();
+    }
+  }
+  return resp;
+}
+
+std::set<std::string> parseRoles(const std::string& text) {
+  std::set<std::string> roles;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string role =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    role.erase(0, role.find_first_not_of(' '));
+    role.erase(role.find_last_not_of(' ') + 1);
+    if (!role.empty()) roles.insert(role);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return roles;
+}
+
+// Fills in who is calling; returns false when the caller is not authenticated. The auth
+// middleware sits outside the microversion one, so a 401 carries no version headers.
+bool authenticate(const ApiOptions& options, const http::Request& req, RequestContext& ctx) {
+  const std::string* token = req.headers.find("x-auth-token");
+  if (!token || token->empty()) return false;
+  if (options.auth == AuthStrategy::kNoAuth2) {
+    size_t colon = token->find(':');
+    ctx.userId = token->substr(0, colon);
+    ctx.projectId = colon == std::string::npos ? ctx.userId : token->substr(colon + 1);
+    if (ctx.projectId.empty()) ctx.projectId = ctx.userId;
+    if (const std::string* roles = req.headers.find("x-roles")) {
+      ctx.roles = parseRoles(*roles);
+    } else if (ctx.userId == "admin") {
+      ctx.roles.insert("admin");
+    }
+  } else {
+    auto has = [&](const std::vector<std::string>& list) {
+      return std::find(list.begin(), list.end(), *token) != list.end();
+    };
+    if (has(options.adminTokens)) {
+      ctx.roles = {"admin", "reader"};
+    } else if (has(options.readerTokens)) {
+      ctx.roles = {"reader"};
+    } else {
+      return false;
+    }
+    ctx.userId = "token";
+    ctx.projectId = "token";
+  }
+  if (const std::string* project = req.headers.find("x-project-id")) ctx.projectId = *project;
+  return true;
+}
+
+http::Response versionDocument(const RequestContext& ctx) {
+  if (ctx.req.method != "GET") {
+    http::Response resp = errorResponse(ctx, {405, kNotAllowed});
+    resp.headers.set("allow", "GET");
+    return resp;
+  }
+  return jsonResponse(ctx, 200, nlohmann::json::parse(versionDocumentJson()),
+                      static_cast<int64_t>(std::time(nullptr)));
+}
+
 }  // namespace
 
 PlacementApi::PlacementApi(PlacementModel& model, ApiOptions options)
@@ -82,8 +159,8 @@ PlacementApi::PlacementApi(PlacementModel& model, ApiOptions options)
       {"GET", {rp}, 0, 99, listProviders},
       {"POST", {rp}, 0, 99, createProvider},
       {"GET", {rp, "{}"}, 0, 99, getProvider},
-      {"PUT", {rp, "{}"}, 0, 99, updateProvider},
       {"DELETE", {rp, "{}"}, 0, 99, deleteProvider},
+      {"PUT", {rp, "{}"}, 0, 99, updateProvider},
       {"GET", {rp, "{}", "inventories"}, 0, 99, getInventories},
       {"POST", {rp, "{}", "inventories"}, 0, 99, createInventory},
       {"PUT", {rp, "{}", "inventories"}, 0, 99, putInventories},
@@ -127,82 +204,38 @@ http::Response PlacementApi::handle(const http::Request& req) {
   auto segs = splitPath(path);
   RequestContext ctx{req, Microversion{}, "req-" + uuid4().toString()};
   ctx.prefix = options_.prefix;
+  ctx.randomizeCandidates = options_.randomizeCandidates;
 
+  bool root = segs.empty();
+  if (!root && !authenticate(options_, req, ctx)) {
+    return unversionedErrorResponse(ctx,
+                                    {401, "The request you have made requires authentication."});
+  }
   auto version = negotiate(req);
-  if (!version) {
-    http::Response resp = errorResponse(ctx, version.error());
-    if (version.error().status == 406) {
-      // No version was set, so the body also says what is supported (json_error_formatter).
-      auto body = nlohmann::json::parse(resp.body, nullptr, false);
-      if (!body.is_discarded() && body.contains("errors")) {
-        body["errors"][0]["max_version"] = "1." + std::to_string(kMaxMinor);
-        body["errors"][0]["min_version"] = "1." + std::to_string(kMinMinor);
-        resp.body = body.dump();
-      }
-    }
-    return resp;
-  }
+  if (!version) return versionError(ctx, version.error());
   ctx.version = *version;
+  if (root) return versionDocument(ctx);  // no auth
 
-  if (segs.empty()) {  // version document: no auth
-    if (req.method != "GET") {
-      http::Response resp =
-          errorResponse(ctx, {405, "The method specified is not allowed for this resource."});
-      resp.headers.set("allow", "GET");
-      return resp;
-    }
-    http::Response resp = jsonResponse(ctx, 200, nlohmann::json::parse(versionDocumentJson()),
-                                       static_cast<int64_t>(std::time(nullptr)));
-    return resp;
+  // handler.py: a body needs a Content-Type, whatever the route (checked before routing).
+  const std::string* type = req.headers.find("content-type");
+  if (!req.body.empty() && (!type || type->empty())) {
+    return escapedErrorResponse(ctx,
+                                badRequest("content-type header required when content-length > 0"));
   }
+  return dispatch(segs, ctx);
+}
 
-  // Auth.
-  const std::string* token = req.headers.find("x-auth-token");
-  if (!token || token->empty()) {
-    return errorResponse(ctx, {401, "The request you have made requires authentication."});
-  }
-  if (options_.auth == AuthStrategy::kNoAuth2) {
-    size_t colon = token->find(':');
-    ctx.userId = token->substr(0, colon);
-    ctx.projectId = colon == std::string::npos ? ctx.userId : token->substr(colon + 1);
-    if (const std::string* roles = req.headers.find("x-roles")) {
-      size_t start = 0;
-      while (start <= roles->size()) {
-        size_t comma = roles->find(',', start);
-        std::string role =
-            roles->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        role.erase(0, role.find_first_not_of(' '));
-        role.erase(role.find_last_not_of(' ') + 1);
-        if (!role.empty()) ctx.roles.insert(role);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-    } else if (ctx.userId == "admin") {
-      ctx.roles.insert("admin");
-    }
-  } else {
-    auto has = [&](const std::vector<std::string>& list) {
-      return std::find(list.begin(), list.end(), *token) != list.end();
-    };
-    if (has(options_.adminTokens)) {
-      ctx.roles = {"admin", "reader"};
-    } else if (has(options_.readerTokens)) {
-      ctx.roles = {"reader"};
-    } else {
-      return errorResponse(ctx, {401, "The request you have made requires authentication."});
-    }
-    ctx.userId = "token";
-    ctx.projectId = "token";
-  }
-  if (const std::string* project = req.headers.find("x-project-id")) ctx.projectId = *project;
-
-  // Routing: 404 for unknown URLs or routes not in this version, 405 for a wrong method.
+// Routing as Placement's: unknown URL -> 404 (raised by the router: no `vary`); a known URL with
+// another method -> 405 listing every method declared for it, whatever the version (the router
+// knows no versions); a route outside the requested version -> 404 (405 for DELETE inventories).
+http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, RequestContext& ctx) {
+  const http::Request& req = ctx.req;
   std::vector<std::string> allowed;
   for (const Route& r : routes_) {
     std::vector<std::string> params;
     if (!matches(r, segs, params)) continue;
     if (r.method != req.method) {
-      if (ctx.version.minor >= r.minMinor && ctx.version.minor <= r.maxMinor) {
+      if (std::find(allowed.begin(), allowed.end(), r.method) == allowed.end()) {
         allowed.push_back(r.method);
       }
       continue;
@@ -210,8 +243,7 @@ http::Response PlacementApi::handle(const http::Request& req) {
     if (ctx.version.minor < r.minMinor || ctx.version.minor > r.maxMinor) {
       // Placement quirk: DELETE all inventories below 1.5 is 405, not 404.
       if (r.handler == handlers::deleteInventories) {
-        http::Response resp =
-            errorResponse(ctx, {405, "The method specified is not allowed for this resource."});
+        http::Response resp = errorResponse(ctx, {405, kNotAllowed});
         resp.headers.set("allow", "GET, POST, PUT");
         return resp;
       }
@@ -220,7 +252,7 @@ http::Response PlacementApi::handle(const http::Request& req) {
     // Policy: everything is admin/service, except GET /usages for a reader of that project.
     bool usagesRoute = r.handler == handlers::getUsages;
     if (!ctx.isAdmin() && !(usagesRoute && ctx.hasRole("reader"))) {
-      return errorResponse(ctx, {403, "Policy does not allow this action to be performed."});
+      return escapedErrorResponse(ctx, {403, "Policy does not allow this action to be performed."});
     }
     ctx.pathParams = std::move(params);
     if (!http::parseQuery(req.query, ctx.query)) {
@@ -237,15 +269,13 @@ http::Response PlacementApi::handle(const http::Request& req) {
     }
   }
   if (!allowed.empty()) {
-    std::sort(allowed.begin(), allowed.end());
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    http::Response resp =
-        errorResponse(ctx, {405, "The method specified is not allowed for this resource."});
+    http::Response resp = errorResponse(ctx, {405, kNotAllowed});
     resp.headers.set("allow", allow);
     return resp;
   }
-  return errorResponse(ctx, {404, "The resource could not be found."});
+  return escapedErrorResponse(ctx, {404, "The resource could not be found."});
 }
 
 }  // namespace bwfloor::placement

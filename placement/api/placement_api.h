@@ -41,6 +41,9 @@ class PlacementApi {
   bool owns(const std::string& path) const;
 
  private:
+  // Routes an authenticated request with a negotiated version.
+  http::Response dispatch(const std::vector<std::string>& segs, RequestContext& ctx);
+
   PlacementModel& model_;
   ApiOptions options_;
   std::vector<Route> routes_;

@@ -5,9 +5,14 @@
 namespace bwfloor::placement {
 namespace {
 
-void commonHeaders(const RequestContext& ctx, http::Response& resp, bool vary) {
-  resp.headers.set("openstack-api-version", "placement " + ctx.version.toString());
-  if (vary) resp.headers.set("vary", "openstack-api-version");
+enum class VersionHeaders { kNone, kVersionOnly, kVersionAndVary };
+
+void commonHeaders(const RequestContext& ctx, http::Response& resp,
+                   VersionHeaders which = VersionHeaders::kVersionAndVary) {
+  if (which != VersionHeaders::kNone) {
+    resp.headers.set("openstack-api-version", "placement " + ctx.version.toString());
+  }
+  if (which == VersionHeaders::kVersionAndVary) resp.headers.set("vary", "openstack-api-version");
   resp.headers.set("x-openstack-request-id", ctx.requestId);
 }
 
@@ -49,7 +54,7 @@ http::Response jsonResponse(const RequestContext& ctx, int status, const nlohman
   http::Response resp;
   resp.status = status;
   resp.headers.set("content-type", "application/json");
-  commonHeaders(ctx, resp, true);
+  commonHeaders(ctx, resp);
   if (ctx.version.atLeast(15) && lastModified >= 0) {
     resp.headers.set("last-modified", httpDate(lastModified));
     resp.headers.set("cache-control", "no-cache");
@@ -61,14 +66,16 @@ http::Response jsonResponse(const RequestContext& ctx, int status, const nlohman
 http::Response emptyResponse(const RequestContext& ctx, int status) {
   http::Response resp;
   resp.status = status;
-  commonHeaders(ctx, resp, true);
+  commonHeaders(ctx, resp);
   return resp;
 }
 
-http::Response errorResponse(const RequestContext& ctx, const ApiError& error) {
+namespace {
+
+http::Response formatError(const RequestContext& ctx, const ApiError& error, VersionHeaders which) {
   http::Response resp;
   resp.status = error.status;
-  commonHeaders(ctx, resp, true);
+  commonHeaders(ctx, resp, which);
   const char* title = http::reasonPhrase(error.status);
   switch (errorFormat(ctx.req)) {
     case ErrorFormat::kJson: {
@@ -93,6 +100,20 @@ http::Response errorResponse(const RequestContext& ctx, const ApiError& error) {
       break;
   }
   return resp;
+}
+
+}  // namespace
+
+http::Response errorResponse(const RequestContext& ctx, const ApiError& error) {
+  return formatError(ctx, error, VersionHeaders::kVersionAndVary);
+}
+
+http::Response escapedErrorResponse(const RequestContext& ctx, const ApiError& error) {
+  return formatError(ctx, error, VersionHeaders::kVersionOnly);
+}
+
+http::Response unversionedErrorResponse(const RequestContext& ctx, const ApiError& error) {
+  return formatError(ctx, error, VersionHeaders::kNone);
 }
 
 }  // namespace bwfloor::placement

@@ -28,6 +28,7 @@ struct RequestContext {
   std::set<std::string> roles;
   std::vector<std::string> pathParams;  // the {placeholders} of the matched route, in order
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  bool randomizeCandidates = false;  // [placement] randomize_allocation_candidates
   std::string prefix;  // where the API is mounted ("/placement"), for links and Location
 
   bool hasRole(const std::string& role) const { return roles.count(role) > 0; }
@@ -42,6 +43,12 @@ http::Response emptyResponse(const RequestContext& ctx, int status);
 // Placement's error body, in the format the Accept header asks for (JSON, HTML or text), with the
 // `code` member from 1.23.
 http::Response errorResponse(const RequestContext& ctx, const ApiError& error);
+// An error that Placement raises outside the handler functions (router 404, policy 403, the
+// content-type check): microversion_parse's middleware adds the version header but not `vary`.
+http::Response escapedErrorResponse(const RequestContext& ctx, const ApiError& error);
+// An error from before microversion negotiation (auth 401, bad version header 400/406): neither
+// the version header nor `vary`; the request id is always there.
+http::Response unversionedErrorResponse(const RequestContext& ctx, const ApiError& error);
 // Absolute URL for Location headers, as webob makes them ("http://HOST" + path): clients such as
 // keystoneauth join a relative one to their endpoint, which already ends in the prefix.
 std::string absoluteUrl(const RequestContext& ctx, const std::string& path);

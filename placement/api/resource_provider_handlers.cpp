@@ -73,6 +73,9 @@ ApiResult<ProviderFilter> parseProviderFilter(const RequestContext& ctx) {
   if (v.atLeast(14)) allowed.push_back("in_tree");
   if (v.atLeast(18)) allowed.push_back("required");
   ProviderFilter f;
+  if (!v.atLeast(24) && queryValues(ctx, "member_of").size() > 1) {
+    return badRequest("Multiple member_of parameters are not supported");
+  }
   for (const auto& [k, value] : ctx.query) {
     if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; }) ==
         allowed.end()) {
@@ -89,7 +92,6 @@ ApiResult<ProviderFilter> parseProviderFilter(const RequestContext& ctx) {
       }
       (k == "uuid" ? f.uuid : f.inTree) = *uuid;
     } else if (k == "member_of") {
-      if (!v.atLeast(24)) f.memberOf.clear();  // only one member_of before 1.24
       RETURN_IF_ERROR(query::parseMemberOf(value, v, f.memberOf));
     } else if (k == "resources") {
       ASSIGN_OR_RETURN(f.resources, query::parseResources(value));

@@ -49,11 +49,15 @@ void PlacementModel::indexProvider(const Provider* before, const Provider* after
     providerByName_.erase(before->name);
     if (!before->parentUuid.empty()) children_[before->parentUuid].erase(before->uuid);
     for (const auto& t : before->traits) --traitUse_[t];
+    for (const auto& [rc, inv] : before->inventories) providersByClass_[rc].erase(before->uuid);
+    if (!before->parentUuid.empty()) --nestedProviders_;
   }
   if (after) {
     providerByName_[after->name] = after->uuid;
     if (!after->parentUuid.empty()) children_[after->parentUuid].insert(after->uuid);
     for (const auto& t : after->traits) ++traitUse_[t];
+    for (const auto& [rc, inv] : after->inventories) providersByClass_[rc].insert(after->uuid);
+    if (!after->parentUuid.empty()) ++nestedProviders_;
   } else if (before) {
     children_.erase(before->uuid);
     usage_.erase(before->uuid);

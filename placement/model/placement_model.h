@@ -127,6 +127,15 @@ class PlacementModel {
   // Read-only access for the candidates engine (call under withReadLock).
   const std::unordered_map<std::string, Provider>& providersUnlocked() const { return providers_; }
   const std::unordered_map<std::string, ResourceAmounts>& usageUnlocked() const { return usage_; }
+  const std::unordered_map<std::string, std::set<std::string>>& childrenUnlocked() const {
+    return children_;
+  }
+  // Providers that have an inventory of the class, in uuid order.
+  const std::set<std::string>* providersWithClassUnlocked(const std::string& rc) const {
+    auto it = providersByClass_.find(rc);
+    return it == providersByClass_.end() ? nullptr : &it->second;
+  }
+  bool hasTreesUnlocked() const { return nestedProviders_ > 0; }
 
   // A staged write (placement/model/txn.h); public so that write helpers can take it.
   class Txn;
@@ -151,6 +160,8 @@ class PlacementModel {
   std::set<std::string> customTraits_;
   std::map<std::string, int> resourceClasses_;  // name -> id
   std::map<std::string, int> traitUse_;         // trait -> number of providers having it
+  std::unordered_map<std::string, std::set<std::string>> providersByClass_;
+  int64_t nestedProviders_ = 0;  // providers with a parent: Placement's "has_trees"
 };
 
 // "CUSTOM_" + [A-Z0-9_]+, at most 255 characters.

@@ -1,0 +1,321 @@
+// Cross-cutting behaviour of the Placement API over HTTP: microversion negotiation, routing
+// (404/405), the version document, auth (noauth2 and token), content negotiation, the error body
+// and caching headers (placement-api.md §1.1).
+
+#include <regex>
+
+#include "tests/unit/placement/api_test_fixture.h"
+
+namespace bwfloor::placement::testing {
+namespace {
+
+class ApiProtocolTest : public PlacementApiTest {};
+
+// --- microversions --------------------------------------------------------------------------
+
+TEST_F(ApiProtocolTest, MissingVersionHeaderMeans1_0) {
+  Reply r = send("GET", "/resource_providers", std::nullopt, "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("openstack-api-version"), "placement 1.0");
+  EXPECT_EQ(r.header("vary"), "openstack-api-version");
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  EXPECT_EQ(r.body, json({{"resource_providers", json::array()}}));
+}
+
+TEST_F(ApiProtocolTest, ExplicitAndLatestVersions) {
+  Reply r = send("GET", "/resource_providers", std::nullopt, "1.39");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("openstack-api-version"), "placement 1.39");
+  r = send("GET", "/resource_providers", std::nullopt, "latest");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("openstack-api-version"), "placement 1.39");
+  r = send("GET", "/resource_providers", std::nullopt, "1.14");
+  EXPECT_EQ(r.header("openstack-api-version"), "placement 1.14");
+}
+
+TEST_F(ApiProtocolTest, LastPlacementEntryOfTheHeaderWins) {
+  Extra extra;
+  extra.headers.add("OpenStack-API-Version", "compute 2.60, placement 1.10, placement 1.17");
+  Reply r = send("GET", "/resource_providers", std::nullopt, "", extra);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("openstack-api-version"), "placement 1.17");
+  // Legacy X-OpenStack-Placement-API-Version is not read.
+  Extra legacy;
+  legacy.headers.add("X-OpenStack-Placement-API-Version", "1.17");
+  r = send("GET", "/resource_providers", std::nullopt, "", legacy);
+  EXPECT_EQ(r.header("openstack-api-version"), "placement 1.0");
+}
+
+TEST_F(ApiProtocolTest, UnsupportedVersionIs406WithVersionRange) {
+  for (const char* v : {"1.40", "0.5", "2.0"}) {
+    SCOPED_TRACE(v);
+    Reply r = send("GET", "/resource_providers", std::nullopt, v);
+    EXPECT_EQ(r.status, 406);
+    EXPECT_EQ(r.error()["status"], 406);
+    EXPECT_EQ(r.error()["max_version"], "1.39");
+    EXPECT_EQ(r.error()["min_version"], "1.0");
+    EXPECT_EQ(r.errorDetail(), std::string("Unacceptable version header: ") + v);
+    EXPECT_FALSE(r.error().contains("code"));  // no version was set
+  }
+}
+
+TEST_F(ApiProtocolTest, MalformedVersionIs400) {
+  for (const char* v : {"pony.horse", "1.2.3", "1"}) {
+    SCOPED_TRACE(v);
+    Reply r = send("GET", "/resource_providers", std::nullopt, v);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.errorDetail().find("invalid version string"), std::string::npos) << r.raw;
+    EXPECT_FALSE(r.error().contains("max_version"));
+  }
+}
+
+TEST_F(ApiProtocolTest, RouteNotInRequestedVersionIs404) {
+  Reply r = send("GET", "/traits", std::nullopt, "1.5");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.header("openstack-api-version"), "placement 1.5");
+  EXPECT_EQ(send("GET", "/traits", std::nullopt, "1.6").status, 200);
+  EXPECT_EQ(send("GET", "/resource_classes", std::nullopt, "1.1").status, 404);
+  EXPECT_EQ(send("GET", "/usages?project_id=p", std::nullopt, "1.8").status, 404);
+  EXPECT_EQ(send("POST", "/allocations", json::object(), "1.12").status, 404);
+  EXPECT_EQ(send("POST", "/reshaper", json::object(), "1.29").status, 404);
+  std::string rp = createProvider("rp");
+  EXPECT_EQ(send("GET", "/resource_providers/" + rp + "/aggregates", std::nullopt, "1.0").status,
+            404);
+}
+
+TEST_F(ApiProtocolTest, DeleteAllInventoriesBefore1_5Is405) {
+  std::string rp = createProvider("rp");
+  Reply r = send("DELETE", "/resource_providers/" + rp + "/inventories", std::nullopt, "1.4");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("vary"), "openstack-api-version");
+  EXPECT_EQ(
+      send("DELETE", "/resource_providers/" + rp + "/inventories", std::nullopt, "1.5").status,
+      204);
+}
+
+TEST_F(ApiProtocolTest, UnknownMethodOnKnownUrlIs405WithAllow) {
+  Reply r = send("PATCH", "/resource_providers", json::object());
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("allow"), "GET, POST");
+  std::string rp = createProvider("rp");
+  r = send("POST", "/resource_providers/" + rp);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("allow"), "GET, DELETE, PUT");  // Placement's declaration order
+  r = send("PATCH", "/resource_providers/" + rp + "/inventories", std::nullopt, "1.4");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("allow"), "GET, POST, PUT, DELETE");  // the router ignores versions
+  // Routing comes before version checks: a wrong method on /traits at 1.5 is still 405.
+  r = send("POST", "/traits", std::nullopt, "1.5");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("allow"), "GET");
+}
+
+TEST_F(ApiProtocolTest, UnknownUrlIs404WithVersionButWithoutVary) {
+  Reply r = send("GET", "/no_such_thing");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.header("openstack-api-version"), "placement 1.39");
+  EXPECT_FALSE(r.hasHeader("vary"));
+}
+
+// --- version document ----------------------------------------------------------------------
+
+TEST_F(ApiProtocolTest, VersionDocumentNeedsNoToken) {
+  Extra anonymous;
+  anonymous.token = "";
+  const json want = {{"versions",
+                      {{{"id", "v1.0"},
+                        {"min_version", "1.0"},
+                        {"max_version", "1.39"},
+                        {"status", "CURRENT"},
+                        {"links", {{{"rel", "self"}, {"href", ""}}}}}}}};
+  for (const char* path : {"/", "/placement", "/placement/"}) {
+    SCOPED_TRACE(path);
+    Reply r = sendRaw("GET", path, "", anonymous);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, want);
+    EXPECT_EQ(r.header("openstack-api-version"), "placement 1.0");
+    EXPECT_FALSE(r.hasHeader("last-modified"));
+    EXPECT_FALSE(r.hasHeader("cache-control"));
+  }
+  Reply r = sendRaw("GET", "/placement", "1.15", anonymous);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("cache-control"), "no-cache");
+  EXPECT_TRUE(r.hasHeader("last-modified"));
+}
+
+// --- auth: noauth2 --------------------------------------------------------------------------
+
+TEST_F(ApiProtocolTest, MissingTokenIs401) {
+  Extra anonymous;
+  anonymous.token = "";
+  Reply r = send("GET", "/resource_providers", std::nullopt, kLatest, anonymous);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_TRUE(r.hasHeader("x-openstack-request-id"));
+  // Auth runs before microversion negotiation: even a bad version header gives 401.
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, "pony.horse", anonymous).status, 401);
+}
+
+TEST_F(ApiProtocolTest, NonAdminTokenIs403OnAdminRoutes) {
+  Extra user;
+  user.token = "user:proj";
+  Reply r = send("GET", "/resource_providers", std::nullopt, kLatest, user);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_FALSE(r.hasHeader("vary"));  // policy errors escape the handler (§1.1)
+  EXPECT_EQ(r.header("openstack-api-version"), "placement 1.39");
+  EXPECT_EQ(send("POST", "/resource_providers", json{{"name", "x"}}, kLatest, user).status, 403);
+  EXPECT_EQ(send("GET", "/resource_providers").body["resource_providers"].size(), 0u);
+  // The user called "admin" is an admin without X-Roles.
+  Extra admin;
+  admin.token = "admin:someproject";
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, admin).status, 200);
+}
+
+TEST_F(ApiProtocolTest, XRolesIsHonoured) {
+  Extra user;
+  user.token = "alice:proj";
+  user.headers.add("X-Roles", "member, admin");
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, user).status, 200);
+  Extra service;
+  service.token = "nova:service";
+  service.headers.add("X-Roles", "service");
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, service).status, 200);
+  // X-Roles replaces the default: the admin user without the admin role is not an admin.
+  Extra demoted;
+  demoted.token = "admin";
+  demoted.headers.add("X-Roles", "reader");
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, demoted).status, 403);
+}
+
+TEST_F(ApiProtocolTest, ReaderMayReadUsagesOfItsOwnProjectOnly) {
+  Extra reader;
+  reader.token = "alice:proj";
+  reader.headers.add("X-Roles", "reader");
+  Reply r = send("GET", "/usages?project_id=proj", std::nullopt, kLatest, reader);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, json({{"usages", json::object()}}));
+  EXPECT_EQ(send("GET", "/usages?project_id=other", std::nullopt, kLatest, reader).status, 403);
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, reader).status, 403);
+  Extra member;
+  member.token = "bob:proj";
+  EXPECT_EQ(send("GET", "/usages?project_id=proj", std::nullopt, kLatest, member).status, 403);
+  // X-Project-Id overrides the project of the token.
+  Extra other = reader;
+  other.headers.add("X-Project-Id", "other");
+  EXPECT_EQ(send("GET", "/usages?project_id=other", std::nullopt, kLatest, other).status, 200);
+}
+
+// --- auth: token mode -----------------------------------------------------------------------
+
+TEST_F(ApiProtocolTest, TokenModeAdminAndReaderTokens) {
+  ApiOptions options;
+  options.auth = AuthStrategy::kToken;
+  options.adminTokens = {"admin-secret"};
+  options.readerTokens = {"reader-secret"};
+  startServer(options);
+  Extra admin;
+  admin.token = "admin-secret";
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, admin).status, 200);
+  EXPECT_EQ(send("POST", "/resource_providers", json{{"name", "a"}}, kLatest, admin).status, 200);
+  Extra reader;
+  reader.token = "reader-secret";
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, reader).status, 403);
+  Extra readerOfP = reader;
+  readerOfP.headers.add("X-Project-Id", "p");
+  EXPECT_EQ(send("GET", "/usages?project_id=p", std::nullopt, kLatest, readerOfP).status, 200);
+  Extra wrong;
+  wrong.token = "admin";  // a noauth2 token means nothing here
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, wrong).status, 401);
+  Extra none;
+  none.token = "";
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, none).status, 401);
+  EXPECT_EQ(sendRaw("GET", "/", "", none).status, 200);
+}
+
+// --- content negotiation ---------------------------------------------------------------------
+
+TEST_F(ApiProtocolTest, BodyWithoutJsonContentTypeIs415) {
+  Extra text;
+  text.contentType = "text/plain";
+  Reply r = send("POST", "/resource_providers", json{{"name", "x"}}, kLatest, text);
+  EXPECT_EQ(r.status, 415);
+  EXPECT_NE(r.errorDetail().find("text/plain is not supported"), std::string::npos) << r.raw;
+  // A body without any Content-Type is refused before routing (handler.py): 400.
+  Extra none;
+  none.contentType = "";
+  r = send("POST", "/resource_providers", json{{"name", "x"}}, kLatest, none);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.errorDetail().find("content-type header required"), std::string::npos) << r.raw;
+  // No body and no Content-Type on a handler that needs JSON: 415 naming None.
+  r = send("PUT", "/resource_providers/" + newUuid(), std::nullopt);
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(send("GET", "/resource_providers").body["resource_providers"].size(), 0u);
+}
+
+TEST_F(ApiProtocolTest, AcceptExcludingJsonIs406OnJsonGets) {
+  Extra text;
+  text.accept = "text/plain";
+  Reply r = send("GET", "/resource_providers", std::nullopt, kLatest, text);
+  EXPECT_EQ(r.status, 406);
+  EXPECT_EQ(r.header("content-type").rfind("text/plain", 0), 0u);  // error follows Accept
+  for (const char* accept : {"application/json", "*/*", "application/*", ""}) {
+    Extra ok;
+    ok.accept = accept;
+    EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, ok).status, 200) << accept;
+  }
+}
+
+TEST_F(ApiProtocolTest, ErrorBodyFormatFollowsAccept) {
+  std::string path = "/resource_providers/" + newUuid();
+  Reply r = send("GET", path, std::nullopt, "1.22");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  ASSERT_TRUE(r.error().is_object()) << r.raw;
+  EXPECT_EQ(r.error()["status"], 404);
+  EXPECT_EQ(r.error()["title"], "Not Found");
+  EXPECT_FALSE(r.error().contains("code"));  // code only from 1.23
+  std::string requestId = r.error()["request_id"].get<std::string>();
+  EXPECT_EQ(requestId, r.header("x-openstack-request-id"));
+  EXPECT_TRUE(std::regex_match(requestId, std::regex("req-[0-9a-f-]{36}"))) << requestId;
+
+  r = send("GET", path, std::nullopt, "1.23");
+  EXPECT_EQ(r.errorCode(), "placement.undefined_code");
+  EXPECT_NE(r.error()["request_id"], requestId);  // one id per request
+
+  Extra noAccept;
+  noAccept.accept = "";
+  r = send("GET", path, std::nullopt, "1.23", noAccept);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.header("content-type").rfind("text/plain", 0), 0u);
+  Extra html;
+  html.accept = "text/html, application/json";
+  r = send("GET", path, std::nullopt, "1.23", html);
+  EXPECT_EQ(r.header("content-type").rfind("text/html", 0), 0u);
+}
+
+TEST_F(ApiProtocolTest, CachingHeadersFrom1_15Only) {
+  std::string rp = createProvider("rp");
+  Reply r = send("GET", "/resource_providers/" + rp, std::nullopt, "1.14");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.hasHeader("last-modified"));
+  EXPECT_FALSE(r.hasHeader("cache-control"));
+  for (const char* path :
+       {"", "/inventories", "/usages", "/traits", "/aggregates", "/allocations"}) {
+    SCOPED_TRACE(path);
+    r = send("GET", "/resource_providers/" + rp + path, std::nullopt, "1.15");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("cache-control"), "no-cache");
+    EXPECT_TRUE(std::regex_match(
+        r.header("last-modified"),
+        std::regex(R"([A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT)")))
+        << r.header("last-modified");
+  }
+  r = send("GET", "/resource_providers", std::nullopt, "1.15");
+  EXPECT_EQ(r.header("cache-control"), "no-cache");
+  r = send("POST", "/resource_providers", json{{"name", "other"}}, "1.20");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("cache-control"), "no-cache");
+  EXPECT_TRUE(r.hasHeader("last-modified"));
+}
+
+}  // namespace
+}  // namespace bwfloor::placement::testing

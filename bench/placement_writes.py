@@ -20,6 +20,9 @@ Phases
              statuses (409s by error code).
   check      every provider touched: server usages == the client's tally of successful writes.
 
+A phase starts no new host / write after --phase-budget seconds; its figures are then over what
+was done ("budget_hit": true). Failed requests are counted (first failure kept), not fatal.
+
 Prints one JSON document (and writes it to --out).
 
   /usr/bin/python3 bench/placement_writes.py --url http://127.0.0.1:8778/placement \\
@@ -60,6 +63,11 @@ class Client:
         self.microversion = microversion
         self.timeout = timeout
         self.conn = None
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
     def request(self, method, path, body=None):
         """Returns (status, parsed JSON or None, seconds)."""
@@ -130,15 +138,20 @@ class Samples:
             self.by_op.setdefault(op, []).append(seconds)
 
 
-def run_clients(n, work):
-    """Runs work(client_index) in n threads; returns (wall seconds, first error or None)."""
+def run_clients(args, work):
+    """Runs work(client_index, client) in --clients threads, each with its own keep-alive
+    connection; returns (wall seconds, first error or None)."""
+    n = args.clients
     errors = []
 
     def wrap(i):
+        c = Client(args.url, args.token, args.microversion)
         try:
-            work(i)
+            work(i, c)
         except Exception as e:  # noqa: BLE001 - reported once, the phase stops
             errors.append("%s: %s" % (type(e).__name__, e))
+        finally:
+            c.close()  # a single-process server serves one keep-alive connection at a time
 
     threads = [threading.Thread(target=wrap, args=(i,), daemon=True) for i in range(n)]
     t0 = time.perf_counter()
@@ -188,84 +201,98 @@ def host_plan(args, i):
     return plan
 
 
-def report_host(c, samples, plan):
+def report_host(c, samples, plan, count):
+    """Reports one host; count[0] counts the requests made. Raises RuntimeError on an error."""
     t_host = time.perf_counter()
-    requests = 0
     for rp in plan:
         body = {"name": rp["name"], "uuid": rp["uuid"]}
         if rp["parent"]:
             body["parent_provider_uuid"] = rp["parent"]
         st, b, dt = c.request("POST", "/resource_providers", body)
+        count[0] += 1
         expect(st, b, (200, 201), "POST /resource_providers %s" % rp["name"])
         samples.add("POST /resource_providers", dt)
-        requests += 1
         gen = b["generation"] if b and "generation" in b else 0
         if rp["inv"]:
             st, b, dt = c.request("PUT", "/resource_providers/%s/inventories" % rp["uuid"],
                                   {"resource_provider_generation": gen,
                                    "inventories": rp["inv"]})
+            count[0] += 1
             expect(st, b, (200,), "PUT inventories %s" % rp["name"])
             samples.add("PUT /resource_providers/{u}/inventories", dt)
-            requests += 1
             gen = b["resource_provider_generation"]
         if rp["traits"]:
             st, b, dt = c.request("PUT", "/resource_providers/%s/traits" % rp["uuid"],
                                   {"resource_provider_generation": gen, "traits": rp["traits"]})
+            count[0] += 1
             expect(st, b, (200,), "PUT traits %s" % rp["name"])
             samples.add("PUT /resource_providers/{u}/traits", dt)
-            requests += 1
     samples.add("host report (7 providers)", time.perf_counter() - t_host)
-    return requests
 
 
 def phase_providers(args, result):
+    """Returns the host indexes whose 7 providers were all reported."""
     samples = Samples()
     next_host = iter(range(args.hosts))
     lock = threading.Lock()
     counts = [0] * args.clients
+    done, failed = [], []
+    deadline = time.perf_counter() + args.phase_budget
 
-    def work(i):
-        c = Client(args.url, args.token, args.microversion)
-        while True:
+    def work(i, c):
+        while time.perf_counter() < deadline:
             with lock:
                 h = next(next_host, None)
             if h is None:
                 return
-            counts[i] += report_host(c, samples, host_plan(args, h))
+            requests = [0]
+            try:
+                report_host(c, samples, host_plan(args, h), requests)
+                with lock:
+                    done.append(h)
+            except RuntimeError as e:  # counted; this client goes on with the next host
+                with lock:
+                    failed.append(str(e))
+            counts[i] += requests[0]
 
-    wall, error = run_clients(args.clients, work)
+    wall, error = run_clients(args, work)
     requests = sum(counts)
-    hosts = len(samples.by_op.get("host report (7 providers)", []))
+    hosts = len(done)
     all_requests = [s for op, v in samples.by_op.items() if not op.startswith("host") for s in v]
     result["providers"] = {
         "clients": args.clients, "hosts": hosts, "providers": hosts * 7, "requests": requests,
+        "hosts_failed": len(failed), "budget_hit": hosts + len(failed) < args.hosts,
+        "requests_per_client": counts,
         "wall_s": round(wall, 3), "hosts_per_s": round(hosts / wall, 2),
         "providers_per_s": round(7 * hosts / wall, 2),
         "requests_per_s": round(requests / wall, 2),
         "request_latency": summarize(all_requests),
         "by_op": {op: summarize(v) for op, v in sorted(samples.by_op.items())},
     }
+    if failed:
+        result["providers"]["first_failure"] = failed[0]
     if error:
         result["providers"]["error"] = error
-    return error is None
+    return sorted(done)
 
 
-def phase_allocations(args, result):
+def phase_allocations(args, result, hosts):
     samples = Samples()
-    pool = [host_plan(args, h) for h in range(args.hosts)]
+    pool = [host_plan(args, h) for h in hosts]
+    deadline = time.perf_counter() + args.phase_budget
     lock = threading.Lock()
     state = {"issued": 0}
+    per_client = [0] * args.clients
     statuses = {}
     tally = {}  # rp uuid -> {class: amount}
     with_type = tuple(map(int, args.microversion.split("."))) >= (1, 38)
 
-    def work(i):
-        c = Client(args.url, args.token, args.microversion)
+    def work(i, c):
         rnd = random.Random(args.seed * 1000 + i)
         project, user = uuid.uuid4().hex, uuid.uuid4().hex
         while True:
             with lock:
-                if state["issued"] >= args.writes:
+                if state["issued"] >= args.writes or time.perf_counter() > deadline:
                     return
                 state["issued"] += 1
             plan = rnd.choice(pool)
@@ -276,6 +303,7 @@ def phase_allocations(args, result):
             if with_type:
                 body["consumer_type"] = "INSTANCE"
             st, b, dt = c.request("PUT", "/allocations/%s" % uuid.uuid4(), body)
+            per_client[i] += 1
             key = str(st)
             if st == 409:
                 errs = (b or {}).get("errors") or [{}]
@@ -290,19 +318,24 @@ def phase_allocations(args, result):
             if st == 204:
                 samples.add("PUT /allocations/{c}", dt)
             elif st != 409:
-                raise RuntimeError("PUT /allocations -> HTTP %s %s" % (st, json.dumps(b)[:300]))
+                with lock:
+                    state.setdefault("first_failure", "HTTP %s %s" % (st, json.dumps(b)[:300]))
 
-    wall, error = run_clients(args.clients, work)
+    wall, error = run_clients(args, work)
     ok = statuses.get("204", 0)
     result["allocations"] = {
         "clients": args.clients, "writes": sum(statuses.values()), "ok": ok,
-        "statuses": statuses, "wall_s": round(wall, 3), "writes_per_s": round(ok / wall, 2),
+        "statuses": statuses, "budget_hit": sum(statuses.values()) < args.writes,
+        "writes_per_client": per_client,
+        "wall_s": round(wall, 3), "writes_per_s": round(ok / wall, 2),
         "latency": summarize(samples.by_op.get("PUT /allocations/{c}", [])),
     }
+    if "first_failure" in state:
+        result["allocations"]["first_failure"] = state["first_failure"]
     if error:
         result["allocations"]["error"] = error
     result["_tally"] = tally
-    return error is None
+    return error is None and "first_failure" not in state
 
 
 def phase_check(args, result):
@@ -332,6 +365,9 @@ def main():
     ap.add_argument("--writes", type=int, default=1000, help="allocation writes to make")
     ap.add_argument("--root-traits", action=argparse.BooleanOptionalAction, default=True,
                     help="set standard traits on the roots too (19 requests per host)")
+    ap.add_argument("--phase-budget", type=float, default=150.0,
+                    help="seconds: a phase starts no new host / write after this (figures are "
+                    "then over what was done; budget_hit says so)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--label", default="")
     ap.add_argument("--out", help="also write the JSON here")
@@ -355,12 +391,12 @@ def main():
               "server_max_version": max_version, "run_id": args.run_id,
               "params": {"hosts": args.hosts, "clients": args.clients, "writes": args.writes,
                          "root_traits": args.root_traits}}
-    ok = phase_providers(args, result)
-    if ok:
-        ok = phase_allocations(args, result)
+    hosts = phase_providers(args, result)
+    ok = bool(hosts) and not result["providers"]["hosts_failed"] and (
+        "error" not in result["providers"])
+    if hosts:
+        ok = phase_allocations(args, result, hosts) and ok
         ok = phase_check(args, result) and ok
-    else:
-        result.pop("_tally", None)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

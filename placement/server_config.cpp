@@ -48,7 +48,11 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
   } else {
     return ini.errorAt("api", "auth_strategy", "'" + auth + "' is not one of noauth2, token");
   }
-  ASSIGN_OR_RETURN(int64_t threads, ini.getInt("api", "threads", 2, 1, 64));
+  ASSIGN_OR_RETURN(int64_t threads, ini.getInt("api", "threads", 4, 1, 64));
+  ASSIGN_OR_RETURN(config.agentDownTime,
+                   ini.getSeconds("DEFAULT", "agent_down_time", config.agentDownTime));
+  ASSIGN_OR_RETURN(config.bindingTimeout,
+                   ini.getSeconds("api", "binding_timeout", config.bindingTimeout));
   config.threads = static_cast<int>(threads);
   config.adminTokens = ini.getList("auth", "admin_tokens");
   config.readerTokens = ini.getList("auth", "reader_tokens");
@@ -57,6 +61,12 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
   }
   config.databaseConnection =
       ini.getString("placement_database", "connection", config.databaseConnection);
+  std::string sync = ini.getString("placement_database", "sqlite_synchronous", "full");
+  if (sync != "full" && sync != "normal") {
+    return ini.errorAt("placement_database", "sqlite_synchronous",
+                       "'" + sync + "' is not one of full, normal");
+  }
+  config.sqliteSynchronousNormal = sync == "normal";
   config.logLevel = ini.getString("DEFAULT", "log_level", config.logLevel);
   ASSIGN_OR_RETURN(config.randomizeCandidates,
                    ini.getBool("placement", "randomize_allocation_candidates", false));

@@ -1,6 +1,7 @@
 #pragma once
 // bwfloor-server's configuration. Option names follow OpenStack Placement's where one exists.
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -16,11 +17,15 @@ struct ServerConfig {
   AuthStrategy authStrategy = AuthStrategy::kNoAuth2;  // [api] auth_strategy
   std::string databaseConnection =
       "sqlite:////var/lib/bwfloor/placement.db";  // [placement_database]
+  bool sqliteSynchronousNormal = false;   // [placement_database] sqlite_synchronous = full|normal
   std::string logLevel = "info";          // [DEFAULT] log_level (debug, info, warning, error)
-  int threads = 2;                        // [api] threads
+  int threads = 4;                        // [api] threads
   std::vector<std::string> adminTokens;   // [auth] admin_tokens (token mode)
   std::vector<std::string> readerTokens;  // [auth] reader_tokens (token mode)
-  bool randomizeCandidates = false;       // [placement] randomize_allocation_candidates
+  bool randomizeCandidates = false;
+  std::chrono::seconds agentDownTime{75};   // [DEFAULT] agent_down_time (Neutron's name)
+  std::chrono::seconds bindingTimeout{30};  // [api] binding_timeout: wait for the agent       //
+                                            // [placement] randomize_allocation_candidates
 };
 
 // Reads and validates FILE; an error names file:line, section, key and why.

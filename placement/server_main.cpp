@@ -1,14 +1,17 @@
 // bwfloor-server: the Placement API (and, later, bwfloor's /v1 API) on one HTTP port.
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <iostream>
+#include <thread>
 
 #include "core/logging.h"
 #include "core/version.h"
 #include "http/server.h"
 #include "placement/api/placement_api.h"
 #include "placement/model/placement_model.h"
+#include "placement/ports/v1_api.h"
 #include "placement/server_config.h"
 #include "placement/store/sqlite_store.h"
 
@@ -50,7 +53,9 @@ int main(int argc, char** argv) {
 
   auto dbPath = placement::sqlitePathFromConnection(config->databaseConnection);
   if (!dbPath) return fail("[placement_database] connection: " + dbPath.error().message());
-  auto store = placement::SqliteStore::open(*dbPath);
+  placement::SqliteOptions sqliteOptions;
+  sqliteOptions.synchronousNormal = config->sqliteSynchronousNormal;
+  auto store = placement::SqliteStore::open(*dbPath, sqliteOptions);
   if (!store) return fail(store.error().toString());
   placement::PlacementModel model(std::shared_ptr<placement::Store>(std::move(*store)));
   if (auto st = model.load(); !st) return fail("loading " + *dbPath + ": " + st.error().toString());
@@ -62,6 +67,17 @@ int main(int argc, char** argv) {
   apiOptions.randomizeCandidates = config->randomizeCandidates;
   placement::PlacementApi api(model, apiOptions);
 
+  auto docs = ports::openSqliteJsonStore(*dbPath);
+  if (!docs) return fail(docs.error().toString());
+  ports::PortsOptions portsOptions;
+  portsOptions.agentDownTime = config->agentDownTime;
+  portsOptions.bindingTimeout = config->bindingTimeout;
+  ports::PortsService portsService(model, std::shared_ptr<ports::JsonStore>(std::move(*docs)),
+                                   portsOptions);
+  if (auto st = portsService.load(); !st)
+    return fail("loading /v1 objects: " + st.error().toString());
+  ports::V1Api v1(portsService, apiOptions);
+
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -72,19 +88,31 @@ int main(int argc, char** argv) {
   httpOptions.host = config->bindHost;
   httpOptions.port = static_cast<uint16_t>(config->bindPort);
   httpOptions.threads = config->threads;
-  http::HttpServer server(httpOptions, [&api](const http::Request& req) {
-    if (api.owns(req.path)) return api.handle(req);
+  http::HttpServer server(httpOptions, [&api, &v1](http::Request&& req, http::Responder respond) {
+    if (v1.owns(req.path)) return v1.handle(std::move(req), respond);
+    if (api.owns(req.path)) return respond(api.handle(req));
     http::Response resp;
     resp.status = 404;
     resp.headers.set("content-type", "application/json");
-    resp.body = R"({"error": "no such URL; the Placement API is under /placement"})";
-    return resp;
+    resp.body =
+        R"({"error": "no such URL; the Placement API is under /placement, bwfloor's under /v1"})";
+    respond(std::move(resp));
   });
   if (auto st = server.start(); !st) return fail(st.error().message());
   log->info("bwfloor-server {} serving http://{}:{}/placement db={} auth={}", kVersion,
             config->bindHost, server.port(), *dbPath,
             config->authStrategy == placement::AuthStrategy::kNoAuth2 ? "noauth2" : "token");
+  // Long-polls that reach their deadline are answered by this ticker.
+  std::atomic<bool> stopping{false};
+  std::thread ticker([&] {
+    while (!stopping) {
+      portsService.expireWaiters();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
   int sig = waitForStopSignal();
+  stopping = true;
+  ticker.join();
   log->info("signal {} received, stopping", sig);
   server.stop();
   return 0;

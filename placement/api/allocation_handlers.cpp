@@ -2,6 +2,8 @@
 // (handlers/allocation.py, usage.py, reshaper.py). Body shapes per microversion: §1.4 of
 // placement-api.md.
 
+#include <algorithm>
+
 #include "placement/api/handlers.h"
 #include "placement/api/json_checks.h"
 
@@ -32,6 +34,28 @@ ApiResult<std::string> parseIdField(const json& b, const char* key) {
   return json_checks::getString(b, key, 1, 255);
 }
 
+// 1.34 `mappings` (accepted and ignored, but validated): {suffix: [provider uuid, ...]}, with
+// at least one suffix and one uuid each.
+ApiStatus checkMappings(const json& b) {
+  auto it = b.find("mappings");
+  if (it == b.end()) return ApiStatus::ok();
+  if (!it->is_object() || it->empty()) {
+    return json_checks::invalid("'mappings' must be an object with at least one property");
+  }
+  for (const auto& [suffix, rps] : it->items()) {
+    if (!rps.is_array() || rps.empty()) {
+      return json_checks::invalid("'mappings' of '" + suffix + "' must be a non-empty array");
+    }
+    for (const auto& rp : rps) {
+      if (!rp.is_string() || !json_checks::normalizeUuid(rp.get<std::string>())) {
+        return json_checks::invalid("'mappings' of '" + suffix + "': " + rp.dump() +
+                                    " is not a 'uuid'");
+      }
+    }
+  }
+  return ApiStatus::ok();
+}
+
 // The dict shape of one consumer (1.12+): allocations, project/user, generation, type.
 ApiResult<AllocationWrite> parseConsumerBody(const RequestContext& ctx, const json& b,
                                              const std::string& consumer, bool bulk) {
@@ -60,6 +84,7 @@ ApiResult<AllocationWrite> parseConsumerBody(const RequestContext& ctx, const js
     RETURN_IF_ERROR(json_checks::onlyKeys(b, {"allocations", "project_id", "user_id"}, where));
     RETURN_IF_ERROR(json_checks::requireKeys(b, {"allocations", "project_id", "user_id"}, where));
   }
+  RETURN_IF_ERROR(checkMappings(b));
   AllocationWrite w;
   w.consumerUuid = consumer;
   ASSIGN_OR_RETURN(w.projectId, parseIdField(b, "project_id"));
@@ -108,7 +133,12 @@ ApiResult<AllocationWrite> parseConsumerBody(const RequestContext& ctx, const js
 ApiResult<AllocationWrite> parseListBody(const RequestContext& ctx, const json& b,
                                          const std::string& consumer) {
   RETURN_IF_ERROR(json_checks::requireObject(b, "the body"));
-  RETURN_IF_ERROR(json_checks::onlyKeys(b, {"allocations", "project_id", "user_id"}, "the body"));
+  // ALLOCATION_SCHEMA (1.0-1.7) knows only "allocations"; 1.8 adds project_id and user_id.
+  if (ctx.version.atLeast(8)) {
+    RETURN_IF_ERROR(json_checks::onlyKeys(b, {"allocations", "project_id", "user_id"}, "the body"));
+  } else {
+    RETURN_IF_ERROR(json_checks::onlyKeys(b, {"allocations"}, "the body"));
+  }
   AllocationWrite w;
   w.consumerUuid = consumer;
   if (ctx.version.atLeast(8)) {
@@ -240,12 +270,31 @@ http::Response getUsages(PlacementModel& model, RequestContext& ctx) {
     return errorResponse(ctx, badRequest("Invalid query string parameters: 'project_id' is a "
                                          "required property"));
   }
+  for (const char* key : {"project_id", "user_id"}) {
+    for (const auto& value : queryValues(ctx, key)) {
+      if (value.empty() || value.size() > 255) {
+        return errorResponse(ctx, badRequest(std::string("Invalid query string parameters: '") +
+                                             key + "' must be 1 to 255 characters long"));
+      }
+    }
+  }
   UsageQuery q{project.back()};
   if (!ctx.isAdmin() && q.projectId != ctx.projectId) {
     return errorResponse(ctx, {403, "Policy does not allow this action to be performed."});
   }
   if (auto user = queryValues(ctx, "user_id"); !user.empty()) q.userId = user.back();
-  if (auto type = queryValues(ctx, "consumer_type"); !type.empty()) q.consumerType = type.back();
+  if (auto type = queryValues(ctx, "consumer_type"); !type.empty()) {
+    // schemas/usage.py: a type name, "all" or "unknown".
+    const std::string& t = type.back();
+    bool valid = !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
+      return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    if (!valid && t != "all" && t != "unknown") {
+      return errorResponse(ctx, badRequest("Invalid query string parameters: '" + t +
+                                           "' does not match '^[A-Z0-9_]+$'"));
+    }
+    q.consumerType = t;
+  }
   auto result = model.usages(q);
   json body;
   if (types) {
@@ -288,6 +337,11 @@ http::Response reshape(PlacementModel& model, RequestContext& ctx) {
     if (auto st = json_checks::requireObject(entry, "inventories of " + rp); !st) {
       return fail(st.error());
     }
+    if (auto st = json_checks::onlyKeys(entry, {"resource_provider_generation", "inventories"},
+                                        "inventories of " + rp);
+        !st) {
+      return fail(st.error());
+    }
     auto gen = json_checks::getInt(entry, "resource_provider_generation", 0, INT64_MAX);
     if (!gen) return fail(gen.error());
     ReshapeInventory ri{*uuid, *gen, {}};
@@ -295,20 +349,14 @@ http::Response reshape(PlacementModel& model, RequestContext& ctx) {
       return fail(json_checks::invalid("'inventories' of " + rp + " must be an object"));
     }
     for (const auto& [rc, inv] : entry["inventories"].items()) {
-      Inventory i;
-      auto total = json_checks::getInt(inv, "total", 1, kMaxInt32);
-      if (!total) return fail(total.error());
-      i.total = *total;
-      i.reserved = json_checks::getInt(inv, "reserved", 0, kMaxInt32, 0).value_or(0);
-      i.minUnit = json_checks::getInt(inv, "min_unit", 1, kMaxInt32, 1).value_or(1);
-      i.maxUnit = json_checks::getInt(inv, "max_unit", 1, kMaxInt32, kMaxInt32).value_or(kMaxInt32);
-      i.stepSize = json_checks::getInt(inv, "step_size", 1, kMaxInt32, 1).value_or(1);
-      if (inv.contains("allocation_ratio") && inv["allocation_ratio"].is_number()) {
-        i.allocationRatio = inv["allocation_ratio"].get<double>();
-      }
-      ri.inventories[rc] = i;
+      auto parsed = parseReshaperInventory(inv, rc);
+      if (!parsed) return fail(parsed.error());
+      ri.inventories[rc] = *parsed;
     }
     invs.push_back(std::move(ri));
+  }
+  if (!b["allocations"].is_object()) {
+    return fail(json_checks::invalid("'allocations' must be an object"));
   }
   std::vector<AllocationWrite> writes;
   if (!b["allocations"].empty()) {

@@ -61,5 +61,8 @@ std::vector<std::string> queryValues(const RequestContext& ctx, const std::strin
 ApiStatus checkQueryKeys(const RequestContext& ctx, std::initializer_list<const char*> allowed);
 // Accept must admit application/json on JSON GETs (406 otherwise).
 ApiStatus checkAccept(const RequestContext& ctx);
+// One inventory of a reshaper body: the inventory schema and defaults (no capacity check, as
+// Placement's reshaper does none).
+ApiResult<Inventory> parseReshaperInventory(const nlohmann::json& body, const std::string& rc);
 
 }  // namespace bwfloor::placement::handlers

@@ -17,10 +17,9 @@ json inventoryJson(const Inventory& i) {
           {"step_size", i.stepSize}, {"allocation_ratio", i.allocationRatio}};
 }
 
-// One inventory record; `extraKeys` are the keys allowed beside the inventory fields.
-ApiResult<Inventory> parseInventory(const RequestContext& ctx, const json& b, const std::string& rc,
-                                    const std::string& rpUuid,
-                                    std::initializer_list<const char*> allowed) {
+// One inventory record (schema and defaults); `allowed` are the keys the body may carry.
+ApiResult<Inventory> parseInventoryFields(const json& b, const std::string& rc,
+                                          std::initializer_list<const char*> allowed) {
   RETURN_IF_ERROR(json_checks::requireObject(b, "inventory of " + rc));
   RETURN_IF_ERROR(json_checks::onlyKeys(b, allowed, "inventory of " + rc));
   Inventory inv;
@@ -39,8 +38,15 @@ ApiResult<Inventory> parseInventory(const RequestContext& ctx, const json& b, co
                                   " is greater than the maximum of 3.40282e+38");
     }
   }
-  bool bad = ctx.version.atLeast(26) ? inv.capacity() < 0 || inv.reserved > inv.total
-                                     : inv.capacity() <= 0;
+  return inv;
+}
+
+// Placement's _validate_inventory_capacity: capacity > 0 before 1.26, >= 0 from 1.26.
+ApiResult<Inventory> parseInventory(const RequestContext& ctx, const json& b, const std::string& rc,
+                                    const std::string& rpUuid,
+                                    std::initializer_list<const char*> allowed) {
+  ASSIGN_OR_RETURN(Inventory inv, parseInventoryFields(b, rc, allowed));
+  bool bad = ctx.version.atLeast(26) ? inv.capacity() < 0 : inv.capacity() <= 0;
   if (bad) {
     return badRequest("Unable to update inventory for resource provider " + rpUuid +
                       ": Invalid inventory for '" + rc + "' on resource provider '" + rpUuid +
@@ -73,6 +79,10 @@ ApiError noProvider(const std::string& uuid) {
 }
 
 }  // namespace
+
+ApiResult<Inventory> parseReshaperInventory(const json& body, const std::string& rc) {
+  return parseInventoryFields(body, rc, {INVENTORY_FIELDS});
+}
 
 http::Response getInventories(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());

@@ -19,11 +19,25 @@ std::string typeName(const json& value) {
   return "object";
 }
 
+namespace {
+
+// The media type of a Content-Type value, without parameters or spaces, as webob's
+// req.content_type gives it ("application/json; charset=UTF-8" -> "application/json").
+std::string mediaType(const std::string& value) {
+  std::string type = value.substr(0, value.find(';'));
+  type.erase(0, type.find_first_not_of(" \t"));
+  type.erase(type.find_last_not_of(" \t") + 1);
+  return type;
+}
+
+}  // namespace
+
 ApiResult<json> parseBody(const RequestContext& ctx) {
-  const std::string* type = ctx.req.headers.find("content-type");
-  if (!type || type->find("application/json") == std::string::npos) {
+  const std::string* header = ctx.req.headers.find("content-type");
+  std::string type = header ? mediaType(*header) : std::string();
+  if (!http::iequals(type, "application/json")) {
     return ApiError{415,
-                    "The media type " + (type ? *type : std::string("None")) +
+                    "The media type " + (type.empty() ? std::string("None") : type) +
                         " is not supported, use application/json",
                     "placement.undefined_code"};
   }

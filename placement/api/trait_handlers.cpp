@@ -1,6 +1,9 @@
 // /traits, /resource_providers/{uuid}/traits, /resource_classes and
 // /resource_providers/{uuid}/aggregates (handlers/trait.py, resource_class.py, aggregate.py).
 
+#include <algorithm>
+#include <cctype>
+
 #include "placement/api/handlers.h"
 #include "placement/api/json_checks.h"
 
@@ -41,7 +44,8 @@ json resourceClassJson(const RequestContext& ctx, const std::string& name) {
           {"links", {{{"rel", "self"}, {"href", ctx.prefix + "/resource_classes/" + name}}}}};
 }
 
-// A list of unique strings (traits or aggregate uuids).
+// A list of strings as a set: aggregate uuids (schema: format uuid, uniqueItems) or trait names
+// (schema: 1-255 characters; duplicates allowed, they collapse).
 ApiResult<std::set<std::string>> stringSet(const json& v, const std::string& what, bool uuids) {
   if (!v.is_array()) return json_checks::invalid("'" + what + "' must be an array");
   std::set<std::string> out;
@@ -55,7 +59,10 @@ ApiResult<std::set<std::string>> stringSet(const json& v, const std::string& wha
       if (!u) return json_checks::invalid("'" + what + "': '" + s + "' is not a 'uuid'");
       s = *u;
     }
-    if (!out.insert(s).second) {
+    if (!uuids && (s.empty() || s.size() > 255)) {
+      return json_checks::invalid("'" + what + "': '" + s + "' is not 1 to 255 characters long");
+    }
+    if (!out.insert(s).second && uuids) {
       return json_checks::invalid("'" + what + "' has non-unique elements");
     }
   }
@@ -87,9 +94,11 @@ http::Response listTraits(PlacementModel& model, RequestContext& ctx) {
   }
   std::optional<bool> associated;
   for (const auto& a : queryValues(ctx, "associated")) {
-    if (a == "true") {
+    std::string lower = a;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "true") {
       associated = true;
-    } else if (a == "false") {
+    } else if (lower == "false") {
       associated = false;
     } else {
       return errorResponse(ctx, badRequest("The query parameter \"associated\" only accepts "
@@ -148,7 +157,14 @@ http::Response putProviderTraits(PlacementModel& model, RequestContext& ctx) {
   if (!gen) return errorResponse(ctx, gen.error());
   auto traits = stringSet(b["traits"], "traits", false);
   if (!traits) return errorResponse(ctx, traits.error());
-  if (!model.getProvider(ctx.param(0))) return errorResponse(ctx, noProvider(ctx.param(0)));
+  auto current = model.getProvider(ctx.param(0));
+  if (!current) return errorResponse(ctx, noProvider(ctx.param(0)));
+  // Placement checks the generation before the trait names (handlers/trait.py).
+  if (current->generation != *gen) {
+    return errorResponse(ctx, conflict("Resource provider's generation already changed. Please "
+                                       "update the generation and try again.",
+                                       kConcurrentUpdate));
+  }
   auto p = model.setTraits(ctx.param(0), *gen, *traits);
   if (!p) return errorResponse(ctx, p.error());
   return jsonResponse(ctx, 200, traitsBody(*p), p->updatedAt);

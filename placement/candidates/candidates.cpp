@@ -5,320 +5,503 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "placement/candidates/group_candidates.h"
+
 namespace bwfloor::placement {
 namespace {
 
-constexpr const char* kSharingTrait = "MISC_SHARES_VIA_AGGREGATE";
+using candidates::Alloc;
+using candidates::Entry;
+using candidates::GroupCandidates;
+using candidates::PtrMap;
 
-// One way a group can be satisfied under one anchor root.
-struct GroupEntry {
-  std::vector<std::pair<const Provider*, ResourceAmounts>> allocs;
-  std::vector<const Provider*> mapped;  // providers the group's mapping names
-};
-using ByAnchor = std::map<std::string, std::vector<GroupEntry>>;
+const std::string kSharingTrait = "MISC_SHARES_VIA_AGGREGATE";
 
-bool termsHold(const std::set<std::string>& have, const std::vector<SetTerm>& terms) {
-  for (const auto& term : terms) {
-    bool any = std::any_of(term.anyOf.begin(), term.anyOf.end(),
-                           [&](const std::string& x) { return have.count(x) > 0; });
-    if (any == term.forbidden) return false;
-  }
-  return true;
+bool hasAny(const std::set<std::string>& have, const std::set<std::string>& anyOf) {
+  return std::any_of(anyOf.begin(), anyOf.end(),
+                     [&](const std::string& x) { return have.count(x) > 0; });
 }
+// Every term holds on `have` (required: one of anyOf present; forbidden: none present); or only
+// the required ones, or only the forbidden ones.
+bool termsHold(const std::set<std::string>& have, const std::vector<SetTerm>& terms) {
+  return std::all_of(terms.begin(), terms.end(),
+                     [&](const SetTerm& t) { return hasAny(have, t.anyOf) != t.forbidden; });
+}
+bool requiredHold(const std::set<std::string>& have, const std::vector<SetTerm>& terms) {
+  return std::all_of(terms.begin(), terms.end(),
+                     [&](const SetTerm& t) { return t.forbidden || hasAny(have, t.anyOf); });
+}
+bool forbiddenHold(const std::set<std::string>& have, const std::vector<SetTerm>& terms) {
+  return std::all_of(terms.begin(), terms.end(),
+                     [&](const SetTerm& t) { return !t.forbidden || !hasAny(have, t.anyOf); });
+}
+
+// Per class of a tree group, the (anchor, provider) pairs that can supply it, then grouped by
+// anchor (anchor sequence numbers come from the first class).
+struct ClassOptions {
+  std::vector<std::pair<uint32_t, const Provider*>> pairs;
+  std::vector<uint32_t> offsets;  // anchor seq -> start in `providers`
+  std::vector<const Provider*> providers;
+
+  void group(size_t anchors) {
+    offsets.assign(anchors + 1, 0);
+    for (const auto& [seq, p] : pairs) ++offsets[seq + 1];
+    for (size_t i = 1; i < offsets.size(); ++i) offsets[i] += offsets[i - 1];
+    providers.resize(pairs.size());
+    std::vector<uint32_t> next(offsets.begin(), offsets.end() - 1);
+    for (const auto& [seq, p] : pairs) providers[next[seq]++] = p;
+  }
+  size_t count(uint32_t seq) const { return offsets[seq + 1] - offsets[seq]; }
+  const Provider* at(uint32_t seq, size_t i) const { return providers[offsets[seq] + i]; }
+};
 
 class Engine {
  public:
   Engine(const PlacementModel& model, const CandidateRequest& request)
-      : model_(model),
-        request_(request),
-        providers_(model.providersUnlocked()),
-        usage_(model.usageUnlocked()) {}
+      : model_(model), request_(request), providers_(model.providersUnlocked()) {}
 
-  CandidateResult run();
+  CandidateSet run();
 
  private:
   const Provider* find(const std::string& uuid) const {
     auto it = providers_.find(uuid);
     return it == providers_.end() ? nullptr : &it->second;
   }
-  int64_t used(const Provider& p, const std::string& rc) const {
-    auto it = usage_.find(p.uuid);
-    if (it == usage_.end()) return 0;
-    auto jt = it->second.find(rc);
-    return jt == it->second.end() ? 0 : jt->second;
+  const Provider* rootOf(const Provider& p) const {
+    return p.parentUuid.empty() ? &p : find(p.rootUuid);
   }
-  bool fits(const Provider& p, const std::string& rc, int64_t amount) const {
+  const Provider* parentOf(const Provider& p) const {
+    return p.parentUuid.empty() ? nullptr : find(p.parentUuid);
+  }
+  static int64_t usedOf(const ResourceAmounts* used, const std::string& rc) {
+    if (!used) return 0;
+    auto it = used->find(rc);
+    return it == used->end() ? 0 : it->second;
+  }
+  const ResourceAmounts* usageOf(const Provider& p) const {
+    const auto& usage = model_.usageUnlocked();
+    auto it = usage.find(p.uuid);
+    return it == usage.end() ? nullptr : &it->second;
+  }
+  // Whether `amount` fits on p as a whole: capacity and unit rules.
+  static bool fits(const Provider& p, const ResourceAmounts* used, const std::string& rc,
+                   int64_t amount) {
     auto it = p.inventories.find(rc);
     if (it == p.inventories.end()) return false;
     const Inventory& inv = it->second;
-    return used(p, rc) + amount <= inv.capacity() && amount >= inv.minUnit &&
+    return usedOf(used, rc) + amount <= inv.capacity() && amount >= inv.minUnit &&
            amount <= inv.maxUnit && amount % inv.stepSize == 0;
   }
-  // member_of: the provider itself, or (for the unsuffixed group) its root, is in the aggregate.
-  bool inAggregates(const Provider& p, const std::vector<SetTerm>& terms, bool spanRoot) const {
-    const Provider* root = spanRoot ? find(p.rootUuid) : nullptr;
-    for (const auto& term : terms) {
-      bool any = std::any_of(term.anyOf.begin(), term.anyOf.end(), [&](const std::string& a) {
-        return p.aggregates.count(a) > 0 || (root && root->aggregates.count(a) > 0);
-      });
-      if (any == term.forbidden) return false;
-    }
-    return true;
-  }
-  bool anchorAllowed(const std::string& root) const {
+  bool anchorAllowed(const Provider* root) const {
     return !anchorRoots_ || anchorRoots_->count(root) > 0;
   }
-  bool isSharing(const Provider& p) const { return p.traits.count(kSharingTrait) > 0; }
-  const std::set<std::string>& sharingAnchors(const Provider& p);
-  std::optional<std::string> treeRoot(const RequestGroup& g, bool& unknownTree) const;
+  bool isSharing(const Provider& p) const {
+    return request_.sharingPossible && p.traits.count(kSharingTrait) > 0;
+  }
+  int classIndex(const std::string& rc);
+  const std::vector<const Provider*>& sharingAnchors(const Provider& p);
+  bool treeRoot(const RequestGroup& g, const Provider*& root) const;
+  bool usesTreePath(const RequestGroup& g) const;
 
-  ByAnchor singleProviderGroup(const RequestGroup& g);
-  ByAnchor treeGroup(const RequestGroup& g);
-  void merge(const std::vector<ByAnchor>& perGroup);
-  void descend(const std::vector<const std::vector<GroupEntry>*>& options, size_t depth);
-  bool sameSubtreeHolds() const;
+  // `tree`: only these providers (one tree, visited lazily); null: every provider.
+  using Providers = std::vector<const Provider*>;
+  void singleProviderGroup(const RequestGroup& g, const Providers* tree, GroupCandidates& out);
+  void treeGroup(const RequestGroup& g, const Providers* tree, GroupCandidates& out);
+  bool findGroups(const Providers* tree);
+  void collectTree(const Provider* root, Providers& out) const;
+  bool runLazily();
+  void addTreeEntries(const RequestGroup& g, const std::vector<int>& rcs,
+                      const std::vector<ClassOptions>& perClass, uint32_t seq,
+                      const Provider* anchor, GroupCandidates& out);
+  void prepareMerge();
+  void merge();
+  void descend(size_t depth);
+  bool sameSubtreeHolds(const std::vector<std::string>& suffixes) const;
   bool isAncestorOrSelf(const Provider* a, const Provider* b) const;
   void emit();
-  bool full() const {
-    size_t cap = request_.maxCandidates;
-    if (request_.limit && !request_.randomize) cap = std::min(cap, *request_.limit);
-    return out_.requests.size() >= cap;
-  }
+  void summarize();
+  bool full() const { return set_.items.size() >= cap_; }
 
   const PlacementModel& model_;
   const CandidateRequest& request_;
   const std::unordered_map<std::string, Provider>& providers_;
-  const std::unordered_map<std::string, ResourceAmounts>& usage_;
-  std::optional<std::set<std::string>> anchorRoots_;
-  std::unordered_map<std::string, std::set<std::string>> sharingAnchorCache_;
+  std::optional<std::unordered_set<const Provider*>> anchorRoots_;
   std::unordered_map<std::string, std::vector<const Provider*>> byAggregate_;
-  bool anySharing_ = false;
+  std::unordered_map<const Provider*, std::vector<const Provider*>> sharingAnchorCache_;
+  bool sharingSeen_ = false;  // a sharing provider serves another tree: results may repeat
+  size_t cap_ = 0;
 
   // Merge state.
-  std::vector<const GroupEntry*> chosen_;
-  std::vector<std::tuple<const Provider*, std::string, int64_t>> sums_;
+  std::vector<GroupCandidates> groups_;
+  std::vector<std::pair<const uint32_t*, const uint32_t*>> options_;  // current anchor's entries
+  std::vector<const Entry*> chosen_;
+  std::vector<std::tuple<const Provider*, int, int64_t>> sums_;
   std::vector<const Provider*> suffixedUsed_;
+  std::vector<std::vector<size_t>> subtreeChecksAt_;  // depth -> same_subtree sets complete there
   std::unordered_set<std::string> seen_;
-  CandidateResult out_;
+  std::vector<size_t> idx_;             // addTreeEntries scratch
+  std::vector<const Provider*> combo_;  // addTreeEntries scratch
+  CandidateSet set_;
 };
 
-const std::set<std::string>& Engine::sharingAnchors(const Provider& p) {
-  auto it = sharingAnchorCache_.find(p.uuid);
+int Engine::classIndex(const std::string& rc) {
+  auto& classes = set_.classes;
+  auto it = std::find(classes.begin(), classes.end(), rc);
+  if (it != classes.end()) return static_cast<int>(it - classes.begin());
+  classes.push_back(rc);
+  return static_cast<int>(classes.size() - 1);
+}
+
+// Placement's anchors_for_sharing_providers: the roots of every provider that shares an
+// aggregate with p, and p's own root.
+const std::vector<const Provider*>& Engine::sharingAnchors(const Provider& p) {
+  auto it = sharingAnchorCache_.find(&p);
   if (it != sharingAnchorCache_.end()) return it->second;
   if (byAggregate_.empty()) {
     for (const auto& [uuid, q] : providers_) {
       for (const auto& a : q.aggregates) byAggregate_[a].push_back(&q);
     }
   }
-  std::set<std::string> anchors{p.rootUuid};
+  std::vector<const Provider*> anchors{rootOf(p)};
   for (const auto& a : p.aggregates) {
-    for (const Provider* q : byAggregate_[a]) anchors.insert(q->rootUuid);
+    for (const Provider* q : byAggregate_[a]) {
+      const Provider* r = rootOf(*q);
+      if (std::find(anchors.begin(), anchors.end(), r) == anchors.end()) anchors.push_back(r);
+    }
   }
-  return sharingAnchorCache_[p.uuid] = std::move(anchors);
+  return sharingAnchorCache_[&p] = std::move(anchors);
 }
 
-std::optional<std::string> Engine::treeRoot(const RequestGroup& g, bool& unknownTree) const {
-  if (!g.inTree) return std::nullopt;
+// in_tree: false when the uuid is unknown (the group, hence the answer, is empty).
+bool Engine::treeRoot(const RequestGroup& g, const Provider*& root) const {
+  root = nullptr;
+  if (!g.inTree) return true;
   const Provider* p = find(*g.inTree);
-  if (!p) {
-    unknownTree = true;
-    return std::nullopt;
-  }
-  return p->rootUuid;
+  if (p) root = rootOf(*p);
+  return p != nullptr;
 }
 
-// A group satisfied by one provider: suffixed groups, or the unsuffixed one in a flat cloud.
-ByAnchor Engine::singleProviderGroup(const RequestGroup& g) {
-  ByAnchor out;
-  bool unknownTree = false;
-  auto root = treeRoot(g, unknownTree);
-  if (unknownTree) return out;
-  auto consider = [&](const Provider& p) {
-    if (root && p.rootUuid != *root) return;
-    for (const auto& [rc, amount] : g.resources) {
-      if (!fits(p, rc, amount)) return;
-    }
-    if (!termsHold(p.traits, g.traits) || !inAggregates(p, g.memberOf, false)) return;
-    GroupEntry e;
-    if (!g.resources.empty()) e.allocs.emplace_back(&p, g.resources);
-    e.mapped.push_back(&p);
-    if (isSharing(p) && !g.resources.empty() && !root) {
-      for (const auto& anchor : sharingAnchors(p)) {
-        if (anchorAllowed(anchor)) out[anchor].push_back(e);
-      }
-    } else if (anchorAllowed(p.rootUuid)) {
-      out[p.rootUuid].push_back(std::move(e));
-    }
-  };
-  if (!g.resources.empty()) {
-    // Walk the rarest class's providers only.
-    const std::set<std::string>* smallest = nullptr;
-    for (const auto& [rc, amount] : g.resources) {
-      const auto* set = model_.providersWithClassUnlocked(rc);
-      if (!set) return out;
-      if (!smallest || set->size() < smallest->size()) smallest = set;
-    }
-    for (const auto& uuid : *smallest) consider(*find(uuid));
-  } else {
-    for (const auto& [uuid, p] : providers_) consider(p);
-  }
-  return out;
-}
-
-// The unsuffixed group when trees or sharing providers exist: each class from any provider of
-// the tree (or a sharing provider), traits satisfied by the providers used together.
-ByAnchor Engine::treeGroup(const RequestGroup& g) {
-  ByAnchor out;
-  bool unknownTree = false;
-  auto root = treeRoot(g, unknownTree);
-  if (unknownTree) return out;
-  std::vector<std::string> classes;
-  std::vector<std::map<std::string, std::vector<const Provider*>>> options;
+// Placement takes the tree path for the unsuffixed group when any provider has a parent or any
+// provider shares via an aggregate. In a flat cloud that path gives the same answer as the
+// single-provider one unless a sharing provider has one of the group's classes.
+bool Engine::usesTreePath(const RequestGroup& g) const {
+  if (!g.suffix.empty() || g.resources.empty()) return false;
+  if (model_.hasTreesUnlocked()) return true;
+  if (!request_.sharingPossible) return false;
   for (const auto& [rc, amount] : g.resources) {
     const auto* set = model_.providersWithClassUnlocked(rc);
-    if (!set) return out;
-    std::map<std::string, std::vector<const Provider*>> byAnchor;
+    if (!set) return false;
     for (const auto& uuid : *set) {
-      const Provider& p = *find(uuid);
-      if (root && p.rootUuid != *root) continue;
-      if (!fits(p, rc, amount) || !inAggregates(p, g.memberOf, true)) continue;
-      if (isSharing(p) && !root) {
-        for (const auto& anchor : sharingAnchors(p)) byAnchor[anchor].push_back(&p);
-      } else {
-        byAnchor[p.rootUuid].push_back(&p);
-      }
+      const Provider* p = find(uuid);
+      if (p && isSharing(*p)) return true;
     }
-    classes.push_back(rc);
-    options.push_back(std::move(byAnchor));
   }
-  if (options.empty()) return out;
-  for (const auto& [anchor, first] : options[0]) {
-    if (!anchorAllowed(anchor)) continue;
-    std::vector<const std::vector<const Provider*>*> perClass;
-    for (const auto& byAnchor : options) {
-      auto it = byAnchor.find(anchor);
-      if (it == byAnchor.end()) break;
-      perClass.push_back(&it->second);
+  return false;
+}
+
+// A group satisfied by one provider (suffixed groups, and the unsuffixed one in a flat cloud):
+// that provider has every class, every required term and no forbidden trait itself, and is in
+// the aggregates itself. Its anchor is its root; a sharing provider serves every tree it shares
+// an aggregate with.
+void Engine::singleProviderGroup(const RequestGroup& g, const Providers* only,
+                                 GroupCandidates& out) {
+  const Provider* tree = nullptr;
+  if (!treeRoot(g, tree)) return;
+  std::vector<int> rcs;
+  for (const auto& [rc, amount] : g.resources) rcs.push_back(classIndex(rc));
+  auto consider = [&](const Provider& p) {
+    for (const auto& [rc, amount] : g.resources) {
+      if (!p.inventories.count(rc)) return;
     }
-    if (perClass.size() != options.size()) continue;
-    std::set<std::string> keys;
-    std::vector<size_t> idx(perClass.size(), 0);
-    while (true) {
-      std::map<const Provider*, ResourceAmounts> allocs;
-      std::set<std::string> traits;
-      for (size_t c = 0; c < perClass.size(); ++c) {
-        const Provider* p = (*perClass[c])[idx[c]];
-        allocs[p][classes[c]] = g.resources.at(classes[c]);
-        traits.insert(p->traits.begin(), p->traits.end());
+    if (!termsHold(p.traits, g.traits) || !termsHold(p.aggregates, g.memberOf)) return;
+    const ResourceAmounts* used = usageOf(p);
+    for (const auto& [rc, amount] : g.resources) {
+      if (!fits(p, used, rc, amount)) return;
+    }
+    const Provider* root = rootOf(p);
+    if (!root || (tree && root != tree)) return;
+    uint32_t e = out.open();
+    size_t i = 0;
+    for (const auto& [rc, amount] : g.resources) {
+      out.allocs.push_back({&p, rcs[i++], amount, usedOf(used, rc), &p.inventories.at(rc)});
+    }
+    out.mapped.push_back(&p);
+    out.close(e);
+    if (anchorAllowed(root)) out.add(root, e);
+    if (isSharing(p)) {
+      for (const Provider* anchor : sharingAnchors(p)) {
+        if (anchor == root || !anchorAllowed(anchor)) continue;
+        out.add(anchor, e);
+        sharingSeen_ = true;
       }
-      if (termsHold(traits, g.traits)) {
-        GroupEntry e;
-        std::string key;
-        for (auto& [p, amounts] : allocs) {
-          e.allocs.emplace_back(p, amounts);
-          e.mapped.push_back(p);
-          key += p->uuid + ";";
+    }
+  };
+  if (only) {
+    for (const Provider* p : *only) consider(*p);
+    return;
+  }
+  if (g.resources.empty()) {
+    for (const auto& [uuid, p] : providers_) consider(p);
+    return;
+  }
+  const std::set<std::string>* smallest = nullptr;  // walk the rarest class's providers only
+  for (const auto& [rc, amount] : g.resources) {
+    const auto* set = model_.providersWithClassUnlocked(rc);
+    if (!set) return;
+    if (!smallest || set->size() < smallest->size()) smallest = set;
+  }
+  for (const auto& uuid : *smallest) {
+    if (const Provider* p = find(uuid)) consider(*p);
+  }
+}
+
+// The unsuffixed group when trees or sharing providers are in play: each class from any provider
+// of the anchor's tree (or a sharing provider serving it). Placement checks member_of on
+// (provider, anchor) pairs: the provider or the anchor is in all the required aggregates, neither
+// is in a forbidden one. Required traits are met by the providers of one combination together;
+// no provider used carries a forbidden trait.
+void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandidates& out) {
+  const Provider* tree = nullptr;
+  if (!treeRoot(g, tree)) return;
+  auto inAll = [&](const Provider& q) { return requiredHold(q.aggregates, g.memberOf); };
+  auto inAny = [&](const Provider& q) { return !forbiddenHold(q.aggregates, g.memberOf); };
+  std::vector<int> rcs;
+  std::vector<ClassOptions> perClass(g.resources.size());
+  PtrMap<uint32_t> seqOf;                // anchor -> sequence number, from the first class
+  std::vector<const Provider*> anchors;  // by sequence number
+  size_t c = 0;
+  for (const auto& requested : g.resources) {
+    const std::string& rc = requested.first;  // (lambdas below may not capture bindings)
+    int64_t amount = requested.second;
+    const auto* set = model_.providersWithClassUnlocked(rc);
+    if (!set) return;
+    rcs.push_back(classIndex(rc));
+    auto& options = perClass[c];
+    auto consider = [&](const Provider* p) {
+      const Provider* root = rootOf(*p);
+      if (!root || (tree && root != tree)) return;
+      if (!fits(*p, usageOf(*p), rc, amount) || !forbiddenHold(p->traits, g.traits)) return;
+      bool selfIn = inAll(*p);  // also true when member_of names no required aggregate
+      auto offer = [&](const Provider* anchor) {
+        if (!anchorAllowed(anchor)) return;
+        if ((!selfIn && !inAll(*anchor)) || inAny(*p) || inAny(*anchor)) return;
+        auto seq = static_cast<uint32_t>(anchors.size());
+        if (c == 0) {
+          if (seqOf.insert(anchor, seq).second) anchors.push_back(anchor);
+          seq = *seqOf.find(anchor);
+        } else if (const uint32_t* known = seqOf.find(anchor)) {
+          seq = *known;
+        } else {
+          return;  // the first class has nothing under this anchor
         }
-        if (keys.insert(key).second) out[anchor].push_back(std::move(e));
+        options.pairs.emplace_back(seq, p);
+      };
+      offer(root);
+      // A sharing provider serves the trees it shares an aggregate with (when it is itself in
+      // the required aggregates).
+      if (!tree && selfIn && isSharing(*p)) {
+        for (const Provider* anchor : sharingAnchors(*p)) {
+          if (anchor == root) continue;
+          offer(anchor);
+          sharingSeen_ = true;
+        }
       }
-      size_t c = 0;
-      while (c < idx.size() && ++idx[c] == perClass[c]->size()) idx[c++] = 0;
-      if (c == idx.size()) break;
+    };
+    if (only) {
+      for (const Provider* p : *only) consider(p);
+    } else {
+      for (const auto& uuid : *set) {
+        if (const Provider* p = find(uuid)) consider(p);
+      }
     }
+    if (options.pairs.empty()) return;
+    ++c;
   }
-  return out;
+  if (perClass.empty()) return;
+  for (auto& options : perClass) options.group(anchors.size());
+  for (uint32_t seq = 0; seq < anchors.size(); ++seq) {
+    bool all = std::all_of(perClass.begin(), perClass.end(),
+                           [&](const ClassOptions& o) { return o.count(seq) > 0; });
+    if (all) addTreeEntries(g, rcs, perClass, seq, anchors[seq], out);
+  }
+}
+
+// The Cartesian product over classes of one anchor's providers, kept when the providers used
+// together hold every required term.
+void Engine::addTreeEntries(const RequestGroup& g, const std::vector<int>& rcs,
+                            const std::vector<ClassOptions>& perClass, uint32_t seq,
+                            const Provider* anchor, GroupCandidates& out) {
+  idx_.assign(perClass.size(), 0);
+  combo_.resize(perClass.size());
+  while (true) {
+    for (size_t c = 0; c < perClass.size(); ++c) combo_[c] = perClass[c].at(seq, idx_[c]);
+    bool ok = std::all_of(g.traits.begin(), g.traits.end(), [&](const SetTerm& t) {
+      return t.forbidden || std::any_of(combo_.begin(), combo_.end(), [&](const Provider* p) {
+               return hasAny(p->traits, t.anyOf);
+             });
+    });
+    if (ok) {
+      uint32_t e = out.open();
+      size_t c = 0;
+      for (const auto& [rc, amount] : g.resources) {
+        const Provider* p = combo_[c];
+        out.allocs.push_back({p, rcs[c], amount, usedOf(usageOf(*p), rc), &p->inventories.at(rc)});
+        if (std::find(out.mapped.begin() + out.entries[e].mappedBegin, out.mapped.end(), p) ==
+            out.mapped.end()) {
+          out.mapped.push_back(p);
+        }
+        ++c;
+      }
+      out.close(e);
+      out.add(anchor, e);
+    }
+    size_t c = 0;
+    while (c < idx_.size() && ++idx_[c] == perClass[c].count(seq)) idx_[c++] = 0;
+    if (c == idx_.size()) break;
+  }
 }
 
 bool Engine::isAncestorOrSelf(const Provider* a, const Provider* b) const {
-  for (const Provider* p = b; p; p = p->parentUuid.empty() ? nullptr : find(p->parentUuid)) {
+  for (const Provider* p = b; p; p = parentOf(*p)) {
     if (p == a) return true;
   }
   return false;
 }
 
-bool Engine::sameSubtreeHolds() const {
-  for (const auto& suffixes : request_.sameSubtree) {
-    std::vector<const Provider*> members;
-    for (size_t i = 0; i < chosen_.size(); ++i) {
-      const std::string& s = request_.groups[i].suffix;
-      if (std::find(suffixes.begin(), suffixes.end(), s) == suffixes.end()) continue;
-      members.insert(members.end(), chosen_[i]->mapped.begin(), chosen_[i]->mapped.end());
+// One provider of the set's mapped providers is an ancestor-or-self of all the others.
+bool Engine::sameSubtreeHolds(const std::vector<std::string>& suffixes) const {
+  std::vector<const Provider*> members;
+  for (size_t i = 0; i < chosen_.size(); ++i) {
+    const std::string& s = request_.groups[i].suffix;
+    if (std::find(suffixes.begin(), suffixes.end(), s) == suffixes.end()) continue;
+    const GroupCandidates& gc = groups_[i];
+    for (uint32_t m = chosen_[i]->mappedBegin; m < chosen_[i]->mappedEnd; ++m) {
+      if (std::find(members.begin(), members.end(), gc.mapped[m]) == members.end()) {
+        members.push_back(gc.mapped[m]);
+      }
     }
-    bool ok = std::any_of(members.begin(), members.end(), [&](const Provider* top) {
-      return std::all_of(members.begin(), members.end(),
-                         [&](const Provider* m) { return isAncestorOrSelf(top, m); });
-    });
-    if (!ok) return false;
   }
-  return true;
+  return std::any_of(members.begin(), members.end(), [&](const Provider* top) {
+    return std::all_of(members.begin(), members.end(),
+                       [&](const Provider* m) { return isAncestorOrSelf(top, m); });
+  });
 }
 
+// Consolidates the chosen entries into one item: amounts of one (provider, class) summed, mapped
+// providers sorted and unique per group.
 void Engine::emit() {
-  if (!sameSubtreeHolds()) return;
-  AllocationRequest req;
+  auto& allocs = set_.allocs;
+  auto& mappings = set_.mappings;
+  size_t a0 = allocs.size();
+  size_t m0 = mappings.size();
   for (size_t i = 0; i < chosen_.size(); ++i) {
-    for (const auto& [p, amounts] : chosen_[i]->allocs) {
-      for (const auto& [rc, n] : amounts) req.allocations[p->uuid][rc] += n;
+    const GroupCandidates& gc = groups_[i];
+    for (uint32_t a = chosen_[i]->allocBegin; a < chosen_[i]->allocEnd; ++a) {
+      allocs.push_back({gc.allocs[a].provider, gc.allocs[a].rc, gc.allocs[a].amount});
     }
-    auto& mapped = req.mappings[request_.groups[i].suffix];
-    for (const Provider* p : chosen_[i]->mapped) mapped.push_back(p->uuid);
+    for (uint32_t m = chosen_[i]->mappedBegin; m < chosen_[i]->mappedEnd; ++m) {
+      mappings.push_back({static_cast<int>(i), gc.mapped[m]});
+    }
   }
+  const auto& classes = set_.classes;
+  auto from = [](auto& v, size_t i) { return v.begin() + static_cast<std::ptrdiff_t>(i); };
+  std::sort(from(allocs, a0), allocs.end(), [&](const auto& x, const auto& y) {
+    if (x.provider != y.provider) return x.provider->uuid < y.provider->uuid;
+    return classes[x.rc] < classes[y.rc];
+  });
+  size_t w = a0;
+  for (size_t r = a0; r < allocs.size(); ++r) {
+    if (w > a0 && allocs[w - 1].provider == allocs[r].provider &&
+        allocs[w - 1].rc == allocs[r].rc) {
+      allocs[w - 1].amount += allocs[r].amount;
+    } else {
+      allocs[w++] = allocs[r];
+    }
+  }
+  allocs.resize(w);
+  std::sort(from(mappings, m0), mappings.end(), [](const auto& x, const auto& y) {
+    return x.group != y.group ? x.group < y.group : x.provider->uuid < y.provider->uuid;
+  });
+  mappings.erase(std::unique(from(mappings, m0), mappings.end(),
+                             [](const auto& x, const auto& y) {
+                               return x.group == y.group && x.provider == y.provider;
+                             }),
+                 mappings.end());
+  auto reject = [&] {
+    allocs.resize(a0);
+    mappings.resize(m0);
+  };
   if (!request_.nestedAware && model_.hasTreesUnlocked()) {
     // Before 1.29 a request may not use two providers of one tree.
-    std::set<std::string> roots;
-    for (const auto& [uuid, amounts] : req.allocations) {
-      if (!roots.insert(find(uuid)->rootUuid).second) return;
+    std::vector<const Provider*> roots;
+    for (size_t a = a0; a < allocs.size(); ++a) {
+      if (a > a0 && allocs[a].provider == allocs[a - 1].provider) continue;
+      const Provider* root = rootOf(*allocs[a].provider);
+      if (std::find(roots.begin(), roots.end(), root) != roots.end()) return reject();
+      roots.push_back(root);
     }
   }
-  std::string key;
-  for (const auto& [uuid, amounts] : req.allocations) {
-    key += uuid;
-    for (const auto& [rc, n] : amounts) key += "," + rc + "=" + std::to_string(n);
-    key += ";";
+  if (sharingSeen_) {
+    // The same providers may serve several anchors; Placement's answer is a set.
+    std::string key;
+    auto put = [&](const auto& field) {
+      key.append(reinterpret_cast<const char*>(&field), sizeof field);
+    };
+    for (size_t a = a0; a < allocs.size(); ++a) {
+      put(reinterpret_cast<uintptr_t>(allocs[a].provider));
+      put(allocs[a].rc);
+      put(allocs[a].amount);
+    }
+    for (size_t m = m0; m < mappings.size(); ++m) {
+      put(mappings[m].group);
+      put(reinterpret_cast<uintptr_t>(mappings[m].provider));
+    }
+    if (!seen_.insert(std::move(key)).second) return reject();
   }
-  for (auto& [suffix, uuids] : req.mappings) {
-    std::sort(uuids.begin(), uuids.end());
-    uuids.erase(std::unique(uuids.begin(), uuids.end()), uuids.end());
-    key += "|" + suffix + ":";
-    for (const auto& u : uuids) key += u + ",";
-  }
-  if (seen_.insert(key).second) out_.requests.push_back(std::move(req));
+  set_.items.push_back({static_cast<uint32_t>(a0), static_cast<uint32_t>(allocs.size()),
+                        static_cast<uint32_t>(m0), static_cast<uint32_t>(mappings.size())});
 }
 
-void Engine::descend(const std::vector<const std::vector<GroupEntry>*>& options, size_t depth) {
-  if (full()) return;
-  if (depth == options.size()) {
+// Chooses an entry of group `depth` under the current anchor; prunes on the summed capacity,
+// group_policy=isolate and same_subtree as soon as they can be decided.
+void Engine::descend(size_t depth) {
+  if (depth == groups_.size()) {
     emit();
     return;
   }
+  const GroupCandidates& gc = groups_[depth];
   bool suffixed = !request_.groups[depth].suffix.empty();
-  for (const GroupEntry& e : *options[depth]) {
+  for (const uint32_t* it = options_[depth].first; it != options_[depth].second; ++it) {
     if (full()) return;
+    const Entry& e = gc.entries[*it];
     if (request_.isolate && suffixed &&
-        std::any_of(e.mapped.begin(), e.mapped.end(), [&](const Provider* p) {
-          return std::find(suffixedUsed_.begin(), suffixedUsed_.end(), p) != suffixedUsed_.end();
-        })) {
+        std::any_of(gc.mapped.begin() + e.mappedBegin, gc.mapped.begin() + e.mappedEnd,
+                    [&](const Provider* p) {
+                      return std::find(suffixedUsed_.begin(), suffixedUsed_.end(), p) !=
+                             suffixedUsed_.end();
+                    })) {
       continue;
     }
-    // Add this entry's amounts; prune when a summed amount no longer fits.
     size_t mark = sums_.size();
     bool ok = true;
-    for (const auto& [p, amounts] : e.allocs) {
-      for (const auto& [rc, n] : amounts) {
-        int64_t total = n;
-        for (const auto& [sp, src, sn] : sums_) {
-          if (sp == p && src == rc) total += sn;
-        }
-        const Inventory& inv = p->inventories.at(rc);
-        if (used(*p, rc) + total > inv.capacity() || total > inv.maxUnit) ok = false;
-        sums_.emplace_back(p, rc, n);
+    for (uint32_t a = e.allocBegin; a < e.allocEnd && ok; ++a) {
+      const Alloc& al = gc.allocs[a];
+      int64_t total = al.amount;
+      for (const auto& [p, rc, n] : sums_) {
+        if (p == al.provider && rc == al.rc) total += n;
       }
+      ok = al.used + total <= al.inventory->capacity() && total <= al.inventory->maxUnit;
+      sums_.emplace_back(al.provider, al.rc, al.amount);
     }
     if (ok) {
       size_t usedMark = suffixedUsed_.size();
-      if (suffixed) suffixedUsed_.insert(suffixedUsed_.end(), e.mapped.begin(), e.mapped.end());
+      if (suffixed) {
+        suffixedUsed_.insert(suffixedUsed_.end(), gc.mapped.begin() + e.mappedBegin,
+                             gc.mapped.begin() + e.mappedEnd);
+      }
       chosen_.push_back(&e);
-      descend(options, depth + 1);
+      for (size_t s : subtreeChecksAt_[depth]) ok = ok && sameSubtreeHolds(request_.sameSubtree[s]);
+      if (ok) descend(depth + 1);
       chosen_.pop_back();
       suffixedUsed_.resize(usedMark);
     }
@@ -326,82 +509,186 @@ void Engine::descend(const std::vector<const std::vector<GroupEntry>*>& options,
   }
 }
 
-void Engine::merge(const std::vector<ByAnchor>& perGroup) {
-  for (const auto& [anchor, entries] : perGroup[0]) {
-    std::vector<const std::vector<GroupEntry>*> options{&entries};
-    for (size_t i = 1; i < perGroup.size(); ++i) {
-      auto it = perGroup[i].find(anchor);
-      if (it == perGroup[i].end()) break;
-      options.push_back(&it->second);
+void Engine::prepareMerge() {
+  subtreeChecksAt_.assign(groups_.size(), {});
+  for (size_t s = 0; s < request_.sameSubtree.size(); ++s) {
+    size_t last = 0;
+    for (size_t i = 0; i < request_.groups.size(); ++i) {
+      const auto& set = request_.sameSubtree[s];
+      if (std::find(set.begin(), set.end(), request_.groups[i].suffix) != set.end()) last = i;
     }
-    if (options.size() != perGroup.size()) continue;
-    descend(options, 0);
+    subtreeChecksAt_[last].push_back(s);
+  }
+  options_.assign(groups_.size(), {nullptr, nullptr});
+}
+
+// Anchors in the first group's order; an anchor needs entries in every group.
+void Engine::merge() {
+  for (const Provider* anchor : groups_[0].anchors) {
+    bool all = true;
+    for (size_t i = 0; i < groups_.size() && all; ++i) {
+      options_[i] = groups_[i].entriesOf(anchor);
+      all = options_[i].first != options_[i].second;
+    }
+    if (all) descend(0);
     if (full()) return;
   }
 }
 
-CandidateResult Engine::run() {
+// provider_summaries: from 1.29 every provider of every tree a request takes resources from;
+// before, only the providers used.
+void Engine::summarize() {
+  std::vector<const Provider*> roots;
+  PtrMap<uint32_t> seqOf;
+  for (const auto& item : set_.items) {
+    for (uint32_t a = item.allocBegin; a < item.allocEnd; ++a) {
+      const Provider* p = set_.allocs[a].provider;
+      const Provider* top = request_.nestedAware ? rootOf(*p) : p;
+      if (seqOf.insert(top, static_cast<uint32_t>(roots.size())).second) roots.push_back(top);
+    }
+  }
+  auto& out = set_.summaryProviders;
+  if (!request_.nestedAware) {
+    out = std::move(roots);
+    return;
+  }
+  if (roots.size() * 8 >= providers_.size()) {
+    // Most trees: one pass over every provider beats a walk down each tree.
+    candidates::NameIndex rootIndex(roots.size());
+    for (const Provider* root : roots) rootIndex.add(root->uuid);
+    std::vector<std::pair<uint32_t, const Provider*>> found;
+    for (const auto& [uuid, p] : providers_) {
+      if (const uint32_t* seq = rootIndex.find(p.rootUuid)) found.emplace_back(*seq, &p);
+    }
+    std::stable_sort(found.begin(), found.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (const auto& [seq, p] : found) out.push_back(p);
+    return;
+  }
+  Providers tree;
+  for (const Provider* root : roots) {
+    collectTree(root, tree);
+    out.insert(out.end(), tree.begin(), tree.end());
+  }
+}
+
+// Every group's candidates (over every provider, or one tree's); false when one has none.
+bool Engine::findGroups(const Providers* tree) {
+  for (size_t i = 0; i < request_.groups.size(); ++i) {
+    const RequestGroup& g = request_.groups[i];
+    groups_[i].clear();
+    if (usesTreePath(g)) {
+      treeGroup(g, tree, groups_[i]);
+    } else {
+      singleProviderGroup(g, tree, groups_[i]);
+    }
+    if (groups_[i].entries.empty()) return false;
+    groups_[i].finish();
+  }
+  return true;
+}
+
+void Engine::collectTree(const Provider* root, Providers& out) const {
+  const auto& children = model_.childrenUnlocked();
+  out.assign(1, root);
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto it = children.find(out[i]->uuid);
+    if (it == children.end()) continue;
+    for (const auto& c : it->second) {
+      if (const Provider* child = find(c)) out.push_back(child);
+    }
+  }
+}
+
+// With a limit and no sharing, any N candidates will do (Placement returns the first N of an
+// undefined order): when the limit is below the number of providers of the rarest requested
+// class, visit their trees one at a time and stop as soon as there are enough. False when this
+// does not apply.
+bool Engine::runLazily() {
+  if (cap_ >= request_.maxCandidates || request_.sharingPossible) return false;
+  const std::set<std::string>* driver = nullptr;
+  const std::string* driverRc = nullptr;
+  int64_t driverAmount = 0;  // the smallest amount of it a group asks for
+  for (const auto& g : request_.groups) {
+    for (const auto& [rc, amount] : g.resources) {
+      const auto* set = model_.providersWithClassUnlocked(rc);
+      if (!set) return true;  // nothing has this class: no candidates
+      if (driverRc && *driverRc == rc) {
+        driverAmount = std::min(driverAmount, amount);
+      } else if (!driver || set->size() < driver->size()) {
+        driver = set;
+        driverRc = &rc;
+        driverAmount = amount;
+      }
+    }
+  }
+  if (!driver || cap_ >= driver->size()) return false;
+  PtrMap<char> visited;
+  Providers tree;
+  for (const auto& uuid : *driver) {
+    // A tree is worth a visit only if one of its providers can take the amount.
+    const Provider* p = find(uuid);
+    if (!p || !fits(*p, usageOf(*p), *driverRc, driverAmount)) continue;
+    const Provider* root = rootOf(*p);
+    if (!root || !visited.insert(root, 1).second || !anchorAllowed(root)) continue;
+    collectTree(root, tree);
+    if (!findGroups(&tree)) continue;
+    options_.clear();
+    for (const auto& group : groups_) options_.push_back(group.entriesOf(root));
+    descend(0);
+    if (full()) break;
+  }
+  return true;
+}
+
+CandidateSet Engine::run() {
+  cap_ = request_.maxCandidates;
+  if (request_.limit && !request_.randomize) cap_ = std::min(cap_, *request_.limit);
   if (!request_.rootRequired.empty()) {
     anchorRoots_.emplace();
     for (const auto& [uuid, p] : providers_) {
       if (p.parentUuid.empty() && termsHold(p.traits, request_.rootRequired)) {
-        anchorRoots_->insert(uuid);
+        anchorRoots_->insert(&p);
       }
     }
+    if (anchorRoots_->empty()) return std::move(set_);
   }
-  for (const auto& [uuid, p] : providers_) {
-    if (isSharing(p)) {
-      anySharing_ = true;
-      break;
-    }
-  }
-  bool treesOrSharing = model_.hasTreesUnlocked() || anySharing_;
-  std::vector<ByAnchor> perGroup;
-  for (const auto& g : request_.groups) {
-    ByAnchor entries = g.suffix.empty() && treesOrSharing ? treeGroup(g) : singleProviderGroup(g);
-    if (entries.empty()) return {};
-    perGroup.push_back(std::move(entries));
-  }
-  if (perGroup.empty()) return {};
-  merge(perGroup);
+  if (request_.groups.empty()) return std::move(set_);
+  groups_.resize(request_.groups.size());
+  prepareMerge();
+  if (!runLazily() && findGroups(nullptr)) merge();
   if (request_.randomize) {
     std::mt19937_64 rng(std::random_device{}());
-    std::shuffle(out_.requests.begin(), out_.requests.end(), rng);
-    if (request_.limit && out_.requests.size() > *request_.limit) {
-      out_.requests.resize(*request_.limit);
-    }
+    std::shuffle(set_.items.begin(), set_.items.end(), rng);
+    if (request_.limit && set_.items.size() > *request_.limit) set_.items.resize(*request_.limit);
   }
-  // provider_summaries: whole trees from 1.29, only the providers used before.
-  const auto& children = model_.childrenUnlocked();
-  std::set<std::string> roots;
-  for (const auto& req : out_.requests) {
-    for (const auto& [uuid, amounts] : req.allocations) {
-      out_.summaryProviders.insert(uuid);
-      if (request_.nestedAware) roots.insert(find(uuid)->rootUuid);
-    }
-    for (const auto& [suffix, uuids] : req.mappings) {
-      for (const auto& uuid : uuids) {
-        out_.summaryProviders.insert(uuid);
-        if (request_.nestedAware) roots.insert(find(uuid)->rootUuid);
-      }
-    }
-  }
-  std::vector<std::string> todo(roots.begin(), roots.end());
-  while (!todo.empty()) {
-    std::string cur = std::move(todo.back());
-    todo.pop_back();
-    out_.summaryProviders.insert(cur);
-    if (auto it = children.find(cur); it != children.end()) {
-      todo.insert(todo.end(), it->second.begin(), it->second.end());
-    }
-  }
-  return std::move(out_);
+  summarize();
+  return std::move(set_);
 }
 
 }  // namespace
 
-CandidateResult findCandidates(const PlacementModel& model, const CandidateRequest& request) {
+CandidateSet findCandidateSet(const PlacementModel& model, const CandidateRequest& request) {
   return Engine(model, request).run();
+}
+
+CandidateResult findCandidates(const PlacementModel& model, const CandidateRequest& request) {
+  CandidateSet set = findCandidateSet(model, request);
+  CandidateResult out;
+  out.requests.reserve(set.items.size());
+  for (const auto& item : set.items) {
+    AllocationRequest& req = out.requests.emplace_back();
+    for (uint32_t a = item.allocBegin; a < item.allocEnd; ++a) {
+      const auto& al = set.allocs[a];
+      req.allocations[al.provider->uuid][set.classes[al.rc]] = al.amount;
+    }
+    for (uint32_t m = item.mappingBegin; m < item.mappingEnd; ++m) {
+      const auto& mp = set.mappings[m];
+      req.mappings[request.groups[mp.group].suffix].push_back(mp.provider->uuid);
+    }
+  }
+  out.summaryProviders = std::move(set.summaryProviders);
+  return out;
 }
 
 }  // namespace bwfloor::placement

@@ -250,8 +250,9 @@ ApiResult<Provider> PlacementModel::setTraits(const std::string& uuid, int64_t g
       unknown += (unknown.empty() ? "" : ", ") + t;
     }
   }
-  if (!unknown.empty()) return badRequest("No such trait(s): " + unknown);
+  // Placement checks the generation first: a stale writer learns that before anything else.
   if (p->generation != generation) return conflict(kGenerationConflict, kConcurrentUpdate);
+  if (!unknown.empty()) return badRequest("No such trait(s): " + unknown);
   if (p->traits != traits) {
     p->traits = traits;
     bump(*p);

@@ -46,7 +46,10 @@ TEST_F(ApiAllocationTest, ListShapeBefore1_12) {
             json({{"allocations", {{rp_, {{"generation", 2}, {"resources", {{"VCPU", 2}}}}}}}}));
   // Without project and user, Placement's "incomplete consumer" ids are recorded.
   EXPECT_EQ(consumer(c, "1.12")["project_id"], "00000000-0000-0000-0000-000000000000");
-  // From 1.8 project_id and user_id are required.
+  // Before 1.8 the body knows no project_id / user_id; from 1.8 they are required.
+  json early = listBody({{"VCPU", 1}});
+  early["project_id"] = "p";
+  EXPECT_EQ(send("PUT", "/allocations/" + c, early, "1.7").status, 400);
   EXPECT_EQ(send("PUT", "/allocations/" + c, listBody({{"VCPU", 1}}), "1.8").status, 400);
   json withIds = listBody({{"VCPU", 1}});
   withIds["project_id"] = "p";
@@ -168,6 +171,19 @@ TEST_F(ApiAllocationTest, CapacityAndUnitViolationsAre409) {
   EXPECT_EQ(allocate(newUuid(), {{rp_, {{"VCPU", 1}}}}).status, 409);
 }
 
+TEST_F(ApiAllocationTest, ShrinkingWriteOnAnOvercommittedProviderIsAccepted) {
+  std::string c = newUuid();
+  ASSERT_EQ(allocate(c, {{rp_, {{"VCPU", 6}}}}).status, 204);
+  setInventory(rp_, "VCPU", 4);  // shrinking below usage is allowed
+  auto write = [&](int vcpu, int gen) {
+    return send("PUT", "/allocations/" + c, dictBody({{"VCPU", vcpu}}, gen, "INSTANCE"));
+  };
+  EXPECT_EQ(write(7, 1).status, 409);  // grows: refused
+  EXPECT_EQ(write(5, 1).status, 204);  // still over capacity, but smaller than before
+  EXPECT_EQ(usages(rp_)["VCPU"], 5);
+  EXPECT_EQ(allocate(newUuid(), {{rp_, {{"VCPU", 1}}}}).status, 409);
+}
+
 TEST_F(ApiAllocationTest, UnknownProviderOrClassIs400AndMissingInventory409) {
   Reply r = allocate(newUuid(), {{newUuid(), {{"VCPU", 1}}}});
   EXPECT_EQ(r.status, 400);
@@ -209,6 +225,21 @@ TEST_F(ApiAllocationTest, PostAllocationsIsAtomicAcrossConsumers) {
   EXPECT_EQ(usages(rp_)["VCPU"], 8);
   EXPECT_EQ(send("POST", "/allocations", json{{c1, entry(1)}}, "1.12").status, 404);
   EXPECT_EQ(send("POST", "/allocations", json::object()).status, 400);
+}
+
+TEST_F(ApiAllocationTest, MappingsFrom1_34AreAcceptedAndValidated) {
+  std::string c = newUuid();
+  json body = dictBody({{"VCPU", 1}}, nullptr);
+  body["mappings"] = {{"_NIC", {rp_}}};
+  EXPECT_EQ(send("PUT", "/allocations/" + c, body, "1.33").status, 400);
+  for (const json& bad : {json::object(), json{{"_NIC", json::array()}},
+                          json{{"_NIC", {"not-a-uuid"}}}, json::array({rp_})}) {
+    json b = body;
+    b["mappings"] = bad;
+    EXPECT_EQ(send("PUT", "/allocations/" + c, b, "1.34").status, 400) << bad.dump();
+  }
+  ASSERT_EQ(send("PUT", "/allocations/" + c, body, "1.34").status, 204);
+  EXPECT_FALSE(consumer(c).contains("mappings"));
 }
 
 TEST_F(ApiAllocationTest, DeleteAllocations) {
@@ -270,6 +301,10 @@ TEST_F(ApiAllocationTest, ProjectUsages) {
   EXPECT_EQ(send("GET", "/usages?project_id=p1&consumer_type=unknown").body,
             json({{"usages", {{"unknown", {{"DISK_GB", 1}, {"consumer_count", 1}}}}}}));
   EXPECT_EQ(send("GET", "/usages").status, 400);
+  EXPECT_EQ(send("GET", "/usages?project_id=p1&consumer_type=instance").status, 400);
+  EXPECT_EQ(send("GET", "/usages?project_id=p1&color=red").status, 400);
+  EXPECT_EQ(send("GET", "/usages?project_id=").status, 400);
+  EXPECT_EQ(send("GET", "/usages?project_id=p1&user_id=").status, 400);
   EXPECT_EQ(
       send("GET", "/usages?project_id=p1&consumer_type=INSTANCE", std::nullopt, "1.37").status,
       400);

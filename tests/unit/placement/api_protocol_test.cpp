@@ -56,6 +56,7 @@ TEST_F(ApiProtocolTest, UnsupportedVersionIs406WithVersionRange) {
     EXPECT_EQ(r.error()["min_version"], "1.0");
     EXPECT_EQ(r.errorDetail(), std::string("Unacceptable version header: ") + v);
     EXPECT_FALSE(r.error().contains("code"));  // no version was set
+    EXPECT_FALSE(r.hasHeader("openstack-api-version"));
   }
 }
 
@@ -151,6 +152,8 @@ TEST_F(ApiProtocolTest, MissingTokenIs401) {
   Reply r = send("GET", "/resource_providers", std::nullopt, kLatest, anonymous);
   EXPECT_EQ(r.status, 401);
   EXPECT_TRUE(r.hasHeader("x-openstack-request-id"));
+  EXPECT_FALSE(r.hasHeader("openstack-api-version"));  // auth sits outside the microversions
+  EXPECT_FALSE(r.hasHeader("vary"));
   // Auth runs before microversion negotiation: even a bad version header gives 401.
   EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, "pony.horse", anonymous).status, 401);
 }
@@ -239,16 +242,24 @@ TEST_F(ApiProtocolTest, BodyWithoutJsonContentTypeIs415) {
   Reply r = send("POST", "/resource_providers", json{{"name", "x"}}, kLatest, text);
   EXPECT_EQ(r.status, 415);
   EXPECT_NE(r.errorDetail().find("text/plain is not supported"), std::string::npos) << r.raw;
+  // Parameters are fine; another type that merely contains "application/json" is not.
+  Extra charset;
+  charset.contentType = "application/json; charset=UTF-8";
+  EXPECT_EQ(send("POST", "/resource_providers", json{{"name", "x"}}, kLatest, charset).status, 200);
+  Extra patch;
+  patch.contentType = "application/json-patch+json";
+  EXPECT_EQ(send("POST", "/resource_providers", json{{"name", "y"}}, kLatest, patch).status, 415);
   // A body without any Content-Type is refused before routing (handler.py): 400.
   Extra none;
   none.contentType = "";
   r = send("POST", "/resource_providers", json{{"name", "x"}}, kLatest, none);
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.errorDetail().find("content-type header required"), std::string::npos) << r.raw;
+  EXPECT_FALSE(r.hasHeader("vary"));
   // No body and no Content-Type on a handler that needs JSON: 415 naming None.
   r = send("PUT", "/resource_providers/" + newUuid(), std::nullopt);
   EXPECT_EQ(r.status, 415);
-  EXPECT_EQ(send("GET", "/resource_providers").body["resource_providers"].size(), 0u);
+  EXPECT_EQ(send("GET", "/resource_providers").body["resource_providers"].size(), 1u);
 }
 
 TEST_F(ApiProtocolTest, AcceptExcludingJsonIs406OnJsonGets) {

@@ -107,6 +107,20 @@ TEST_F(ApiReshaperTest, ConflictsAndErrorsChangeNothing) {
   r = send("POST", "/reshaper", body, "1.30");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.errorCode(), "placement.resource_provider.not_found");
+  // Inventories are validated as PUT /inventories validates them.
+  for (const json& bad :
+       {json{{"total", 0}}, json{{"total", 10}, {"reserved", -1}},
+        json{{"total", 10}, {"step_size", "ten"}}, json{{"total", 10}, {"allocation_ratio", "x"}},
+        json{{"total", 10}, {"color", "red"}}}) {
+    body = reshapeBody(rootGen, childGen, 1);
+    body["inventories"][child_]["inventories"][kBw] = bad;
+    r = send("POST", "/reshaper", body, "1.30");
+    EXPECT_EQ(r.status, 400) << bad.dump();
+    EXPECT_EQ(r.errorDetail().rfind("JSON does not validate", 0), 0u) << r.raw;
+  }
+  body = reshapeBody(rootGen, childGen, 1);
+  body["inventories"][child_]["inventories"]["CUSTOM_NOPE"] = {{"total", 1}};
+  EXPECT_EQ(send("POST", "/reshaper", body, "1.30").status, 400);
   // From 1.38 each consumer needs a consumer_type.
   EXPECT_EQ(send("POST", "/reshaper", reshapeBody(rootGen, childGen, 1), "1.38").status, 400);
   // Not before 1.30; at least one provider's inventories.

@@ -89,6 +89,7 @@ TEST_F(ApiTraitTest, ListFilters) {
   EXPECT_EQ(traits("?associated=false").size(), standardTraits().size() - 1 + 1);
   EXPECT_EQ(send("GET", "/traits?name=CUSTOM_A").status, 400);
   EXPECT_EQ(send("GET", "/traits?associated=maybe").status, 400);
+  EXPECT_EQ(traits("?associated=True"), json::array({"CUSTOM_A", "HW_CPU_X86_AVX2"}));
   EXPECT_EQ(send("GET", "/traits?color=red").status, 400);
 }
 
@@ -120,9 +121,17 @@ TEST_F(ApiTraitTest, ProviderTraitsBumpGenerationOnlyOnChange) {
   EXPECT_NE(r.errorDetail().find("CUSTOM_NOPE"), std::string::npos) << r.raw;
   // Bad bodies.
   EXPECT_EQ(send("PUT", path, json{{"traits", {"HW_CPU_X86_AVX2"}}}).status, 400);
-  EXPECT_EQ(
-      send("PUT", path, json{{"traits", {"A", "A"}}, {"resource_provider_generation", 1}}).status,
-      400);
+  EXPECT_EQ(send("PUT", path, json{{"traits", {""}}, {"resource_provider_generation", 1}}).status,
+            400);
+  // A stale generation wins over unknown traits (handlers/trait.py checks it first).
+  r = send("PUT", path, json{{"traits", {"CUSTOM_NOPE"}}, {"resource_provider_generation", 0}});
+  EXPECT_EQ(r.status, 409);
+  // Duplicates are allowed (no uniqueItems in the schema) and collapse.
+  r = send("PUT", path,
+           json{{"traits", {"HW_CPU_X86_AVX2", "HW_CPU_X86_AVX2", "MISC_SHARES_VIA_AGGREGATE"}},
+                {"resource_provider_generation", 1}});
+  EXPECT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["resource_provider_generation"], 1);
   EXPECT_EQ(generation(rp), 1);
   // DELETE clears and bumps.
   r = send("DELETE", path);

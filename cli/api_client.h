@@ -1,0 +1,30 @@
+#pragma once
+// bwfloorctl's view of bwfloor-server: JSON in, JSON out, server errors as one readable line.
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/result.h"
+#include "http/client.h"
+
+namespace bwfloor::cli {
+
+struct ApiFailure {
+  int status = 0;  // 0 = no answer (transport)
+  std::string message;
+};
+
+class ApiClient {
+ public:
+  ApiClient(http::Url url, std::string token);
+  // body may be null for bodiless requests. Placement paths need a microversion.
+  Result<nlohmann::json, ApiFailure> call(const std::string& method, const std::string& path,
+                                          const nlohmann::json& body = nullptr,
+                                          const std::string& placementVersion = "");
+
+ private:
+  http::HttpClient http_;
+  std::string token_;
+};
+
+}  // namespace bwfloor::cli

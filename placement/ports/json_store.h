@@ -1,0 +1,43 @@
+#pragma once
+// Durable storage for the /v1 objects (networks, policies, ports, servers, agents): one JSON
+// document per (kind, id) in the server's SQLite file. These objects are few and small; a
+// document table keeps their schema in code, next to their validation.
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace bwfloor::ports {
+
+struct JsonDocChange {
+  std::string kind;
+  std::string id;
+  std::optional<nlohmann::json> body;  // nullopt = delete
+};
+
+class JsonStore {
+ public:
+  virtual ~JsonStore() = default;
+  virtual Result<std::vector<std::pair<std::string, nlohmann::json>>> loadKind(
+      const std::string& kind) = 0;
+  // All or nothing.
+  virtual Status apply(const std::vector<JsonDocChange>& changes) = 0;
+};
+
+class MemoryJsonStore : public JsonStore {
+ public:
+  Result<std::vector<std::pair<std::string, nlohmann::json>>> loadKind(
+      const std::string& kind) override;
+  Status apply(const std::vector<JsonDocChange>& changes) override;
+
+ private:
+  std::map<std::pair<std::string, std::string>, nlohmann::json> docs_;
+};
+
+// Opens (creating if needed) the v1_documents table in the SQLite file at path.
+Result<std::unique_ptr<JsonStore>> openSqliteJsonStore(const std::string& path);
+
+}  // namespace bwfloor::ports

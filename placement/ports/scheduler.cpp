@@ -1,0 +1,393 @@
+// Server create/delete: scheduling QoS ports onto devices with room (allocation candidates in
+// process), one atomic claim for the server, binding the ports on the chosen host, and waiting for
+// that host's agent to enforce them; any failure gives everything back.
+
+#include <algorithm>
+
+#include "core/logging.h"
+#include "core/uuid.h"
+#include "placement/candidates/candidates.h"
+#include "placement/ports/ports_service.h"
+
+namespace bwfloor::ports {
+namespace {
+
+ApiError bad(const std::string& detail) { return placement::badRequest(detail); }
+
+const char* kConsumerProject = "bwfloor";
+const char* kConsumerUser = "bwfloor";
+
+// "devstack0:Open vSwitch agent:br-test" -> agent type and device.
+std::pair<std::string, std::string> splitProviderName(const std::string& name) {
+  size_t last = name.rfind(':');
+  size_t first = name.find(':');
+  if (first == std::string::npos || last == first) return {"", ""};
+  return {name.substr(first + 1, last - first - 1), name.substr(last + 1)};
+}
+
+int64_t freeAfter(const placement::PlacementModel& m, const placement::AllocationRequest& req) {
+  int64_t free = 0;
+  for (const auto& [uuid, amounts] : req.allocations) {
+    const auto& p = m.providersUnlocked().at(uuid);
+    auto used = m.usageUnlocked().find(uuid);
+    for (const auto& [rc, n] : amounts) {
+      int64_t u = 0;
+      if (used != m.usageUnlocked().end() && used->second.count(rc)) u = used->second.at(rc);
+      free += p.inventories.at(rc).capacity() - u - n;
+    }
+  }
+  return free;
+}
+
+// Rollback steps must not fail silently: an operator has to clean up what they could not undo.
+void logIfFailed(const ApiStatus& st, const std::string& what) {
+  if (!st) logger("server")->error("rollback step failed: {}: {}", what, st.error().detail);
+}
+
+}  // namespace
+
+std::string PortsService::noValidHostReason(const std::vector<json>& ports) const {
+  std::string reason;
+  placement_.withReadLock([&](const placement::PlacementModel& m) {
+    for (const auto& port : ports) {
+      json rr = resourceRequest(port);
+      if (rr.is_null()) continue;
+      std::set<std::string> required = rr["required"].get<std::set<std::string>>();
+      std::string where;
+      for (const auto& [uuid, p] : m.providersUnlocked()) {
+        if (!std::includes(p.traits.begin(), p.traits.end(), required.begin(), required.end())) {
+          continue;
+        }
+        for (const auto& [rc, amount] : rr["resources"].items()) {
+          auto inv = p.inventories.find(rc);
+          int64_t left = 0;
+          if (inv != p.inventories.end()) {
+            auto used = m.usageUnlocked().find(uuid);
+            int64_t u =
+                used != m.usageUnlocked().end() && used->second.count(rc) ? used->second.at(rc) : 0;
+            left = inv->second.capacity() - u;
+          }
+          if (left < amount.get<int64_t>()) {
+            where += "; " + p.name + " has " + std::to_string(left) + " " + rc + " left";
+          }
+        }
+      }
+      reason += " port '" + port["name"].get<std::string>() + "' needs " + rr["resources"].dump() +
+                " with traits " + rr["required"].dump() +
+                (where.empty() ? "; no resource provider has those traits" : where) + ".";
+    }
+  });
+  return reason;
+}
+
+ApiResult<json> PortsService::schedule(const json& server, std::vector<json>& ports,
+                                       const std::string& host, bool pack) {
+  placement::CandidateRequest request;
+  std::map<std::string, std::string> suffixToPort;
+  for (const auto& port : ports) {
+    json rr = resourceRequest(port);
+    if (rr.is_null()) continue;
+    placement::RequestGroup g;
+    g.suffix = "_" + port["id"].get<std::string>();
+    for (const auto& [rc, n] : rr["resources"].items()) g.resources[rc] = n.get<int64_t>();
+    for (const auto& t : rr["required"]) g.traits.push_back({{t.get<std::string>()}, false});
+    request.groups.push_back(g);
+    suffixToPort[g.suffix] = port["id"];
+  }
+  std::string chosenHost = host;
+  std::map<std::string, std::string> portProvider;
+  if (!request.groups.empty()) {
+    std::optional<std::string> hostRoot;
+    if (!host.empty()) {
+      for (const auto& p : placement_.listProviders({.name = host})) hostRoot = p.uuid;
+      if (!hostRoot)
+        return bad("server: host '" + host + "' has no resource provider in placement");
+      for (auto& g : request.groups) g.inTree = hostRoot;
+    }
+    request.limit = 1000;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      std::optional<placement::AllocationRequest> best;
+      placement_.withReadLock([&](const placement::PlacementModel& m) {
+        auto result = placement::findCandidates(m, request);
+        int64_t bestFree = 0;
+        for (auto& req : result.requests) {
+          std::string rootName =
+              m.providersUnlocked()
+                  .at(m.providersUnlocked().at(req.allocations.begin()->first).rootUuid)
+                  .name;
+          if (!agentAlive(rootName)) continue;  // never bind to a dead agent
+          int64_t free = freeAfter(m, req);
+          if (!best || (pack ? free < bestFree : free > bestFree)) {
+            best = req;
+            bestFree = free;
+          }
+        }
+      });
+      if (!best) {
+        return placement::conflict("No valid host was found." + noValidHostReason(ports) +
+                                   (host.empty() ? "" : " (host " + host + " requested)"));
+      }
+      placement::AllocationWrite w;
+      w.consumerUuid = server["id"];
+      w.allocations = best->allocations;
+      w.projectId = kConsumerProject;
+      w.userId = kConsumerUser;
+      w.consumerType = "INSTANCE";
+      w.checkGeneration = true;  // a new consumer: null generation
+      auto st = placement_.writeAllocations({w});
+      if (!st) {
+        if (st.error().status == 409 && attempt < 2) continue;  // someone took it: search again
+        return st.error();
+      }
+      for (const auto& [suffix, uuids] : best->mappings) {
+        if (suffixToPort.count(suffix)) portProvider[suffixToPort[suffix]] = uuids.front();
+      }
+      auto rp = placement_.getProvider(best->allocations.begin()->first);
+      chosenHost = placement_.getProvider(rp->rootUuid)->name;
+      break;
+    }
+  }
+  if (chosenHost.empty()) {
+    for (const auto& [id, agent] : objects_["agent"]) {
+      if (agentAlive(agent["host"])) {
+        chosenHost = agent["host"];
+        break;
+      }
+    }
+    if (chosenHost.empty())
+      return placement::conflict("No valid host was found: no agent is alive.");
+  } else if (!agentAlive(chosenHost)) {
+    logIfFailed(placement_.deleteAllocations(server["id"]), "free allocation");
+    return placement::conflict("No valid host was found: the agent of host " + chosenHost +
+                               " is not alive (no heartbeat in the last " +
+                               std::to_string(options_.agentDownTime.count()) + " s).");
+  }
+  for (auto& port : ports) {
+    port["binding_host"] = chosenHost;
+    port["device_id"] = server["id"];
+    port["binding_profile"] = json::object();
+    port["status"] = "BUILD";
+    port["binding_status"] = {{"state", "pending"}, {"detail", ""}};
+    if (portProvider.count(port["id"])) {
+      std::string rp = portProvider[port["id"]];
+      port["binding_profile"]["allocation"] = rp;
+      auto [agentType, device] = splitProviderName(placement_.getProvider(rp)->name);
+      port["binding_device"] = device;
+      port["binding_agent_type"] = agentType;
+    } else {
+      port["binding_device"] = "";
+      port["binding_agent_type"] = "";
+    }
+  }
+  return json(chosenHost);
+}
+
+ApiResult<json> PortsService::createServer(const json& body) {
+  if (!body.is_object() || !body.contains("name") || !body["name"].is_string()) {
+    return bad("server: 'name' is required");
+  }
+  std::string name = body["name"];
+  std::string host = body.value("host", "");
+  std::string strategy = body.value("strategy", "spread");
+  if (strategy != "spread" && strategy != "pack") {
+    return bad("server: 'strategy' must be spread or pack, got '" + strategy + "'");
+  }
+  if (!body.contains("ports") || !body["ports"].is_array()) {
+    return bad("server '" + name + "': 'ports' must be a list of port names or ids");
+  }
+  std::unique_lock lock(mutex_);
+  if (findLocked("server", name)) return placement::conflict("server '" + name + "' exists");
+  std::vector<json> ports;
+  for (const auto& ref : body["ports"]) {
+    const json* port = ref.is_string() ? findLocked("port", ref) : nullptr;
+    if (!port) return bad("server '" + name + "': port " + ref.dump() + " not found");
+    if ((*port)["device_id"] != "") {
+      return placement::conflict(
+          "server '" + name + "': port '" + (*port)["name"].get<std::string>() +
+          "' is already used by server " + (*port)["device_id"].get<std::string>());
+    }
+    ports.push_back(*port);
+  }
+  json server = {{"id", uuid4().toString()},
+                 {"name", name},
+                 {"host", ""},
+                 {"ports", json::array()},
+                 {"status", "BUILD"}};
+  for (const auto& p : ports) server["ports"].push_back(p["id"]);
+  auto chosen = schedule(server, ports, host, strategy == "pack");
+  if (!chosen) return chosen.error();
+  server["host"] = *chosen;
+  std::vector<JsonDocChange> changes{{"server", server["id"], server}};
+  for (const auto& p : ports) changes.push_back({"port", p["id"], p});
+  if (auto st = persist(changes); !st) {
+    logIfFailed(placement_.deleteAllocations(server["id"]), "free allocation");
+    return st.error();
+  }
+  bumpHost(*chosen);
+  logger("server")->info("server={} host={} ports={} claimed; waiting for agent", name,
+                         chosen->get<std::string>(), ports.size());
+  std::vector<std::string> ids;
+  for (const auto& p : ports) ids.push_back(p["id"]);
+  if (auto st = waitForEnforcement(ids, lock); !st) {
+    // Roll back: unbind, free the allocation, forget the server.
+    std::vector<JsonDocChange> undo{{"server", server["id"], std::nullopt}};
+    unbindPorts(server, undo);
+    logIfFailed(persist(undo), "unbind ports");
+    logIfFailed(placement_.deleteAllocations(server["id"]), "free allocation");
+    bumpHost(*chosen);
+    return st.error();
+  }
+  json& stored = objects_["server"][server["id"]];
+  stored["status"] = "ACTIVE";
+  logIfFailed(persist({{"server", server["id"], stored}}), "mark server ACTIVE");
+  return stored;
+}
+
+ApiStatus PortsService::waitForEnforcement(const std::vector<std::string>& portIds,
+                                           std::unique_lock<std::mutex>& lock) {
+  auto deadline = std::chrono::steady_clock::now() + options_.bindingTimeout;
+  while (true) {
+    std::string failed;
+    bool done = true;
+    for (const auto& id : portIds) {
+      const json& port = objects_["port"][id];
+      std::string state = port["binding_status"]["state"];
+      if (state == "failed") {
+        failed += " port '" + port["name"].get<std::string>() +
+                  "': " + port["binding_status"]["detail"].get<std::string>() + ".";
+      }
+      if (state == "pending") done = false;
+    }
+    if (!failed.empty()) {
+      return placement::conflict("the agent could not enforce the guarantee, nothing kept:" +
+                                 failed);
+    }
+    if (done) return ApiStatus::ok();
+    if (statusChanged_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return ApiError{504, "the host's agent did not confirm the binding within " +
+                               std::to_string(options_.bindingTimeout.count()) +
+                               " s; nothing kept"};
+    }
+  }
+}
+
+void PortsService::unbindPorts(const json& server, std::vector<JsonDocChange>& changes) {
+  for (const auto& id : server["ports"]) {
+    auto it = objects_["port"].find(id);
+    if (it == objects_["port"].end()) continue;
+    json port = it->second;
+    port["binding_host"] = "";
+    port["device_id"] = "";
+    port["binding_profile"] = json::object();
+    port["binding_device"] = "";
+    port["status"] = "DOWN";
+    port["binding_status"] = {{"state", "unbound"}, {"detail", ""}};
+    changes.push_back({"port", id, port});
+  }
+}
+
+ApiStatus PortsService::deleteObject(const std::string& kind, const std::string& ref) {
+  std::lock_guard lock(mutex_);
+  const json* obj = findLocked(kind, ref);
+  if (!obj) return placement::notFound(kind + " '" + ref + "' not found");
+  json o = *obj;
+  std::string id = o["id"];
+  std::vector<JsonDocChange> changes{{kind, id, std::nullopt}};
+  auto usedBy = [&](const std::string& field) -> std::string {
+    for (const auto& [pid, port] : objects_["port"]) {
+      if (port.value(field, json()) == o["id"]) return port["name"];
+    }
+    return "";
+  };
+  if (kind == "network" && !usedBy("network_id").empty()) {
+    return placement::conflict("network '" + o["name"].get<std::string>() + "' is used by port '" +
+                               usedBy("network_id") + "'");
+  }
+  if (kind == "policy" && !usedBy("qos_policy_id").empty()) {
+    return placement::conflict("qos policy '" + o["name"].get<std::string>() +
+                               "' is used by port '" + usedBy("qos_policy_id") + "'");
+  }
+  if (kind == "port" && o["device_id"] != "") {
+    return placement::conflict("port '" + o["name"].get<std::string>() + "' is used by server " +
+                               o["device_id"].get<std::string>() + "; delete the server first");
+  }
+  if (kind == "server") {
+    unbindPorts(o, changes);
+    auto st = placement_.deleteAllocations(id);
+    if (!st && st.error().status != 404) return st.error();
+  }
+  RETURN_IF_ERROR(persist(changes));
+  if (kind == "server" && o["host"] != "") bumpHost(o["host"]);
+  return ApiStatus::ok();
+}
+
+ApiResult<json> PortsService::updateRule(const std::string& policyRef, const std::string& ruleId,
+                                         const json& body) {
+  std::lock_guard lock(mutex_);
+  const json* found = findLocked("policy", policyRef);
+  if (!found) return placement::notFound("qos policy '" + policyRef + "' not found");
+  json policy = *found;
+  json* rule = nullptr;
+  for (auto& r : policy["rules"]) {
+    if (r["id"] == ruleId) rule = &r;
+  }
+  if (!rule) return placement::notFound("rule " + ruleId + " not found in '" + policyRef + "'");
+  const char* field = (*rule)["type"] == "minimum_bandwidth" ? "min_kbps" : "max_kbps";
+  if (!body.is_object() || !body.contains(field) || !body[field].is_number_integer() ||
+      body[field].get<int64_t>() <= 0) {
+    return bad(std::string("qos rule: '") + field + "' must be a positive whole number of kbit/s");
+  }
+  (*rule)[field] = body[field];
+  // Every bound port of this policy gets its new amounts in one claim per server; if one does
+  // not fit, nothing changes.
+  std::map<std::string, placement::AllocationWrite> writes;
+  std::set<std::string> hosts;
+  const json before = *found;
+  objects_["policy"][policy["id"]] = policy;  // resourceRequest() reads the new rates
+  for (const auto& [pid, port] : objects_["port"]) {
+    if (port.value("qos_policy_id", json()) != policy["id"] || port["device_id"] == "") continue;
+    std::string serverId = port["device_id"];
+    if (!writes.count(serverId)) {
+      auto consumer = placement_.getConsumer(serverId);
+      placement::AllocationWrite w;
+      w.consumerUuid = serverId;
+      if (consumer) w.allocations = consumer->allocations;
+      w.projectId = kConsumerProject;
+      w.userId = kConsumerUser;
+      w.checkGeneration = true;
+      if (consumer) w.consumerGeneration = consumer->generation;
+      writes[serverId] = w;
+    }
+    std::string rp = port["binding_profile"].value("allocation", "");
+    json rr = resourceRequest(port);
+    if (!rp.empty() && !rr.is_null()) {
+      // Recompute this provider's share: other ports of the same server on it keep theirs.
+      auto& amounts = writes[serverId].allocations[rp];
+      amounts.clear();
+      for (const auto& [opid, other] : objects_["port"]) {
+        if (other["device_id"] != serverId ||
+            other["binding_profile"].value("allocation", "") != rp) {
+          continue;
+        }
+        json orr = resourceRequest(other);
+        if (orr.is_null()) continue;
+        for (const auto& [rc, n] : orr["resources"].items()) amounts[rc] += n.get<int64_t>();
+      }
+    }
+    hosts.insert(port["binding_host"].get<std::string>());
+  }
+  std::vector<placement::AllocationWrite> list;
+  for (auto& [id, w] : writes) list.push_back(w);
+  if (!list.empty()) {
+    if (auto st = placement_.writeAllocations(list); !st) {
+      objects_["policy"][policy["id"]] = before;
+      return placement::conflict("cannot change the rule: " + st.error().detail);
+    }
+  }
+  objects_["policy"][policy["id"]] = before;
+  if (auto st = persist({{"policy", policy["id"], policy}}); !st) return st.error();
+  for (const auto& h : hosts) bumpHost(h);
+  return *rule;
+}
+
+}  // namespace bwfloor::ports

@@ -1,0 +1,147 @@
+#include "placement/ports/v1_api.h"
+
+#include <algorithm>
+
+#include "core/uuid.h"
+
+namespace bwfloor::ports {
+namespace {
+
+http::Response jsonReply(int status, const json& body) {
+  http::Response r;
+  r.status = status;
+  r.headers.set("content-type", "application/json");
+  r.body = body.dump();
+  return r;
+}
+
+http::Response errorReply(const ApiError& e) {
+  json err = {{"status", e.status},
+              {"title", http::reasonPhrase(e.status)},
+              {"detail", e.detail},
+              {"code", e.code},
+              {"request_id", "req-" + uuid4().toString()}};
+  return jsonReply(e.status, {{"errors", {err}}});
+}
+
+template <typename T>
+http::Response reply(const ApiResult<T>& r, int okStatus = 200) {
+  return r ? jsonReply(okStatus, *r) : errorReply(r.error());
+}
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// /v1 collection name -> stored kind.
+std::string kindOf(const std::string& collection) {
+  if (collection == "networks") return "network";
+  if (collection == "qos_policies") return "policy";
+  if (collection == "ports") return "port";
+  if (collection == "servers") return "server";
+  if (collection == "agents") return "agent";
+  return "";
+}
+
+}  // namespace
+
+V1Api::V1Api(PortsService& service, placement::ApiOptions auth)
+    : service_(service), auth_(std::move(auth)) {}
+
+void V1Api::handle(http::Request&& req, const http::Responder& respond) {
+  const std::string* token = req.headers.find("x-auth-token");
+  bool authorised = token && !token->empty();
+  if (authorised && auth_.auth == placement::AuthStrategy::kToken) {
+    authorised = std::find(auth_.adminTokens.begin(), auth_.adminTokens.end(), *token) !=
+                 auth_.adminTokens.end();
+  }
+  if (!authorised) {
+    respond(errorReply({401, "The request you have made requires authentication."}));
+    return;
+  }
+  auto segs = split(req.path);
+  json body;
+  if (!req.body.empty()) {
+    body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) {
+      respond(
+          errorReply(placement::badRequest("Malformed JSON: the request body is not valid JSON")));
+      return;
+    }
+  }
+  // GET /v1/hosts/{host}/bindings?revision=N&wait=S: answer at once if the revision moved,
+  // else when it moves or after S seconds.
+  if (req.method == "GET" && segs.size() == 4 && segs[1] == "hosts" && segs[3] == "bindings") {
+    std::vector<std::pair<std::string, std::string>> query;
+    http::parseQuery(req.query, query);
+    std::optional<uint64_t> revision;
+    int waitSeconds = 0;
+    for (const auto& [k, v] : query) {
+      try {
+        if (k == "revision") revision = std::stoull(v);
+        if (k == "wait") waitSeconds = std::clamp(std::stoi(v), 0, 120);
+      } catch (const std::exception&) {
+        respond(errorReply(placement::badRequest("bindings: '" + k + "' must be a number")));
+        return;
+      }
+    }
+    std::string host = segs[2];
+    auto answer = [this, host, respond] { respond(jsonReply(200, service_.hostBindings(host))); };
+    if (!revision || waitSeconds == 0) {
+      answer();
+      return;
+    }
+    service_.waitForBindings(host, *revision,
+                             std::chrono::steady_clock::now() + std::chrono::seconds(waitSeconds),
+                             answer);
+    return;
+  }
+  respond(route(req, segs, body));
+}
+
+http::Response V1Api::route(const http::Request& req, const std::vector<std::string>& segs,
+                            const json& body) {
+  const std::string& m = req.method;
+  if (segs.size() < 2) return jsonReply(200, {{"version", "v1"}});
+  std::string kind = kindOf(segs[1]);
+  if (kind.empty()) return errorReply(placement::notFound("no such collection /v1/" + segs[1]));
+  if (segs.size() == 2) {
+    if (m == "GET") return jsonReply(200, {{segs[1], service_.list(kind)}});
+    if (m != "POST") return errorReply({405, "use GET or POST on /v1/" + segs[1]});
+    if (kind == "network") return reply(service_.createNetwork(body), 201);
+    if (kind == "policy") return reply(service_.createPolicy(body), 201);
+    if (kind == "port") return reply(service_.createPort(body), 201);
+    if (kind == "server") return reply(service_.createServer(body), 201);
+    return reply(service_.heartbeat(body), 200);
+  }
+  const std::string& ref = segs[2];
+  if (segs.size() == 3) {
+    if (m == "GET") return reply(service_.show(kind, ref));
+    if (m == "DELETE") {
+      auto st = service_.deleteObject(kind, ref);
+      if (!st) return errorReply(st.error());
+      http::Response r;
+      r.status = 204;
+      return r;
+    }
+    return errorReply({405, "use GET or DELETE on /v1/" + segs[1] + "/" + ref});
+  }
+  if (kind == "policy" && segs[3] == "rules") {
+    if (segs.size() == 4 && m == "POST") return reply(service_.createRule(ref, body), 201);
+    if (segs.size() == 5 && m == "PUT") return reply(service_.updateRule(ref, segs[4], body));
+  }
+  if (kind == "port" && segs.size() == 4 && segs[3] == "binding_status" && m == "PUT") {
+    return reply(service_.reportBindingStatus(ref, body));
+  }
+  return errorReply(placement::notFound("no such URL " + req.path));
+}
+
+}  // namespace bwfloor::ports

@@ -1,0 +1,25 @@
+#pragma once
+// bwfloor's /v1 API (networks, QoS policies, ports, servers, agents, host bindings). JSON bodies,
+// errors in Placement's JSON error format.
+
+#include "http/server.h"
+#include "placement/api/placement_api.h"
+#include "placement/ports/ports_service.h"
+
+namespace bwfloor::ports {
+
+class V1Api {
+ public:
+  V1Api(PortsService& service, placement::ApiOptions auth);
+  bool owns(const std::string& path) const { return path == "/v1" || path.rfind("/v1/", 0) == 0; }
+  // Long-polls answer later, hence the responder.
+  void handle(http::Request&& req, const http::Responder& respond);
+
+ private:
+  http::Response route(const http::Request& req, const std::vector<std::string>& segs,
+                       const nlohmann::json& body);
+  PortsService& service_;
+  placement::ApiOptions auth_;
+};
+
+}  // namespace bwfloor::ports

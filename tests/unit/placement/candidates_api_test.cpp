@@ -1,0 +1,294 @@
+// GET /allocation_candidates through PlacementApi::handle (no socket, MemoryStore): the response
+// shapes per microversion and the 400s of the query grammar (placement-api.md §1.5).
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/uuid.h"
+#include "placement/api/placement_api.h"
+#include "placement/model/placement_model.h"
+
+namespace bwfloor::placement {
+namespace {
+
+using nlohmann::json;
+
+struct Answer {  // NOLINT(bugprone-exception-escape): json's constructors may throw
+  int status = 0;
+  json body;
+  std::string detail() const { return body["errors"][0].value("detail", ""); }
+  std::string code() const { return body["errors"][0].value("code", "<none>"); }
+};
+
+// cn (VCPU 8 with 2 used, MEMORY_MB 4096 - 512 reserved, DISK_GB 100; HW_CPU_X86_AVX)
+//   -> pf (SRIOV_NET_VF 4; CUSTOM_PHYSNET_A)
+class CandidatesApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(model_.load());
+    ASSERT_TRUE(model_.createTrait("CUSTOM_PHYSNET_A").has_value());
+    auto cn = model_.createProvider("cn", std::nullopt, std::nullopt);
+    ASSERT_TRUE(cn.has_value());
+    cn_ = cn->uuid;
+    auto pf = model_.createProvider("pf", std::nullopt, cn_);
+    ASSERT_TRUE(pf.has_value());
+    pf_ = pf->uuid;
+    auto c = model_.setInventories(cn_, 0,
+                                   {{"VCPU", Inventory{.total = 8}},
+                                    {"MEMORY_MB", Inventory{.total = 4096, .reserved = 512}},
+                                    {"DISK_GB", Inventory{.total = 100}}});
+    ASSERT_TRUE(c.has_value());
+    ASSERT_TRUE(model_.setTraits(cn_, c->generation, {"HW_CPU_X86_AVX"}).has_value());
+    auto p = model_.setInventories(pf_, 0, {{"SRIOV_NET_VF", Inventory{.total = 4}}});
+    ASSERT_TRUE(p.has_value());
+    ASSERT_TRUE(model_.setTraits(pf_, p->generation, {"CUSTOM_PHYSNET_A"}).has_value());
+    ASSERT_EQ(put(uuid4().toString(), {{cn_, {{"VCPU", 2}}}}).status, 204);
+  }
+
+  Answer send(const std::string& method, const std::string& path, const std::string& query,
+              const std::string& version, const std::string& body = "") {
+    http::Request req;
+    req.method = method;
+    req.path = "/placement" + path;
+    req.query = query;
+    req.target = req.path + (query.empty() ? "" : "?" + query);
+    req.headers.add("X-Auth-Token", "admin");
+    req.headers.add("Accept", "application/json");
+    if (!version.empty()) req.headers.add("OpenStack-API-Version", "placement " + version);
+    if (!body.empty()) req.headers.add("Content-Type", "application/json");
+    req.body = body;
+    http::Response resp = api_.handle(req);
+    Answer a;
+    a.status = resp.status;
+    a.body = json::parse(resp.body, nullptr, false);
+    return a;
+  }
+  Answer get(const std::string& query, const std::string& version = "1.39") {
+    return send("GET", "/allocation_candidates", query, version);
+  }
+  // PUT /allocations/{consumer} at 1.28: rp -> {rc: n}.
+  Answer put(const std::string& consumer, const json& allocations) {
+    json allocs = json::object();
+    for (const auto& [rp, resources] : allocations.items()) allocs[rp] = {{"resources", resources}};
+    json body = {{"allocations", allocs},
+                 {"project_id", "p"},
+                 {"user_id", "u"},
+                 {"consumer_generation", nullptr}};
+    return send("PUT", "/allocations/" + consumer, "", "1.28", body.dump());
+  }
+
+  json cnSummary(const json& resources) const { return {{"resources", resources}}; }
+
+  std::shared_ptr<MemoryStore> store_ = std::make_shared<MemoryStore>();
+  PlacementModel model_{store_};
+  PlacementApi api_{model_, ApiOptions{}};
+  std::string cn_;
+  std::string pf_;
+};
+
+TEST_F(CandidatesApiTest, ListShapeBefore1_12AndDictShapeFrom1_12) {
+  // Below 1.29 a nested tree is seen one provider at a time; summaries list the providers used,
+  // with the requested classes only, without traits.
+  json summaries = {{cn_, cnSummary({{"VCPU", {{"capacity", 8}, {"used", 2}}}})}};
+  Answer a = get("resources=VCPU:1", "1.10");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body,
+            json({{"allocation_requests",
+                   {{{"allocations",
+                      {{{"resource_provider", {{"uuid", cn_}}}, {"resources", {{"VCPU", 1}}}}}}}}},
+                  {"provider_summaries", summaries}}));
+  a = get("resources=VCPU:1", "1.12");
+  EXPECT_EQ(
+      a.body,
+      json({{"allocation_requests", {{{"allocations", {{cn_, {{"resources", {{"VCPU", 1}}}}}}}}}},
+            {"provider_summaries", summaries}}));
+}
+
+TEST_F(CandidatesApiTest, SummariesGainTraitsAt1_17AllClassesAt1_27AndTreesAt1_29) {
+  json vcpuOnly = {{"VCPU", {{"capacity", 8}, {"used", 2}}}};
+  Answer a = get("resources=VCPU:1", "1.17");
+  EXPECT_EQ(a.body["provider_summaries"],
+            json({{cn_, {{"resources", vcpuOnly}, {"traits", {"HW_CPU_X86_AVX"}}}}}));
+  EXPECT_EQ(get("resources=VCPU:1", "1.26").body["provider_summaries"],
+            a.body["provider_summaries"]);
+
+  json all = {{"VCPU", {{"capacity", 8}, {"used", 2}}},
+              {"MEMORY_MB", {{"capacity", 3584}, {"used", 0}}},
+              {"DISK_GB", {{"capacity", 100}, {"used", 0}}}};
+  a = get("resources=VCPU:1", "1.27");
+  EXPECT_EQ(a.body["provider_summaries"],
+            json({{cn_, {{"resources", all}, {"traits", {"HW_CPU_X86_AVX"}}}}}));
+
+  // 1.29: the whole tree, with parent and root.
+  a = get("resources=VCPU:1", "1.29");
+  json pfSummary = {{"resources", {{"SRIOV_NET_VF", {{"capacity", 4}, {"used", 0}}}}},
+                    {"traits", {"CUSTOM_PHYSNET_A"}},
+                    {"parent_provider_uuid", cn_},
+                    {"root_provider_uuid", cn_}};
+  EXPECT_EQ(a.body["provider_summaries"], json({{cn_,
+                                                 {{"resources", all},
+                                                  {"traits", {"HW_CPU_X86_AVX"}},
+                                                  {"parent_provider_uuid", nullptr},
+                                                  {"root_provider_uuid", cn_}}},
+                                                {pf_, pfSummary}}));
+  EXPECT_FALSE(a.body["allocation_requests"][0].contains("mappings"));
+}
+
+TEST_F(CandidatesApiTest, MappingsFrom1_34) {
+  Answer a =
+      get("resources=VCPU:1&resources_NET=SRIOV_NET_VF:1&required_NET=CUSTOM_PHYSNET_A", "1.34");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body["allocation_requests"], json({{{"allocations",
+                                                   {{cn_, {{"resources", {{"VCPU", 1}}}}},
+                                                    {pf_, {{"resources", {{"SRIOV_NET_VF", 1}}}}}}},
+                                                  {"mappings", {{"", {cn_}}, {"_NET", {pf_}}}}}}));
+  // Before 1.33 a string suffix is an unknown parameter.
+  EXPECT_EQ(get("resources=VCPU:1&resources_NET=SRIOV_NET_VF:1", "1.32").status, 400);
+}
+
+TEST_F(CandidatesApiTest, NothingFitsIsAnEmptyAnswer) {
+  for (const char* v : {"1.10", "1.12", "1.29", "1.39"}) {
+    Answer a = get("resources=VCPU:7", v);  // 2 of 8 used
+    ASSERT_EQ(a.status, 200) << v;
+    EXPECT_EQ(a.body, json({{"allocation_requests", json::array()},
+                            {"provider_summaries", json::object()}}))
+        << v;
+  }
+  EXPECT_EQ(get("resources=VCPU:1&member_of=" + uuid4().toString()).body["allocation_requests"],
+            json::array());
+  EXPECT_EQ(get("resources=VCPU:1&in_tree=" + uuid4().toString()).body["allocation_requests"],
+            json::array());
+}
+
+TEST_F(CandidatesApiTest, ClaimThenRequery) {
+  EXPECT_EQ(get("resources=VCPU:6").body["allocation_requests"].size(), 1u);
+  ASSERT_EQ(put(uuid4().toString(), {{cn_, {{"VCPU", 5}}}}).status, 204);
+  EXPECT_EQ(get("resources=VCPU:6").body["allocation_requests"], json::array());
+  Answer a = get("resources=VCPU:1");
+  ASSERT_EQ(a.body["allocation_requests"].size(), 1u);
+  EXPECT_EQ(a.body["provider_summaries"][cn_]["resources"]["VCPU"],
+            json({{"capacity", 8}, {"used", 7}}));
+}
+
+TEST_F(CandidatesApiTest, LimitTrimsRequestsAndSummaries) {
+  auto other = model_.createProvider("cn2", std::nullopt, std::nullopt);
+  ASSERT_TRUE(other.has_value());
+  ASSERT_TRUE(model_.setInventories(other->uuid, 0, {{"VCPU", Inventory{.total = 8}}}));
+  EXPECT_EQ(get("resources=VCPU:1").body["allocation_requests"].size(), 2u);
+  Answer a = get("resources=VCPU:1&limit=1");
+  ASSERT_EQ(a.body["allocation_requests"].size(), 1u);
+  std::string used = a.body["allocation_requests"][0]["allocations"].begin().key();
+  // The kept tree only (cn's tree has 2 providers, cn2's one).
+  EXPECT_EQ(a.body["provider_summaries"].size(), used == cn_ ? 2u : 1u);
+  EXPECT_TRUE(a.body["provider_summaries"].contains(used));
+}
+
+struct BadQuery {
+  const char* query;
+  const char* version;
+  const char* code;
+  const char* detail;  // exact, or a prefix when it ends with "..."
+};
+
+TEST_F(CandidatesApiTest, BadQueriesAre400WithPlacementsCodeAndDetail) {
+  const std::vector<BadQuery> cases = {
+      {"", "1.10", "<none>", "Invalid query string parameters: 'resources' is a required property"},
+      {"", "1.25", "placement.undefined_code",
+       "At least one request group (`resources` or `resources{$S}`) is required."},
+      {"", "1.36", "placement.query.missing_value",
+       "There must be at least one resources or resources[$S] parameter."},
+      {"required_a=CUSTOM_PHYSNET_A&same_subtree=_a", "1.36", "placement.query.missing_value",
+       "There must be at least one resources or resources[$S] parameter."},
+      {"resources1=VCPU:1&resources2=SRIOV_NET_VF:1", "1.25", "placement.undefined_code",
+       "The \"group_policy\" parameter is required when specifying more than one "
+       "\"resources{N}\" parameter."},
+      {"resources=VCPU:1&required1=CUSTOM_PHYSNET_A", "1.35", "placement.undefined_code",
+       "All traits parameters must be associated with resources.  Found the following "
+       "orphaned traits keys: required1"},
+      {"resources=VCPU:1&member_of1="
+       "aaaaaaaa-0000-4000-8000-000000000001",
+       "1.25", "placement.undefined_code",
+       "All member_of parameters must be associated with resources. Found the following "
+       "orphaned member_of keys: member_of1"},
+      {"resources1=VCPU:1&required=HW_CPU_X86_AVX", "1.35", "placement.undefined_code",
+       "All traits parameters must be associated with resources.  Found the following "
+       "orphaned traits keys: required"},
+      {"resources=VCPU:1&required1=CUSTOM_PHYSNET_A", "1.36", "placement.query.bad_value",
+       "Resourceless suffixed group request should be specified in `same_subtree` query "
+       "param: bad group(s) - ['1']."},
+      {
+          "resources1=VCPU:1&required=HW_CPU_X86_AVX",
+          "1.36",
+          "placement.query.bad_value",
+          "Resourceless suffixed group request should be specified in `same_subtree` query "
+          "param: bad group(s) - [''].",
+      },
+      {"resources_a=VCPU:1&same_subtree=_a,_b", "1.36", "placement.query.bad_value",
+       "Real suffixes should be specified in `same_subtree`: ['_b'] not found in ['_a']."},
+      {"resources_a=VCPU:1&same_subtree=_a,", "1.36", "placement.query.bad_value",
+       "Empty string (unsuffixed group) can not be specified in `same_subtree` "},
+      {"resources=CUSTOM_NOPE:1", "1.39", "placement.undefined_code",
+       "Invalid resource class in resources parameter: No such resource class CUSTOM_NOPE."},
+      {"resources=VCPU:1&required=CUSTOM_NOPE", "1.39", "placement.undefined_code",
+       "No such trait(s): CUSTOM_NOPE."},
+      {"resources=VCPU:1&root_required=CUSTOM_NOPE", "1.39", "placement.undefined_code",
+       "No such trait(s): CUSTOM_NOPE."},
+      {"resources=VCPU:1&limit=0", "1.39", "placement.undefined_code",
+       "Invalid query string parameters: ..."},
+      {"resources=VCPU:1&limit=-1", "1.39", "placement.undefined_code",
+       "Invalid query string parameters: ..."},
+      {"resources=VCPU:1&limit=ten", "1.39", "placement.undefined_code",
+       "Invalid query string parameters: ..."},
+      {"resources=VCPU:1&limit=1", "1.15", "<none>", "Invalid query string parameters: ..."},
+      {"resources=VCPU:1&root_required=HW_CPU_X86_AVX&root_required=!CUSTOM_PHYSNET_A", "1.35",
+       "placement.query.duplicate_key",
+       "Query parameter 'root_required' may be specified only once."},
+      {"resources=VCPU:1&root_required=in:HW_CPU_X86_AVX", "1.39", "placement.undefined_code",
+       "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only "
+       "supported since microversion 1.39. Got: in:HW_CPU_X86_AVX"},
+      {"resources=VCPU:1&root_required=HW_CPU_X86_AVX,!HW_CPU_X86_AVX", "1.39",
+       "placement.query.bad_value",
+       "Conflicting required and forbidden traits found in root_required: HW_CPU_X86_AVX"},
+      {"resources=VCPU:0", "1.39", "placement.undefined_code", "..."},
+      {"resources=VCPU:1&foo=bar", "1.39", "placement.undefined_code",
+       "Invalid query string parameters: ..."},
+      {"resources=VCPU:1&in_tree1=aaaaaaaa-0000-4000-8000-000000000001&resources1=VCPU:1", "1.30",
+       "placement.undefined_code", "Invalid query string parameters: ..."},
+      {"resources=VCPU:1&group_policy=mine", "1.39", "placement.undefined_code",
+       "Invalid query string parameters: ..."},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.version) + " ?" + c.query);
+    Answer a = get(c.query, c.version);
+    ASSERT_EQ(a.status, 400) << a.body;
+    EXPECT_EQ(a.code(), c.code);
+    std::string want = c.detail;
+    if (want.size() >= 3 && want.compare(want.size() - 3, 3, "...") == 0) {
+      EXPECT_EQ(a.detail().rfind(want.substr(0, want.size() - 3), 0), 0u) << a.detail();
+    } else {
+      EXPECT_EQ(a.detail(), want);
+    }
+  }
+}
+
+// A resourceless group inside a same_subtree is fine; group_policy is needed with two of them.
+TEST_F(CandidatesApiTest, ResourcelessGroupInSameSubtree) {
+  Answer a =
+      get("resources_NET=SRIOV_NET_VF:1&required_CN=HW_CPU_X86_AVX&same_subtree=_NET,_CN"
+          "&group_policy=isolate");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body["allocation_requests"],
+            json({{{"allocations", {{pf_, {{"resources", {{"SRIOV_NET_VF", 1}}}}}}},
+                   {"mappings", {{"_CN", {cn_}}, {"_NET", {pf_}}}}}}));
+  // Any-of traits (1.39) in the resourceless group.
+  a =
+      get("resources_NET=SRIOV_NET_VF:1&required_CN=in:CUSTOM_PHYSNET_A,HW_CPU_X86_AVX"
+          "&same_subtree=_NET,_CN&group_policy=none");
+  ASSERT_EQ(a.status, 200) << a.body;
+  // _CN may be cn (ancestor of pf) or pf itself (policy none).
+  EXPECT_EQ(a.body["allocation_requests"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace bwfloor::placement

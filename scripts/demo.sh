@@ -57,7 +57,8 @@ resource_provider_bandwidths = ens5:100000:100000
 INI
 
 step "start bwfloor-server (log: $work/server.log)"
-in_ns "$root/build/bin/bwfloor-server" --config "$work/server.ini" >"$work/server.log" 2>&1 &
+# Directly, not through in_ns: $! must be the server itself so that cleanup can stop it.
+ip netns exec "$ns" "$root/build/bin/bwfloor-server" --config "$work/server.ini" >"$work/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
   in_ns "$root/build/bin/bwfloorctl" status >/dev/null 2>&1 && break

@@ -1,102 +1,168 @@
-// bwfloor-agent: per-host agent. Reports the host's devices and, with the later issues, its
-// provider tree to placement and enforces bound ports' minimum bandwidth.
+// bwfloor-agent: per-host agent. Discovers the host's devices, keeps its provider tree in
+// placement right (AgentService) and sends heartbeats to bwfloor-server.
+//
+// Threads and signals: one thread. SIGHUP (reload), SIGINT and SIGTERM are blocked before
+// anything else runs and read from a signalfd in the poll loop, so libopenvswitch's own handlers
+// (installed by the OVSDB reader) never see them (DEVELOPERS.md).
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <climits>
 #include <csignal>
+#include <cstring>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
-#include "agent/agent_config.h"
+#include "agent/agent_service.h"
+#include "agent/config/agent_config.h"
 #include "core/logging.h"
 #include "core/version.h"
 #include "dataplane/netlink/netlink_link_source.h"
+#include "dataplane/ovs/ovsdb_bridge_reader.h"
 #include "http/client.h"
 
 namespace {
+
+using namespace bwfloor;         // NOLINT(google-build-using-namespace)
+using namespace bwfloor::agent;  // NOLINT(google-build-using-namespace)
+
+constexpr std::chrono::seconds kPlacementTimeout{10};
+constexpr std::chrono::seconds kServerTimeout{5};
 
 int fail(const std::string& why) {
   std::cerr << "bwfloor-agent: " << why << "\n";
   return 1;
 }
 
-// One report: the links netlink shows and whether placement answers.
-bool reportOnce(const bwfloor::agent::AgentConfig& config) {
-  using namespace bwfloor;  // NOLINT(google-build-using-namespace)
-  auto log = logger("agent");
-  dataplane::NetlinkLinkSource links;
-  auto list = links.listLinks();
-  if (!list) {
-    log->error("discovery failed: {}", list.error().toString());
-    return false;
-  }
-  for (const auto& l : *list) {
-    logger("discovery")
-        ->info(
-            "link ifindex={} name={} kind={} mac={} up={} carrier={} master={} speed_mbps={} "
-            "vfs={}",
-            l.ifindex, l.name, l.kind.empty() ? "-" : l.kind, l.mac.empty() ? "-" : l.mac, l.up,
-            l.lowerUp, l.masterIfindex ? std::to_string(*l.masterIfindex) : "-",
-            l.speedMbps ? std::to_string(*l.speedMbps) : "unknown", l.numVfs);
-  }
-  http::HttpClient client(http::parseUrl(config.placementEndpoint).value(),
-                          std::chrono::seconds(5));
-  http::Headers headers;
-  headers.add("X-Auth-Token", config.placementToken);
-  auto resp = client.send("GET", "/", headers);
-  if (!resp || resp->status != 200) {
-    log->warn("placement {} not reachable: {}", config.placementEndpoint,
-              resp ? "HTTP " + std::to_string(resp->status) : resp.error().message());
-    return false;
-  }
-  auto doc = nlohmann::json::parse(resp->body, nullptr, false);
-  std::string maxVersion = doc.is_discarded() ? "?" : doc["versions"][0].value("max_version", "?");
-  log->info("host={} placement={} max_version={} links={}", config.host, config.placementEndpoint,
-            maxVersion, list->size());
-  return true;
+AgentServiceDeps makeDeps(dataplane::LinkSource& links, Clock& clock) {
+  AgentServiceDeps deps;
+  deps.links = &links;
+  deps.clock = &clock;
+  deps.makeOvsSource = [](const AgentConfig& config) {
+    return std::make_unique<dataplane::OvsdbBridgeReader>(config.ovsdbConnection);
+  };
+  // Both URLs were validated when the configuration was read.
+  deps.makePlacementTransport = [](const AgentConfig& config) -> std::unique_ptr<RestTransport> {
+    return std::make_unique<HttpRestTransport>(http::parseUrl(config.placementEndpoint).value(),
+                                               config.placementToken, kPlacementMicroversion,
+                                               kPlacementTimeout);
+  };
+  deps.makeServerTransport = [](const AgentConfig& config) -> std::unique_ptr<RestTransport> {
+    return std::make_unique<HttpRestTransport>(http::parseUrl(config.serverEndpoint).value(),
+                                               config.placementToken, "", kServerTimeout);
+  };
+  return deps;
 }
 
-}  // namespace
+Status applyLogLevel(const AgentConfig& config) {
+  ASSIGN_OR_RETURN(auto level, parseLogLevel(config.logLevel));
+  initLogging(LogOptions{level});
+  return {};
+}
 
-int main(int argc, char** argv) {
+// SIGHUP: re-read the file; a bad file is refused and the running configuration kept.
+void reload(const std::string& path, AgentService& service) {
+  auto config = loadAgentConfig(path);
+  if (!config) {
+    logger("agent")->error("configuration reload refused, keeping the running one: {}",
+                           config.error().message());
+    return;
+  }
+  if (config->logLevel != service.config().logLevel) (void)applyLogLevel(*config);
+  service.reloadConfig(std::move(*config));
+}
+
+int runLoop(const std::string& path, AgentService& service, dataplane::LinkSource& links,
+            int signalFd) {
+  auto log = logger("agent");
+  while (true) {
+    const auto wait = service.runDue();
+    const int timeoutMs = static_cast<int>(std::min<int64_t>(wait.count(), INT_MAX));
+    std::array<pollfd, 2> fds{pollfd{signalFd, POLLIN, 0}, pollfd{links.eventFd(), POLLIN, 0}};
+    const nfds_t count = fds[1].fd >= 0 ? 2 : 1;
+    if (poll(fds.data(), count, timeoutMs) < 0 && errno != EINTR) {
+      log->critical("poll failed: {}", std::strerror(errno));
+      return 1;
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      signalfd_siginfo info{};
+      if (read(signalFd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+        if (info.ssi_signo == SIGHUP) {
+          log->info("SIGHUP received: reloading {}", path);
+          reload(path, service);
+        } else {
+          log->info("signal {} received, stopping", info.ssi_signo);
+          return 0;
+        }
+      }
+    }
+    if (count == 2 && (fds[1].revents & (POLLIN | POLLERR)) != 0) service.handleLinkEvents();
+  }
+}
+
+int runAgent(const std::string& path, bool once) {
+  // Blocked before any thread exists, so every later thread inherits the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  auto config = loadAgentConfig(path);
+  if (!config) return fail(config.error().message());
+  if (auto st = applyLogLevel(*config); !st) return fail(st.error().message());
+  logger("agent")->info("bwfloor-agent {} starting, config={}", kVersion, path);
+
+  dataplane::NetlinkLinkSource links;
+  SystemClock clock;
+  AgentService service(std::move(*config), makeDeps(links, clock));
+  service.start();
+  if (once) return service.runOnce() ? 0 : 1;
+
+  const int signalFd = signalfd(-1, &set, SFD_CLOEXEC);
+  if (signalFd < 0) return fail(std::string("signalfd: ") + std::strerror(errno));
+  const int rc = runLoop(path, service, links, signalFd);
+  close(signalFd);
+  return rc;
+}
+
+int agentMain(int argc, char** argv) {
   CLI::App app{"bwfloor-agent: reports this host's bandwidth to placement and enforces minimums",
                "bwfloor-agent"};
   app.set_version_flag("--version", std::string("bwfloor-agent ") + bwfloor::kVersion);
   std::string configPath = "/etc/bwfloor/agent.ini";
   app.add_option("--config", configPath, "Configuration file (INI)")->capture_default_str();
   bool once = false;
-  app.add_flag("--once", once, "Report once and exit (non-zero if placement is unreachable)");
+  app.add_flag("--once", once,
+               "Discover, sync placement and send one heartbeat, then exit (non-zero unless "
+               "placement is in sync)");
   std::string checkConfig;
   app.add_option("--check-config", checkConfig, "Validate FILE and exit (0 = valid)");
   CLI11_PARSE(app, argc, argv);
 
-  using namespace bwfloor;  // NOLINT(google-build-using-namespace)
   if (!checkConfig.empty()) {
-    auto config = agent::loadAgentConfig(checkConfig);
+    auto config = bwfloor::agent::loadAgentConfig(checkConfig);
     if (!config) return fail(config.error().message());
     std::cout << checkConfig << ": ok (host " << config->host << ")\n";
     return 0;
   }
-  auto config = agent::loadAgentConfig(configPath);
-  if (!config) return fail(config.error().message());
-  auto level = parseLogLevel(config->logLevel);
-  if (!level) return fail(configPath + ": [DEFAULT] log_level: " + level.error().message());
-  initLogging(LogOptions{*level});
-  if (once) return reportOnce(*config) ? 0 : 1;
+  return runAgent(configPath, once);
+}
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  logger("agent")->info("bwfloor-agent {} host={} report_interval={}s", kVersion, config->host,
-                        config->reportInterval.count());
-  timespec timeout{static_cast<time_t>(config->reportInterval.count()), 0};
-  while (true) {
-    reportOnce(*config);
-    int sig = sigtimedwait(&set, nullptr, &timeout);
-    if (sig == SIGINT || sig == SIGTERM) {
-      logger("agent")->info("signal {} received, stopping", sig);
-      return 0;
-    }
+}  // namespace
+
+int main(int argc, char** argv) {
+  // No exception is expected past the modules (STYLE.md §4); should a third-party one escape,
+  // exit with its message rather than std::terminate.
+  try {
+    return agentMain(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(std::string("unexpected exception: ") + e.what());
+  } catch (...) {
+    return fail("unexpected exception");
   }
 }

@@ -1,0 +1,101 @@
+#pragma once
+// bwfloor-agent's configuration (default /etc/bwfloor/agent.ini). Sections and option names are
+// Neutron's so that operators can reuse their openvswitch_agent.ini / sriov_agent.ini values; the
+// value grammars are in neutron_options.h.
+//
+//   [DEFAULT] log_level                     debug, info, warning, error (default info)
+//   [agent]   host                          this host's name; default [DEFAULT] host, else the
+//                                           machine's hostname
+//             report_interval               seconds between heartbeats (default 30, >= 1)
+//             resync_interval               seconds between full placement resyncs, which also
+//                                           notice providers an operator deleted (default 60)
+//             root_provider                 create | wait: what to do when placement has no root
+//                                           provider named like the hypervisor (default create)
+//             server_endpoint               bwfloor-server's base URL for heartbeats (default:
+//                                           the placement endpoint's http://host:port)
+//   [placement] endpoint, token             placement's URL (with its /placement prefix) and the
+//                                           X-Auth-Token sent to it and to bwfloor-server
+//   [ovs]     bridge_mappings, resource_provider_bandwidths,
+//             resource_provider_inventory_defaults, resource_provider_hypervisors,
+//             resource_provider_default_hypervisor, integration_bridge (default br-int),
+//             ovsdb_connection (default unix:/var/run/openvswitch/db.sock)
+//   [sriov_nic] physical_device_mappings, resource_provider_bandwidths,
+//             resource_provider_inventory_defaults, resource_provider_hypervisors,
+//             resource_provider_default_hypervisor
+//
+// Hypervisor (root provider) of a device: resource_provider_hypervisors[device], else
+// resource_provider_default_hypervisor, else [agent] host when it is set in the file, else the
+// libvirt-style hostname Neutron uses (get_hypervisor_hostname()).
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/config/neutron_options.h"
+#include "core/ini.h"
+#include "core/result.h"
+
+namespace bwfloor::agent {
+
+enum class RootProviderPolicy {
+  kCreate,  // create the root provider when placement has none of that name
+  kWait,    // wait (retrying) until something else (Nova) creates it
+};
+
+// Per agent type ([ovs] or [sriov_nic]).
+struct DeviceSection {
+  std::vector<PhysnetMapping> mappings;            // bridge_mappings / physical_device_mappings
+  std::vector<DeviceBandwidth> bandwidths;         // resource_provider_bandwidths
+  InventoryDefaults inventoryDefaults;             // resource_provider_inventory_defaults
+  std::map<std::string, std::string> hypervisors;  // resource_provider_hypervisors
+  std::string defaultHypervisor;  // resolved default (see header comment); never empty
+
+  bool enabled() const { return !mappings.empty(); }
+  // The hypervisor whose root provider the device's tree hangs under.
+  const std::string& hypervisorFor(const std::string& device) const;
+  // The physnet mapped to the device, or nullptr.
+  const std::string* physnetOf(const std::string& device) const;
+  bool operator==(const DeviceSection&) const = default;
+};
+
+struct AgentConfig {
+  std::string sourcePath;  // the file it was read from, for messages
+  std::string host;        // [agent] host
+  std::string placementEndpoint = "http://127.0.0.1:8778/placement";
+  std::string placementToken = "admin";
+  std::string serverEndpoint;  // resolved: never empty
+  std::chrono::seconds reportInterval{30};
+  std::chrono::seconds resyncInterval{60};
+  RootProviderPolicy rootProviderPolicy = RootProviderPolicy::kCreate;
+  std::string logLevel = "info";
+
+  std::string integrationBridge = "br-int";
+  std::string ovsdbConnection = "unix:/var/run/openvswitch/db.sock";
+  DeviceSection ovs;
+  DeviceSection sriov;
+
+  bool operator==(const AgentConfig&) const = default;
+};
+
+// Where the machine's names come from; tests substitute fixed ones.
+struct HostNames {
+  std::string hostname;    // gethostname()
+  std::string hypervisor;  // libvirt-style: see defaultHypervisorHostname()
+};
+// The names of this machine: gethostname() and the hypervisor name Nova's libvirt driver reports
+// (the hostname if it starts with "localhost" or contains a '.', else its canonical name from
+// getaddrinfo unless that starts with "localhost", else the hostname).
+Result<HostNames> machineHostNames();
+
+// Parses and validates an already-read file; all checks, errors "file:line: [section] key: why".
+// `names` is called only when a default needs the machine's names.
+Result<AgentConfig> parseAgentConfig(const IniFile& ini,
+                                     const std::function<Result<HostNames>()>& names);
+// Reads FILE and parses it with this machine's names.
+Result<AgentConfig> loadAgentConfig(const std::string& path);
+
+const char* rootProviderPolicyName(RootProviderPolicy policy);
+
+}  // namespace bwfloor::agent

@@ -1,8 +1,11 @@
 // bwfloor-agent: per-host agent. Discovers the host's devices, keeps its provider tree in
-// placement right (AgentService) and sends heartbeats to bwfloor-server.
+// placement right (AgentService), sends heartbeats to bwfloor-server, and enforces the port
+// bindings the server gives this host (BindingLoop).
 //
-// Threads and signals: one thread. SIGHUP (reload), SIGINT and SIGTERM are blocked before
-// anything else runs and read from a signalfd in the poll loop, so libopenvswitch's own handlers
+// Threads and signals: the main thread runs the report loop; a second thread runs the binding
+// loop (its long-polls block), reading where to enforce from an EnforcementBoard the main thread
+// publishes after every discovery. SIGHUP (reload), SIGINT and SIGTERM are blocked before any
+// thread exists and read from a signalfd in the poll loop, so libopenvswitch's own handlers
 // (installed by the OVSDB reader) never see them (DEVELOPERS.md).
 
 #include <poll.h>
@@ -10,18 +13,24 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <thread>
 
 #include "agent/agent_service.h"
+#include "agent/binding/binding_loop.h"
+#include "agent/binding/enforcement_points.h"
 #include "agent/config/agent_config.h"
 #include "core/logging.h"
 #include "core/version.h"
 #include "dataplane/netlink/netlink_link_source.h"
 #include "dataplane/ovs/ovsdb_bridge_reader.h"
+#include "dataplane/tc/htb_backend.h"
+#include "dataplane/tc/libnl_tc_api.h"
 #include "http/client.h"
 
 namespace {
@@ -75,11 +84,49 @@ void reload(const std::string& path, AgentService& service) {
   service.reloadConfig(std::move(*config));
 }
 
+// One HtbBackend over every uplink that has an "htb" point (totals = the bridge's inventory).
+std::vector<std::unique_ptr<dataplane::QosBackend>> makeBackends(const EnforcementPoints& points) {
+  dataplane::tc::HtbBackendConfig htb;
+  for (const auto& [key, point] : points) {
+    if (point.backend != "htb") continue;
+    htb.devices.push_back(
+        {point.uplink, point.egressTotal, point.ingressTotal, point.ingressWhyNot});
+  }
+  std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
+  if (htb.devices.empty()) return backends;
+  // The default class's rate is the floor for unguaranteed traffic and counts against the root
+  // rate: 1 Mbit/s, but at most 5% of the smallest device (the scenario's 1500 kbit/s bridge).
+  for (const auto& device : htb.devices) {
+    for (const Kbps total : {device.egressTotal, device.ingressTotal}) {
+      if (total.isZero()) continue;
+      htb.defaultClassRate =
+          std::min(htb.defaultClassRate, Kbps(std::max<uint64_t>(8, total.kbps() / 20)));
+    }
+  }
+  if (auto st = dataplane::tc::validateHtbConfig(htb); !st) {
+    logger("agent")->error("HTB enforcement disabled: {}", st.error().message());
+    return backends;
+  }
+  auto api = dataplane::tc::LibnlTcApi::open();
+  if (!api) {
+    logger("agent")->error("HTB enforcement disabled: {}", api.error().toString());
+    return backends;
+  }
+  backends.push_back(std::make_unique<dataplane::tc::HtbBackend>(
+      std::move(htb), std::shared_ptr<dataplane::tc::TcApi>(std::move(*api))));
+  return backends;
+}
+
+void publishPoints(const AgentService& service, EnforcementBoard& board) {
+  board.publish(computeEnforcementPoints(service.desiredTree(), service.hostView()));
+}
+
 int runLoop(const std::string& path, AgentService& service, dataplane::LinkSource& links,
-            int signalFd) {
+            int signalFd, EnforcementBoard& board) {
   auto log = logger("agent");
   while (true) {
     const auto wait = service.runDue();
+    publishPoints(service, board);
     const int timeoutMs = static_cast<int>(std::min<int64_t>(wait.count(), INT_MAX));
     std::array<pollfd, 2> fds{pollfd{signalFd, POLLIN, 0}, pollfd{links.eventFd(), POLLIN, 0}};
     const nfds_t count = fds[1].fd >= 0 ? 2 : 1;
@@ -100,6 +147,7 @@ int runLoop(const std::string& path, AgentService& service, dataplane::LinkSourc
       }
     }
     if (count == 2 && (fds[1].revents & (POLLIN | POLLERR)) != 0) service.handleLinkEvents();
+    publishPoints(service, board);
   }
 }
 
@@ -125,7 +173,24 @@ int runAgent(const std::string& path, bool once) {
 
   const int signalFd = signalfd(-1, &set, SFD_CLOEXEC);
   if (signalFd < 0) return fail(std::string("signalfd: ") + std::strerror(errno));
-  const int rc = runLoop(path, service, links, signalFd);
+
+  EnforcementBoard board;
+  publishPoints(service, board);
+  const AgentConfig& running = service.config();
+  BindingLoopOptions bindingOptions;
+  bindingOptions.host = running.host;
+  bindingOptions.resync = running.resyncInterval;
+  // Its own connection: HttpRestTransport is not thread-safe, and a long-poll holds it.
+  HttpRestTransport bindingServer(http::parseUrl(running.serverEndpoint).value(),
+                                  running.placementToken, "",
+                                  bindingOptions.longPollWait + kServerTimeout);
+  BindingLoop bindings(bindingOptions, bindingServer, board, makeBackends);
+  std::atomic<bool> stop{false};
+  std::thread bindingThread([&] { bindings.run(stop); });
+
+  const int rc = runLoop(path, service, links, signalFd, board);
+  stop = true;
+  bindingThread.join();
   close(signalFd);
   return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "cli/runner.h"
 #include "cli/table.h"
+#include "http/message.h"
 
 namespace bwfloor::cli {
 namespace {
@@ -27,7 +28,7 @@ void addReadDelete(CLI::App& group, const Crud& c, Runner& runner, int& exitCode
   auto* show = group.add_subcommand("show", "Show a " + c.noun);
   show->add_option("NAME", *ref, c.noun + " name or id")->required();
   show->callback([&runner, &exitCode, c, ref] {
-    exitCode = runner.call("GET", "/v1/" + c.collection + "/" + *ref, nullptr,
+    exitCode = runner.call("GET", "/v1/" + c.collection + "/" + http::percentEncode(*ref), nullptr,
                            [c](const json& d) { printObject(std::cout, d, c.showFields); });
   });
   auto delRef = std::make_shared<std::string>();
@@ -35,7 +36,7 @@ void addReadDelete(CLI::App& group, const Crud& c, Runner& runner, int& exitCode
   del->add_option("NAME", *delRef, c.noun + " name or id")->required();
   del->callback([&runner, &exitCode, c, delRef] {
     exitCode = runner.call(
-        "DELETE", "/v1/" + c.collection + "/" + *delRef, nullptr,
+        "DELETE", "/v1/" + c.collection + "/" + http::percentEncode(*delRef), nullptr,
         [c, delRef](const json&) { std::cout << c.noun << " " << *delRef << " deleted\n"; });
   });
 }
@@ -121,7 +122,7 @@ void registerCommands(CLI::App& app, GlobalOptions& options, int& exitCode) {
       json body = {{"type", minimum ? "minimum_bandwidth" : "bandwidth_limit"},
                    {"direction", *ingress ? "ingress" : "egress"}};
       body[minimum ? "min_kbps" : "max_kbps"] = minimum ? *minKbps : *maxKbps;
-      exitCode = r.call("POST", "/v1/qos_policies/" + *pname + "/rules", body,
+      exitCode = r.call("POST", "/v1/qos_policies/" + http::percentEncode(*pname) + "/rules", body,
                         [](const json& d) { printObject(std::cout, d); });
     });
     auto* set =
@@ -136,8 +137,10 @@ void registerCommands(CLI::App& app, GlobalOptions& options, int& exitCode) {
     set->add_option("--max-kbps", *smax, "New ceiling, kbit/s");
     set->callback([&, spol, sid, smin, smax] {
       json body = *smin ? json{{"min_kbps", *smin}} : json{{"max_kbps", *smax}};
-      exitCode = r.call("PUT", "/v1/qos_policies/" + *spol + "/rules/" + *sid, body,
-                        [](const json& d) { printObject(std::cout, d); });
+      exitCode = r.call(
+          "PUT",
+          "/v1/qos_policies/" + http::percentEncode(*spol) + "/rules/" + http::percentEncode(*sid),
+          body, [](const json& d) { printObject(std::cout, d); });
     });
   }
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/runner.h"
+#include "http/message.h"
 
 namespace bwfloor::cli {
 namespace {
@@ -106,13 +107,15 @@ int runTree(Runner& runner) {
 int runShow(Runner& runner, const std::string& ref) {
   auto client = runner.connect();
   if (!client) return 2;
-  auto r = client->call("GET", "/placement/resource_providers/" + ref, nullptr, kPlacementVersion);
+  auto r = client->call("GET", "/placement/resource_providers/" + http::percentEncode(ref), nullptr,
+                        kPlacementVersion);
   json provider;
   if (r) {
     provider = *r;
   } else {
-    auto byName = client->call("GET", "/placement/resource_providers?name=" + ref, nullptr,
-                               kPlacementVersion);
+    auto byName =
+        client->call("GET", "/placement/resource_providers?name=" + http::percentEncode(ref),
+                     nullptr, kPlacementVersion);
     if (!byName || (*byName)["resource_providers"].empty()) {
       std::cerr << "bwfloorctl: no resource provider named or with uuid '" << ref << "'\n";
       return 1;

@@ -44,6 +44,23 @@ int hexValue(char c) {
 }
 }  // namespace
 
+std::string percentEncode(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (const char c : in) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    }
+  }
+  return out;
+}
+
 bool percentDecode(std::string_view in, std::string& out, bool plusIsSpace) {
   out.clear();
   out.reserve(in.size());

@@ -46,6 +46,8 @@ struct Response {
 bool iequals(std::string_view a, std::string_view b);
 // "%2F" -> "/", '+' kept as is (paths); returns false on a malformed escape.
 bool percentDecode(std::string_view in, std::string& out, bool plusIsSpace = false);
+// RFC 3986: everything but unreserved characters as %XX (for a path segment or a query value).
+std::string percentEncode(std::string_view in);
 // Splits a query string into decoded (key, value) pairs, in order; false on a malformed escape.
 bool parseQuery(std::string_view query, std::vector<std::pair<std::string, std::string>>& out);
 const char* reasonPhrase(int status);

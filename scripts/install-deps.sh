@@ -20,7 +20,7 @@ packages=(
   # libopenvswitch is built from Debian's own source package (scripts/build-libopenvswitch.sh)
   openvswitch-source python3 autoconf automake libtool
   # test rigs: OVS daemons, traffic, netns tooling
-  openvswitch-switch openvswitch-common iproute2 ethtool iperf3 procps psmisc kmod
+  openvswitch-switch openvswitch-common iproute2 iputils-ping ethtool iperf3 procps psmisc kmod
   # real external clients and reference services for conformance tests and benchmarks
   python3-openstackclient python3-osc-placement sqlite3 postgresql curl
   # standard trait and resource-class names, exactly as Debian's Placement loads them

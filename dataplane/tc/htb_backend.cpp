@@ -162,8 +162,9 @@ Result<AppliedQos> HtbBackend::program(const QosSpec& spec) {
   AppliedQos result = applied(device, req.id);
   if (req.wants(Direction::kIngress) && device.config.ingressTotal.isZero()) {
     AppliedDirection ingress;
-    ingress.enforcement =
-        Enforcement::placementOnly("no ingress total configured for " + req.device);
+    ingress.enforcement = Enforcement::placementOnly(
+        device.config.noIngressReason.empty() ? "no ingress total configured for " + req.device
+                                              : device.config.noIngressReason);
     result.ingress = ingress;
   }
   return result;

@@ -20,6 +20,8 @@ struct HtbDeviceConfig {
   std::string device;  // the uplink
   Kbps egressTotal;    // root rate of the egress tree: the device's egress inventory
   Kbps ingressTotal;   // root rate of the ingress tree on the IFB; 0 = no ingress enforcement
+  // With ingressTotal 0: why ingress cannot be enforced here, for the placement-only status.
+  std::string noIngressReason;
 };
 
 // One port's filter (its anchor: created first, deleted last) as found in a tree.

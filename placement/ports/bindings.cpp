@@ -14,7 +14,25 @@ void PortsService::bumpHost(const std::string& host) {
     wake.push_back(std::move(w.notify));
     return true;
   });
-  for (auto& notify : wake) notify();
+  if (wake.empty()) return;
+  {
+    std::lock_guard lock(wakeMutex_);
+    for (auto& notify : wake) wakeQueue_.push_back(std::move(notify));
+  }
+  wakeReady_.notify_one();
+}
+
+void PortsService::runWaker() {
+  std::unique_lock lock(wakeMutex_);
+  while (true) {
+    wakeReady_.wait(lock, [&] { return stopping_ || !wakeQueue_.empty(); });
+    if (wakeQueue_.empty()) return;  // stopping, nothing left to answer
+    auto batch = std::move(wakeQueue_);
+    wakeQueue_.clear();
+    lock.unlock();
+    for (auto& notify : batch) notify();
+    lock.lock();
+  }
 }
 
 uint64_t PortsService::hostRevision(const std::string& host) const {
@@ -39,7 +57,9 @@ json PortsService::hostBindings(const std::string& host) const {
               {"min_egress_kbps", 0},
               {"min_ingress_kbps", 0},
               {"max_egress_kbps", nullptr},
-              {"max_ingress_kbps", nullptr}};
+              {"max_ingress_kbps", nullptr},
+              // What the server last heard, so that the agent reports only differences.
+              {"status", port["binding_status"]}};
     const json* policy =
         port["qos_policy_id"].is_null() ? nullptr : findLocked("policy", port["qos_policy_id"]);
     if (policy) {

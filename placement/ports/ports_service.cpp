@@ -60,6 +60,16 @@ PortsService::PortsService(placement::PlacementModel& placement, std::shared_ptr
                            PortsOptions options)
     : placement_(placement), store_(std::move(store)), options_(options) {
   for (const auto& kind : kKinds) objects_[kind];
+  waker_ = std::thread([this] { runWaker(); });
+}
+
+PortsService::~PortsService() {
+  {
+    std::lock_guard lock(wakeMutex_);
+    stopping_ = true;
+  }
+  wakeReady_.notify_all();
+  waker_.join();
 }
 
 Status PortsService::load() {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "placement/model/placement_model.h"
@@ -34,6 +35,9 @@ class PortsService {
  public:
   PortsService(placement::PlacementModel& placement, std::shared_ptr<JsonStore> store,
                PortsOptions options = {});
+  ~PortsService();
+  PortsService(const PortsService&) = delete;
+  PortsService& operator=(const PortsService&) = delete;
   Status load();
 
   // Each create takes the request body and returns the stored object.
@@ -75,6 +79,7 @@ class PortsService {
   const json* findLocked(const std::string& kind, const std::string& ref) const;
   ApiStatus persist(std::vector<JsonDocChange> changes);  // store, then memory
   void bumpHost(const std::string& host);                 // new bindings revision; wakes long-polls
+  void runWaker();
   bool agentAlive(const std::string& host) const;
   json resourceRequest(const json& port) const;
   json requestGroups(const json& port) const;
@@ -94,6 +99,13 @@ class PortsService {
   std::map<std::string, uint64_t> revisions_;                   // host -> bindings revision
   std::map<std::string, std::chrono::steady_clock::time_point> heartbeats_;  // host|type
   std::vector<Waiter> waiters_;
+  // Woken long-polls are answered on this thread: bumpHost() runs under mutex_, and an answer
+  // reads the bindings, which takes mutex_ again.
+  std::mutex wakeMutex_;
+  std::condition_variable wakeReady_;
+  std::vector<std::function<void()>> wakeQueue_;
+  bool stopping_ = false;
+  std::thread waker_;
 };
 
 }  // namespace bwfloor::ports

@@ -1,0 +1,315 @@
+#include "agent/binding/binding_loop.h"
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "core/logging.h"
+
+namespace bwfloor::agent {
+namespace {
+
+using nlohmann::json;
+
+std::optional<Kbps> positiveKbps(const json& binding, const char* key) {
+  const auto it = binding.find(key);
+  if (it == binding.end() || !it->is_number_integer() || it->get<int64_t>() <= 0) {
+    return std::nullopt;
+  }
+  return Kbps(static_cast<uint64_t>(it->get<int64_t>()));
+}
+
+std::string text(const json& binding, const char* key) {
+  const auto it = binding.find(key);
+  return it != binding.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool sameDirection(const std::optional<dataplane::AppliedDirection>& dir, Kbps min,
+                   const std::optional<Kbps>& max) {
+  if (min.isZero()) return !dir.has_value();
+  // Nothing to program in a direction the backend cannot enforce here.
+  if (dir && dir->enforcement.state() == dataplane::Enforcement::State::kPlacementOnly) {
+    return true;
+  }
+  return dir && dir->minKbps == min && dir->maxKbps == max && dir->enforcement.isEnforced();
+}
+
+// Whether what the kernel holds is already exactly `spec` (then nothing is programmed).
+bool holds(const dataplane::AppliedQos& applied, const dataplane::QosSpec& spec) {
+  return applied.port.mac == spec.port.mac && applied.port.device == spec.port.device &&
+         sameDirection(applied.egress, spec.minEgress, spec.maxEgress) &&
+         sameDirection(applied.ingress, spec.minIngress, spec.maxIngress);
+}
+
+void setState(BindingStatus& status, const dataplane::Enforcement& e) {
+  switch (e.state()) {
+    case dataplane::Enforcement::State::kEnforced:
+      status.state = "enforced";
+      break;
+    case dataplane::Enforcement::State::kPlacementOnly:
+      status.state = "placement-only";
+      break;
+    case dataplane::Enforcement::State::kFailed:
+      status.state = "failed";
+      break;
+  }
+  status.detail = e.reason();
+}
+
+}  // namespace
+
+BindingLoop::BindingLoop(BindingLoopOptions options, RestTransport& server,
+                         const EnforcementBoard& board, BackendFactory factory)
+    : options_(std::move(options)), server_(server), board_(board), factory_(std::move(factory)) {}
+
+void BindingLoop::refreshBackends() {
+  auto [version, points] = board_.snapshot();
+  if (version == pointsVersion_) return;
+  std::lock_guard lock(backendsMutex_);
+  backends_ = factory_(points);
+  points_ = std::move(points);
+  pointsVersion_ = version;
+  observed_ = false;  // new backends: read the kernel again before trusting anything
+  logger("agent")->info("binding: enforcement points changed (version {}), {} backend(s)", version,
+                        backends_.size());
+}
+
+dataplane::QosBackend* BindingLoop::backendNamed(const std::string& name) const {
+  for (const auto& b : backends_) {
+    if (b->name() == name) return b.get();
+  }
+  return nullptr;
+}
+
+void BindingLoop::observeAll() {
+  applied_.clear();
+  for (const auto& backend : backends_) {
+    auto found = backend->observe();
+    if (!found) {
+      logger("agent")->warn("binding: observe {} failed: {}", backend->name(),
+                            found.error().toString());
+      continue;
+    }
+    for (auto& a : *found) applied_[a.port.portId] = std::move(a);
+  }
+  observed_ = true;
+  lastObserve_ = std::chrono::steady_clock::now();
+}
+
+BindingStatus BindingLoop::enforce(const json& binding) {
+  BindingStatus status;
+  status.portId = text(binding, "port_id");
+  status.portName = text(binding, "port_name");
+  status.serverId = text(binding, "server_id");
+  status.agentType = text(binding, "agent_type");
+  status.device = text(binding, "device");
+  const auto minEgress = positiveKbps(binding, "min_egress_kbps");
+  const auto minIngress = positiveKbps(binding, "min_ingress_kbps");
+  status.minEgress = minEgress.value_or(Kbps(0));
+  status.minIngress = minIngress.value_or(Kbps(0));
+  if (!minEgress && !minIngress) {
+    setState(status, dataplane::Enforcement::placementOnly("no minimum requested"));
+    return status;
+  }
+  const auto point = points_.find({status.agentType, status.device});
+  if (point == points_.end()) {
+    setState(status, dataplane::Enforcement::failed("device " + status.device + " of " +
+                                                    status.agentType + " is not configured here"));
+    return status;
+  }
+  dataplane::QosBackend* backend = backendNamed(point->second.backend);
+  if (backend == nullptr) {
+    setState(status, dataplane::Enforcement::placementOnly(point->second.whyNot));
+    return status;
+  }
+  dataplane::QosSpec spec;
+  spec.port.portId = status.portId;
+  spec.port.mac = text(binding, "mac_address");
+  spec.port.device = point->second.uplink;
+  spec.minEgress = status.minEgress;
+  spec.minIngress = status.minIngress;
+  spec.maxEgress = positiveKbps(binding, "max_egress_kbps");
+  spec.maxIngress = positiveKbps(binding, "max_ingress_kbps");
+  status.uplink = spec.port.device;
+  status.backend = backend->name();
+
+  const auto applied = applied_.find(spec.port.portId);
+  if (applied != applied_.end() && holds(applied->second, spec) &&
+      applied->second.backend == backend->name()) {
+    setState(status, applied->second.overall());
+    return status;
+  }
+  // Moved (another uplink or backend): take it away from where it was first.
+  if (applied != applied_.end() && (applied->second.backend != backend->name() ||
+                                    applied->second.port.device != spec.port.device)) {
+    if (auto* previous = backendNamed(applied->second.backend)) {
+      if (auto st = previous->remove(spec.port.portId); !st) {
+        logger("agent")->warn("binding: removing port={} from {} failed: {}", spec.port.portId,
+                              applied->second.port.device, st.error().toString());
+      }
+    }
+    applied_.erase(applied);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto result = backend->program(spec);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+  if (!result) {
+    logger("agent")->warn("binding: program failed {}: {}", dataplane::describe(spec),
+                          result.error().toString());
+    setState(status, dataplane::Enforcement::failed(result.error().message()));
+    return status;
+  }
+  setState(status, result->overall());
+  logger("agent")->debug("binding: programmed {} backend={} status={} in {} us",
+                         dataplane::describe(spec), backend->name(), result->overall().toString(),
+                         micros);
+  applied_[spec.port.portId] = std::move(*result);
+  return status;
+}
+
+void BindingLoop::removeUnwanted(const std::map<std::string, BindingStatus>& kept) {
+  for (auto it = applied_.begin(); it != applied_.end();) {
+    const auto want = kept.find(it->first);
+    if (want != kept.end() && want->second.backend == it->second.backend) {
+      ++it;
+      continue;
+    }
+    dataplane::QosBackend* backend = backendNamed(it->second.backend);
+    if (backend == nullptr) {
+      ++it;
+      continue;
+    }
+    if (auto st = backend->remove(it->first); !st) {
+      logger("agent")->warn("binding: remove port={} failed: {}; retried next pass", it->first,
+                            st.error().toString());
+      ++it;
+      continue;
+    }
+    logger("agent")->info("binding: removed port={} from {} ({})", it->first,
+                          it->second.port.device, backend->name());
+    it = applied_.erase(it);
+  }
+}
+
+void BindingLoop::reportIfChanged(const json& binding, const BindingStatus& status) {
+  const json& known = binding.contains("status") ? binding["status"] : json::object();
+  if (known.is_object() && known.value("state", "") == status.state &&
+      known.value("detail", "") == status.detail && known.value("backend", "") == status.backend) {
+    return;
+  }
+  const json body = {{"state", status.state},
+                     {"detail", status.detail},
+                     {"host", options_.host},
+                     {"backend", status.backend}};
+  auto resp = server_.send("PUT", "/v1/ports/" + status.portId + "/binding_status", body.dump());
+  if (!resp || resp->status >= 300) {
+    logger("agent")->warn("binding: status of port={} not reported ({}); retried next pass",
+                          status.portId,
+                          resp ? "HTTP " + std::to_string(resp->status) : resp.error().message());
+    return;
+  }
+  logger("agent")->info("binding: port={} ({}) reported {}{}", status.portName, status.portId,
+                        status.state, status.detail.empty() ? "" : " (" + status.detail + ")");
+}
+
+void BindingLoop::reconcile(const json& desired, bool fullObserve) {
+  std::lock_guard lock(backendsMutex_);
+  if (fullObserve || !observed_) observeAll();
+  std::map<std::string, BindingStatus> kept;
+  std::vector<BindingStatus> all;
+  const json empty = json::array();
+  const json& bindings = desired.contains("bindings") ? desired["bindings"] : empty;
+  for (const auto& binding : bindings) {
+    BindingStatus status = enforce(binding);
+    if (!status.backend.empty() && status.state != "failed") kept[status.portId] = status;
+    reportIfChanged(binding, status);
+    all.push_back(std::move(status));
+  }
+  removeUnwanted(kept);
+  std::lock_guard statusLock(statusMutex_);
+  for (const auto& status : all) {
+    const auto before = std::find_if(statuses_.begin(), statuses_.end(),
+                                     [&](const auto& s) { return s.portId == status.portId; });
+    if (before != statuses_.end() && *before == status) continue;
+    logger("agent")->info(
+        "binding: port={} ({}) device={} uplink={} min_egr_kbps={} min_igr_kbps={} state={}{}",
+        status.portName, status.portId, status.device, status.uplink, status.minEgress.kbps(),
+        status.minIngress.kbps(), status.state,
+        status.detail.empty() ? "" : " (" + status.detail + ")");
+  }
+  statuses_ = std::move(all);
+}
+
+Status BindingLoop::step() {
+  refreshBackends();
+  std::string path = "/v1/hosts/" + options_.host + "/bindings";
+  if (haveRevision_) {
+    path += "?revision=" + std::to_string(revision_) +
+            "&wait=" + std::to_string(options_.longPollWait.count());
+  }
+  ASSIGN_OR_RETURN(http::Response resp, server_.send("GET", path, ""));
+  if (resp.status != 200) {
+    return makeError(ErrorCode::kUnavailable,
+                     "GET " + path + ": HTTP " + std::to_string(resp.status) + " " + resp.body);
+  }
+  json desired = json::parse(resp.body, nullptr, false);
+  if (desired.is_discarded() || !desired.is_object() || !desired.contains("bindings") ||
+      !desired["bindings"].is_array()) {
+    return makeError(ErrorCode::kInvalidArgument, "GET " + path + ": not a bindings document");
+  }
+  const uint64_t revision = desired.value("revision", uint64_t{0});
+  const bool changed = !haveRevision_ || revision != revision_;
+  if (changed) {
+    logger("agent")->info("binding: host={} revision={} ports={}", options_.host, revision,
+                          desired["bindings"].size());
+  }
+  revision_ = revision;
+  haveRevision_ = true;
+  const bool resyncDue = std::chrono::steady_clock::now() - lastObserve_ >= options_.resync;
+  reconcile(desired, resyncDue);
+  return {};
+}
+
+void BindingLoop::run(const std::atomic<bool>& stop) {
+  constexpr auto kFirstBackoff = std::chrono::milliseconds(500);
+  auto backoff = kFirstBackoff;
+  // Enforcing before the first discovery would call every binding "not configured here".
+  while (!stop && !board_.waitPublished(std::chrono::milliseconds(200))) {
+  }
+  while (!stop) {
+    if (auto st = step(); !st) {
+      logger("agent")->warn("binding: {}; retry in {} ms", st.error().message(), backoff.count());
+      const auto until = std::chrono::steady_clock::now() + backoff;
+      while (!stop && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(options_.longPollWait));
+      continue;
+    }
+    backoff = kFirstBackoff;
+  }
+}
+
+std::vector<BindingStatus> BindingLoop::statuses() const {
+  std::lock_guard lock(statusMutex_);
+  return statuses_;
+}
+
+std::vector<dataplane::QosCounters> BindingLoop::counters() {
+  std::lock_guard lock(backendsMutex_);
+  std::vector<dataplane::QosCounters> all;
+  for (const auto& backend : backends_) {
+    auto found = backend->counters();
+    if (!found) {
+      logger("agent")->warn("binding: counters of {} failed: {}", backend->name(),
+                            found.error().toString());
+      continue;
+    }
+    all.insert(all.end(), found->begin(), found->end());
+  }
+  return all;
+}
+
+}  // namespace bwfloor::agent

@@ -1,0 +1,104 @@
+#pragma once
+// The agent's side of port bindings (STYLE.md §1). bwfloor-server holds the desired set of every
+// host (GET /v1/hosts/{host}/bindings, with a revision and long-poll), so the agent is
+// level-triggered: each pass compares the full desired set with what the backends read back from
+// the kernel, hands only the difference to them, removes what nobody wants any more (a deleted
+// server, or what a crash left behind), and reports each port's status where the server's copy
+// differs. A restarted agent therefore converges by itself, and drift (a class deleted by hand)
+// is repaired at the next full observe, at least every resync interval.
+//
+// Threading: run() is the body of one dedicated thread (its HTTP calls block). It reads where to
+// enforce from an EnforcementBoard that the report loop publishes, and rebuilds its backends when
+// that changes. statuses() may be called from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "agent/binding/enforcement_points.h"
+#include "agent/report/rest_transport.h"
+#include "core/result.h"
+#include "dataplane/api/qos_backend.h"
+
+namespace bwfloor::agent {
+
+struct BindingLoopOptions {
+  std::string host;
+  std::chrono::seconds resync{60};  // a full observe() of the kernel at least this often
+  // How long one long-poll may wait for a change; also bounds how long stopping takes.
+  std::chrono::seconds longPollWait{5};
+};
+
+// Builds the backends that serve `points` (only those with a backend name).
+using BackendFactory = std::function<std::vector<std::unique_ptr<dataplane::QosBackend>>(
+    const EnforcementPoints& points)>;
+
+// One bound port as the agent last saw it: what was asked and what holds.
+struct BindingStatus {
+  std::string portId;
+  std::string portName;
+  std::string serverId;
+  std::string agentType;
+  std::string device;   // the provider's device (bridge, PF)
+  std::string uplink;   // where it is enforced ("" when nowhere)
+  std::string backend;  // "" when nowhere
+  Kbps minEgress{0};
+  Kbps minIngress{0};
+  std::string state;  // enforced, placement-only, failed
+  std::string detail;
+  bool operator==(const BindingStatus&) const = default;
+};
+
+class BindingLoop {
+ public:
+  BindingLoop(BindingLoopOptions options, RestTransport& server, const EnforcementBoard& board,
+              BackendFactory factory);
+
+  // Until `stop`: poll the desired set (long-poll once a revision is known), reconcile, repeat;
+  // errors are logged and retried with backoff.
+  void run(const std::atomic<bool>& stop);
+  // One poll and reconcile. An error when the server is unreachable or answers nonsense.
+  Status step();
+  // One reconcile pass over a desired set ({"bindings": [...]}). `fullObserve` re-reads every
+  // backend from the kernel first; otherwise the state left by the previous pass is trusted.
+  void reconcile(const nlohmann::json& desired, bool fullObserve);
+
+  std::vector<BindingStatus> statuses() const;
+  // Live counters of every backend (for the agent's status API); errors are logged and skipped.
+  std::vector<dataplane::QosCounters> counters();
+
+ private:
+  void refreshBackends();
+  dataplane::QosBackend* backendNamed(const std::string& name) const;
+  void observeAll();
+  BindingStatus enforce(const nlohmann::json& binding);
+  void removeUnwanted(const std::map<std::string, BindingStatus>& kept);
+  void reportIfChanged(const nlohmann::json& binding, const BindingStatus& status);
+
+  BindingLoopOptions options_;
+  RestTransport& server_;
+  const EnforcementBoard& board_;
+  BackendFactory factory_;
+
+  uint64_t pointsVersion_ = 0;
+  EnforcementPoints points_;
+  std::mutex backendsMutex_;  // backends_ is used by the loop and by counters()
+  std::vector<std::unique_ptr<dataplane::QosBackend>> backends_;
+  std::map<std::string, dataplane::AppliedQos> applied_;  // by port id, as last read / programmed
+  bool observed_ = false;
+  std::chrono::steady_clock::time_point lastObserve_{};
+
+  uint64_t revision_ = 0;
+  bool haveRevision_ = false;
+
+  mutable std::mutex statusMutex_;
+  std::vector<BindingStatus> statuses_;
+};
+
+}  // namespace bwfloor::agent

@@ -1,0 +1,325 @@
+// BindingLoop and the enforcement points, through the real HtbBackend over FakeTcApi and a fake
+// bwfloor-server that keeps each port's status as the real one does.
+#include "agent/binding/binding_loop.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+
+#include "core/logging.h"
+#include "dataplane/tc/htb_backend.h"
+#include "dataplane/tc/htb_layout.h"
+#include "dataplane/tc/testing/fake_tc_api.h"
+
+namespace bwfloor::agent {
+namespace {
+
+using dataplane::tc::EthernetHeader;
+using dataplane::tc::FakeTcApi;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+constexpr const char* kHost = "devstack0";
+constexpr const char* kOvs = "Open vSwitch agent";
+constexpr const char* kSriov = "NIC Switch agent";
+constexpr const char* kPortA = "7a1c2e4f-8d3b-4c5e-9f10-1122334455aa";
+constexpr const char* kPortB = "7a1c2e4f-8d3b-4c5e-9f10-1122334455bb";
+constexpr const char* kMacA = "fa:16:3e:00:00:0a";
+constexpr const char* kMacB = "fa:16:3e:00:00:0b";
+
+EthernetHeader fromVm(const std::string& mac) {
+  EthernetHeader eth{};
+  const auto src = dataplane::tc::parseMac(mac).value();
+  std::fill(eth.begin(), eth.begin() + 6, 0x02);
+  std::copy(src.begin(), src.end(), eth.begin() + 6);
+  eth[12] = 0x08;
+  return eth;
+}
+
+json binding(const std::string& port, const std::string& mac, int64_t egr, int64_t igr,
+             const std::string& device = "br-test", const std::string& type = kOvs) {
+  return {{"port_id", port},
+          {"port_name", "port-" + port.substr(port.size() - 2)},
+          {"mac_address", mac},
+          {"server_id", "srv"},
+          {"device", device},
+          {"agent_type", type},
+          {"min_egress_kbps", egr},
+          {"min_ingress_kbps", igr},
+          {"max_egress_kbps", nullptr},
+          {"max_ingress_kbps", nullptr},
+          {"status", {{"state", "pending"}, {"detail", ""}}}};
+}
+
+// GET /v1/hosts/devstack0/bindings and PUT /v1/ports/{id}/binding_status, like bwfloor-server.
+class FakeBindingServer : public RestTransport {
+ public:
+  Result<http::Response> send(const std::string& method, const std::string& path,
+                              const std::string& body) override {
+    if (down) return makeError(ErrorCode::kUnavailable, "connection refused");
+    http::Response resp;
+    if (method == "GET" && path.starts_with(std::string("/v1/hosts/") + kHost + "/bindings")) {
+      resp.status = 200;
+      resp.body = json{{"host", kHost}, {"revision", revision}, {"bindings", bindings}}.dump();
+      return resp;
+    }
+    if (method == "PUT" && path.starts_with("/v1/ports/")) {
+      const std::string id = path.substr(10, path.find('/', 10) - 10);
+      reports.push_back({id, json::parse(body)});
+      for (auto& b : bindings) {
+        if (b["port_id"] == id) b["status"] = json::parse(body);
+      }
+      resp.status = 200;
+      return resp;
+    }
+    resp.status = 404;
+    return resp;
+  }
+  void set(json list) {
+    bindings = std::move(list);
+    ++revision;
+  }
+
+  bool down = false;
+  uint64_t revision = 1;
+  json bindings = json::array();
+  std::vector<std::pair<std::string, json>> reports;
+};
+
+EnforcementPoints htbOn(const std::string& uplink) {
+  EnforcementPoints points;
+  points[{kOvs, "br-test"}] = {"htb", uplink, Kbps(100000), Kbps(100000), ""};
+  points[{kSriov, "ens5"}] = {"", "", Kbps(0), Kbps(0), "SR-IOV VF rates are not programmed"};
+  return points;
+}
+
+class BindingLoopTest : public ::testing::Test {
+ protected:
+  BindingLoopTest() {
+    LogOptions quiet;
+    quiet.sinkForTest = std::make_shared<spdlog::sinks::null_sink_mt>();
+    initLogging(quiet);
+    kernel_->addDeviceForTest("eth-test");
+    kernel_->addDeviceForTest("eth-new");
+    board_.publish(htbOn("eth-test"));
+    options_.host = kHost;
+    options_.resync = std::chrono::seconds(3600);
+    restart();
+  }
+  ~BindingLoopTest() override { initLogging(LogOptions{}); }
+
+  // A new loop (and backends) over the same kernel: the agent after a restart.
+  void restart() {
+    loop_ = std::make_unique<BindingLoop>(options_, server_, board_, [this](const auto& points) {
+      std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
+      dataplane::tc::HtbBackendConfig config;
+      for (const auto& [key, p] : points) {
+        if (p.backend == "htb") config.devices.push_back({p.uplink, p.egressTotal, p.ingressTotal});
+      }
+      ++factoryCalls_;
+      if (!config.devices.empty()) {
+        backends.push_back(std::make_unique<dataplane::tc::HtbBackend>(config, kernel_));
+      }
+      return backends;
+    });
+  }
+  void step() { ASSERT_TRUE(loop_->step()) << "step failed"; }
+  uint32_t classOf(const std::string& dev, const std::string& mac) {
+    return kernel_->classifyForTest(dev, fromVm(mac));
+  }
+  const BindingStatus* status(const std::string& port) {
+    static BindingStatus found;
+    for (const auto& s : loop_->statuses()) {
+      if (s.portId == port) return &(found = s);
+    }
+    return nullptr;
+  }
+
+  std::shared_ptr<FakeTcApi> kernel_ = std::make_shared<FakeTcApi>();
+  FakeBindingServer server_;
+  EnforcementBoard board_;
+  BindingLoopOptions options_;
+  int factoryCalls_ = 0;
+  std::unique_ptr<BindingLoop> loop_;
+};
+
+TEST_F(BindingLoopTest, EnforcesOnTheBridgeUplinkAndReportsOnce) {
+  server_.set({binding(kPortA, kMacA, 60000, 60000)});
+  step();
+  EXPECT_NE(classOf("eth-test", kMacA), 0U) << "A's egress traffic is not classified";
+  EXPECT_EQ(classOf("eth-test", kMacB), 0U);
+  ASSERT_EQ(server_.reports.size(), 1U);
+  EXPECT_EQ(server_.reports[0].first, kPortA);
+  EXPECT_EQ(server_.reports[0].second["state"], "enforced");
+  EXPECT_EQ(server_.reports[0].second["backend"], "htb");
+  ASSERT_TRUE(status(kPortA));
+  EXPECT_EQ(status(kPortA)->uplink, "eth-test");
+  EXPECT_EQ(status(kPortA)->minEgress, Kbps(60000));
+
+  // Level-triggered and idempotent: the same desired set again changes and reports nothing.
+  const int mutations = kernel_->mutationsForTest();
+  step();
+  step();
+  EXPECT_EQ(kernel_->mutationsForTest(), mutations);
+  EXPECT_EQ(server_.reports.size(), 1U);
+}
+
+TEST_F(BindingLoopTest, APortThatLeavesTheDesiredSetIsRemoved) {
+  server_.set({binding(kPortA, kMacA, 60000, 0), binding(kPortB, kMacB, 10000, 0)});
+  step();
+  ASSERT_NE(classOf("eth-test", kMacA), 0U);
+  server_.set({binding(kPortB, kMacB, 10000, 0)});
+  step();
+  EXPECT_EQ(classOf("eth-test", kMacA), 0U);
+  EXPECT_NE(classOf("eth-test", kMacB), 0U);
+  server_.set(json::array());
+  step();
+  EXPECT_EQ(classOf("eth-test", kMacB), 0U);
+  // The last guarantee gone: no HTB tree left on the uplink.
+  EXPECT_TRUE(kernel_->listClasses("eth-test").value().empty());
+}
+
+TEST_F(BindingLoopTest, RestartAdoptsWhatTheKernelHoldsAndRemovesLeftovers) {
+  server_.set({binding(kPortA, kMacA, 60000, 0), binding(kPortB, kMacB, 10000, 0)});
+  step();
+  // While the agent is down, B's server is deleted.
+  server_.set({binding(kPortA, kMacA, 60000, 0)});
+  restart();
+  const int mutationsBefore = kernel_->mutationsForTest();
+  step();
+  EXPECT_NE(classOf("eth-test", kMacA), 0U);
+  EXPECT_EQ(classOf("eth-test", kMacB), 0U);
+  // A was adopted as it was: the only changes are B's removal (filter, class).
+  EXPECT_LE(kernel_->mutationsForTest() - mutationsBefore, 2);
+  EXPECT_GE(kernel_->mutationsForTest() - mutationsBefore, 1);
+}
+
+TEST_F(BindingLoopTest, DriftIsRepairedAtTheResync) {
+  server_.set({binding(kPortA, kMacA, 60000, 0)});
+  step();
+  const uint32_t cls = classOf("eth-test", kMacA);
+  ASSERT_NE(cls, 0U);
+  // Someone deletes A's filter by hand.
+  const auto filters = kernel_->listFilters("eth-test", dataplane::tc::kHtbQdiscHandle).value();
+  for (const auto& f : filters) {
+    if (f.classId == cls) {
+      ASSERT_TRUE(kernel_->deleteFilter("eth-test", f));
+    }
+  }
+  ASSERT_EQ(classOf("eth-test", kMacA), 0U);
+  step();  // not yet a resync: the loop trusts its last view
+  EXPECT_EQ(classOf("eth-test", kMacA), 0U);
+  options_.resync = std::chrono::seconds(0);
+  restart();
+  step();
+  EXPECT_NE(classOf("eth-test", kMacA), 0U);
+}
+
+TEST_F(BindingLoopTest, RateChangeReprogramsAndPlacementOnlyAndFailedAreReported) {
+  server_.set(
+      {binding(kPortA, kMacA, 60000, 0), binding(kPortB, kMacB, 0, 0),
+       binding("7a1c2e4f-8d3b-4c5e-9f10-1122334455cc", "fa:16:3e:00:00:0c", 1000, 1000, "ens5",
+               kSriov),
+       binding("7a1c2e4f-8d3b-4c5e-9f10-1122334455dd", "fa:16:3e:00:00:0d", 1000, 0, "br-gone")});
+  step();
+  std::map<std::string, json> last;
+  for (const auto& [id, body] : server_.reports) last[id] = body;
+  EXPECT_EQ(last[kPortA]["state"], "enforced");
+  EXPECT_EQ(last[kPortB]["state"], "placement-only");
+  EXPECT_EQ(last[kPortB]["detail"], "no minimum requested");
+  EXPECT_EQ(last["7a1c2e4f-8d3b-4c5e-9f10-1122334455cc"]["state"], "placement-only");
+  EXPECT_THAT(last["7a1c2e4f-8d3b-4c5e-9f10-1122334455cc"]["detail"].get<std::string>(),
+              HasSubstr("SR-IOV"));
+  EXPECT_EQ(last["7a1c2e4f-8d3b-4c5e-9f10-1122334455dd"]["state"], "failed");
+  EXPECT_THAT(last["7a1c2e4f-8d3b-4c5e-9f10-1122334455dd"]["detail"].get<std::string>(),
+              HasSubstr("br-gone"));
+
+  const uint32_t cls = classOf("eth-test", kMacA);
+  server_.set({binding(kPortA, kMacA, 80000, 0)});
+  step();
+  const auto classes = kernel_->listClasses("eth-test").value();
+  const auto it =
+      std::find_if(classes.begin(), classes.end(), [&](const auto& c) { return c.handle == cls; });
+  ASSERT_NE(it, classes.end());
+  EXPECT_EQ(it->rateBytesPerSec, 80000U * 1000 / 8);
+}
+
+TEST_F(BindingLoopTest, ANewUplinkMovesTheGuarantee) {
+  server_.set({binding(kPortA, kMacA, 60000, 0)});
+  step();
+  ASSERT_NE(classOf("eth-test", kMacA), 0U);
+  board_.publish(htbOn("eth-new"));
+  step();
+  EXPECT_EQ(factoryCalls_, 2);
+  EXPECT_NE(classOf("eth-new", kMacA), 0U);
+  // The old uplink is no longer configured: the new backend does not see it, so what stays
+  // there is only what the old backend had (nothing is deleted on a device no longer managed).
+  EXPECT_EQ(status(kPortA)->uplink, "eth-new");
+}
+
+TEST_F(BindingLoopTest, ServerDownIsAnErrorAndChangesNothing) {
+  server_.down = true;
+  const auto st = loop_->step();
+  ASSERT_FALSE(st);
+  EXPECT_THAT(st.error().message(), HasSubstr("connection refused"));
+  EXPECT_EQ(kernel_->mutationsForTest(), 0);
+}
+
+TEST(EnforcementPointsTest, OvsBridgeUplinkAndReasonsWhyNot) {
+  ProviderTree tree;
+  tree.bandwidths[AgentKind::kOvs]["br-test"] = {1500, 1500};
+  tree.bandwidths[AgentKind::kOvs]["br-ex"] = {std::nullopt, 1};
+  tree.bandwidths[AgentKind::kOvs]["br-bond"] = {1000, 1000};
+  tree.bandwidths[AgentKind::kOvs]["br-lonely"] = {1000, 1000};
+  tree.bandwidths[AgentKind::kSriov]["ens5"] = {100000, 100000};
+  HostView view;
+  auto bridge = [](const std::string& name, std::vector<std::string> ifaces,
+                   const std::string& datapath = "system") {
+    dataplane::OvsBridge b{name, datapath, {}};
+    for (const auto& i : ifaces) b.ports.push_back({i, {{i, "", ""}}});
+    return b;
+  };
+  view.ovsBridges = std::vector<dataplane::OvsBridge>{
+      bridge("br-bond", {"eth1", "eth2"}), bridge("br-ex", {"eth-ex"}),
+      bridge("br-lonely", {"br-lonely"}), bridge("br-test", {"br-test", "eth-test"}),
+      bridge("br-user", {"eth-user"}, "netdev")};
+  tree.bandwidths[AgentKind::kOvs]["br-user"] = {2000, 3000};
+  const auto points = computeEnforcementPoints(tree, view);
+  const auto& test = points.at({kOvs, "br-test"});
+  EXPECT_EQ(test.backend, "htb");
+  EXPECT_EQ(test.uplink, "eth-test");
+  EXPECT_EQ(test.egressTotal, Kbps(1500));
+  EXPECT_EQ(test.ingressTotal, Kbps(1500));
+  EXPECT_EQ(test.ingressWhyNot, "");
+  // Userspace datapath: egress on the uplink's HTB, ingress honestly not enforced.
+  const auto& user = points.at({kOvs, "br-user"});
+  EXPECT_EQ(user.backend, "htb");
+  EXPECT_EQ(user.egressTotal, Kbps(2000));
+  EXPECT_EQ(user.ingressTotal, Kbps(0));
+  EXPECT_THAT(user.ingressWhyNot, HasSubstr("userspace datapath"));
+  EXPECT_THAT(points.at({kOvs, "br-ex"}).whyNot, HasSubstr("no egress bandwidth"));
+  EXPECT_THAT(points.at({kOvs, "br-bond"}).whyNot, HasSubstr("2 uplinks"));
+  EXPECT_THAT(points.at({kOvs, "br-lonely"}).whyNot, HasSubstr("no uplink"));
+  EXPECT_EQ(points.at({kSriov, "ens5"}).backend, "");
+
+  view.ovsBridges.reset();
+  view.ovsdbError = "connection refused";
+  EXPECT_THAT(computeEnforcementPoints(tree, view).at({kOvs, "br-test"}).whyNot,
+              HasSubstr("OVSDB unreadable: connection refused"));
+}
+
+TEST(EnforcementBoardTest, VersionMovesOnlyOnChange) {
+  EnforcementBoard board;
+  EXPECT_EQ(board.snapshot().first, 0U);
+  EXPECT_FALSE(board.waitPublished(std::chrono::milliseconds(1)));
+  board.publish(htbOn("eth0"));
+  EXPECT_TRUE(board.waitPublished(std::chrono::milliseconds(1)));
+  EXPECT_EQ(board.snapshot().first, 1U);
+  board.publish(htbOn("eth0"));
+  EXPECT_EQ(board.snapshot().first, 1U);
+  board.publish(htbOn("eth1"));
+  EXPECT_EQ(board.snapshot().first, 2U);
+}
+
+}  // namespace
+}  // namespace bwfloor::agent

@@ -1,0 +1,228 @@
+// The /v1 service (PortsService) over the real placement model: the scenario's scheduling, the
+// agent's long-poll hand-over, rollbacks, and bad requests that must change nothing.
+#include "placement/ports/ports_service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+
+#include <future>
+#include <thread>
+
+#include "core/logging.h"
+#include "placement/api/placement_api.h"
+#include "placement/ports/json_store.h"
+#include "placement/store/store.h"
+
+namespace bwfloor::ports {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+constexpr const char* kHost = "devstack0";
+
+class PortsServiceTest : public ::testing::Test {
+ protected:
+  PortsServiceTest() {
+    LogOptions quiet;
+    quiet.sinkForTest = std::make_shared<spdlog::sinks::null_sink_mt>();
+    initLogging(quiet);
+    EXPECT_TRUE(model_.load());
+    PortsOptions options;
+    options.bindingTimeout = std::chrono::seconds(10);
+    options.agentDownTime = std::chrono::seconds(60);
+    service_ = std::make_unique<PortsService>(model_, std::make_shared<MemoryJsonStore>(), options);
+    EXPECT_TRUE(service_->load());
+    buildScenarioTree();
+  }
+  ~PortsServiceTest() override { initLogging(LogOptions{}); }
+
+  json placement(const std::string& method, const std::string& path, const json& body = nullptr,
+                 int expect = 0) {
+    http::Request req;
+    req.method = method;
+    req.path = "/placement" + path;
+    req.target = req.path;
+    req.peer = "127.0.0.1:1";
+    req.headers.add("X-Auth-Token", "admin");
+    req.headers.add("OpenStack-API-Version", "placement 1.39");
+    req.headers.add("Accept", "application/json");
+    if (!body.is_null()) {
+      req.headers.add("Content-Type", "application/json");
+      req.body = body.dump();
+    }
+    http::Response resp = api_.handle(req);
+    if (expect != 0) {
+      EXPECT_EQ(resp.status, expect) << method << " " << path << ": " << resp.body;
+    }
+    return resp.body.empty() ? json() : json::parse(resp.body, nullptr, false);
+  }
+
+  std::string provider(const std::string& name, const std::string& parent, const json& traits,
+                       const json& inventories) {
+    json body = {{"name", name}};
+    if (!parent.empty()) body["parent_provider_uuid"] = parent;
+    const std::string uuid = placement("POST", "/resource_providers", body, 200)["uuid"];
+    if (!traits.empty()) {
+      for (const auto& t : traits) placement("PUT", "/traits/" + t.get<std::string>(), nullptr);
+      placement("PUT", "/resource_providers/" + uuid + "/traits",
+                {{"resource_provider_generation", 0}, {"traits", traits}}, 200);
+    }
+    if (!inventories.empty()) {
+      const int64_t gen = placement("GET", "/resource_providers/" + uuid)["generation"];
+      placement("PUT", "/resource_providers/" + uuid + "/inventories",
+                {{"resource_provider_generation", gen}, {"inventories", inventories}}, 200);
+    }
+    return uuid;
+  }
+
+  // scenario.md: br-test 1500/1500 (physnet0, normal+direct), ens5 under the SR-IOV agent.
+  void buildScenarioTree() {
+    const std::string root = provider(kHost, "", json::array(), json::object());
+    const std::string ovs = provider("devstack0:Open vSwitch agent", root, {}, {});
+    brTest_ =
+        provider("devstack0:Open vSwitch agent:br-test", ovs,
+                 {"CUSTOM_PHYSNET_PHYSNET0", "CUSTOM_VNIC_TYPE_NORMAL", "CUSTOM_VNIC_TYPE_DIRECT"},
+                 {{"NET_BW_EGR_KILOBIT_PER_SEC", {{"total", 1500}}},
+                  {"NET_BW_IGR_KILOBIT_PER_SEC", {{"total", 1500}}}});
+    ASSERT_TRUE(service_->heartbeat(
+        {{"host", kHost}, {"agent_type", "Open vSwitch agent"}, {"resources_synced", true}}));
+  }
+
+  void scenarioObjects() {
+    ASSERT_TRUE(service_->createNetwork(
+        {{"name", "net0"}, {"physnet", "physnet0"}, {"segmentation_id", 100}}));
+    ASSERT_TRUE(service_->createPolicy({{"name", "qp0"}}));
+    for (const char* dir : {"egress", "ingress"}) {
+      ASSERT_TRUE(service_->createRule(
+          "qp0", {{"type", "minimum_bandwidth"}, {"direction", dir}, {"min_kbps", 1000}}));
+    }
+    for (const char* name : {"port-normal-qos", "port-normal-qos-2"}) {
+      ASSERT_TRUE(service_->createPort(
+          {{"name", name}, {"network", "net0"}, {"vnic_type", "normal"}, {"qos_policy", "qp0"}}));
+    }
+  }
+
+  // What bwfloor-agent does: long-poll the host's bindings (answered on the service's own
+  // thread), then report `state` for every port it got.
+  std::future<json> agentAnswers(uint64_t revision, const std::string& state,
+                                 const std::string& detail = "") {
+    auto done = std::make_shared<std::promise<json>>();
+    service_->waitForBindings(
+        kHost, revision, std::chrono::steady_clock::now() + std::chrono::seconds(10),
+        [this, done, state, detail] {
+          json bindings = service_->hostBindings(kHost);  // takes the service's lock
+          for (const auto& b : bindings["bindings"]) {
+            if (b["status"]["state"] != "pending") continue;
+            EXPECT_TRUE(service_->reportBindingStatus(
+                b["port_id"], {{"state", state}, {"detail", detail}, {"host", kHost}}));
+          }
+          done->set_value(bindings);
+        });
+    return done->get_future();
+  }
+
+  json usage() { return placement("GET", "/resource_providers/" + brTest_ + "/usages")["usages"]; }
+  size_t consumersOnBrTest() {
+    return placement("GET", "/resource_providers/" + brTest_ + "/allocations")["allocations"]
+        .size();
+  }
+
+  placement::PlacementModel model_{std::make_shared<placement::MemoryStore>()};
+  placement::PlacementApi api_{model_, placement::ApiOptions{}};
+  std::unique_ptr<PortsService> service_;
+  std::string brTest_;
+};
+
+TEST_F(PortsServiceTest, ScenarioVm0IsBoundAndVm1HasNoValidHost) {
+  scenarioObjects();
+  const uint64_t revision = service_->hostRevision(kHost);
+  auto agent = agentAnswers(revision, "enforced");
+  auto vm0 = service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}});
+  ASSERT_TRUE(vm0) << vm0.error().detail;
+  EXPECT_EQ((*vm0)["status"], "ACTIVE");
+  EXPECT_EQ((*vm0)["host"], kHost);
+  ASSERT_EQ(agent.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const json desired = agent.get();
+  ASSERT_EQ(desired["bindings"].size(), 1U);
+  EXPECT_EQ(desired["bindings"][0]["device"], "br-test");
+  EXPECT_EQ(desired["bindings"][0]["agent_type"], "Open vSwitch agent");
+  EXPECT_EQ(desired["bindings"][0]["min_egress_kbps"], 1000);
+  EXPECT_EQ(desired["bindings"][0]["min_ingress_kbps"], 1000);
+
+  const json port = service_->show("port", "port-normal-qos").value();
+  EXPECT_EQ(port["binding_profile"]["allocation"], brTest_);
+  EXPECT_EQ(port["binding_status"]["state"], "enforced");
+  EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 1000);
+  EXPECT_EQ(usage()["NET_BW_IGR_KILOBIT_PER_SEC"], 1000);
+
+  auto vm1 = service_->createServer({{"name", "vm1"}, {"ports", {"port-normal-qos-2"}}});
+  ASSERT_FALSE(vm1);
+  EXPECT_EQ(vm1.error().status, 409);
+  EXPECT_THAT(vm1.error().detail, HasSubstr("No valid host was found"));
+  EXPECT_THAT(vm1.error().detail, HasSubstr("has 500 NET_BW_EGR_KILOBIT_PER_SEC left"));
+  EXPECT_EQ(consumersOnBrTest(), 1U) << "the failed boot left an allocation";
+  EXPECT_EQ(service_->list("server").size(), 1U);
+
+  ASSERT_TRUE(service_->deleteObject("server", "vm0"));
+  EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 0);
+  EXPECT_EQ(consumersOnBrTest(), 0U);
+  EXPECT_TRUE(service_->hostBindings(kHost)["bindings"].empty());
+}
+
+TEST_F(PortsServiceTest, AgentThatCannotEnforceRollsTheClaimBack) {
+  scenarioObjects();
+  auto agent = agentAnswers(service_->hostRevision(kHost), "failed", "RTNETLINK: No such device");
+  auto vm0 = service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}});
+  ASSERT_FALSE(vm0);
+  EXPECT_EQ(vm0.error().status, 409);
+  EXPECT_THAT(vm0.error().detail, HasSubstr("RTNETLINK: No such device"));
+  EXPECT_EQ(consumersOnBrTest(), 0U);
+  EXPECT_EQ(service_->list("server").size(), 0U);
+  const json port = service_->show("port", "port-normal-qos").value();
+  EXPECT_EQ(port["binding_host"], "");
+  EXPECT_TRUE(service_->hostBindings(kHost)["bindings"].empty());
+}
+
+TEST_F(PortsServiceTest, BadRequestsAreRefusedPreciselyAndChangeNothing) {
+  scenarioObjects();
+  const json before = {service_->list("network"), service_->list("policy"), service_->list("port"),
+                       service_->list("server")};
+
+  auto unknownNet = service_->createPort({{"name", "p"}, {"network", "nope"}});
+  ASSERT_FALSE(unknownNet);
+  EXPECT_EQ(unknownNet.error().status, 400);
+  EXPECT_THAT(unknownNet.error().detail, HasSubstr("nope"));
+
+  auto negative = service_->createRule(
+      "qp0", {{"type", "minimum_bandwidth"}, {"direction", "egress"}, {"min_kbps", -5}});
+  ASSERT_FALSE(negative);
+  EXPECT_EQ(negative.error().status, 400);
+  EXPECT_THAT(negative.error().detail, HasSubstr("min_kbps"));
+  EXPECT_THAT(negative.error().detail, HasSubstr("-5"));
+
+  // A port on a physnet no agent serves: nothing to schedule on.
+  ASSERT_TRUE(service_->createNetwork({{"name", "net9"}, {"physnet", "physnet9"}}));
+  ASSERT_TRUE(service_->createPort({{"name", "p9"}, {"network", "net9"}, {"qos_policy", "qp0"}}));
+  auto nowhere = service_->createServer({{"name", "vm9"}, {"ports", {"p9"}}});
+  ASSERT_FALSE(nowhere);
+  EXPECT_THAT(nowhere.error().detail, HasSubstr("No valid host was found"));
+  EXPECT_THAT(nowhere.error().detail, HasSubstr("CUSTOM_PHYSNET_PHYSNET9"));
+  ASSERT_TRUE(service_->deleteObject("port", "p9"));
+  ASSERT_TRUE(service_->deleteObject("network", "net9"));
+
+  // Binding to a host whose agent is dead (never sent a heartbeat).
+  auto dead = service_->createServer(
+      {{"name", "vmx"}, {"ports", {"port-normal-qos"}}, {"host", "compute9"}});
+  ASSERT_FALSE(dead);
+  EXPECT_THAT(dead.error().detail, HasSubstr("compute9"));
+
+  const json after = {service_->list("network"), service_->list("policy"), service_->list("port"),
+                      service_->list("server")};
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(consumersOnBrTest(), 0U);
+}
+
+}  // namespace
+}  // namespace bwfloor::ports

@@ -91,22 +91,37 @@ Status MnlVfApi::transact(const std::vector<uint8_t>& request, uint32_t seq,
   }
 }
 
-Result<std::vector<VfState>> MnlVfApi::listVfs(const std::string& pf) {
-  RETURN_IF_ERROR(checkName(pf));
+Result<LinkVfs> MnlVfApi::getLink(const std::string& pf, bool withStats) {
   const uint32_t seq = ++seq_;
   const std::string what = "RTM_GETLINK " + pf + " (VF list)";
-  std::vector<VfState> vfs;
-  RETURN_IF_ERROR(
-      transact(buildGetVfsRequest(pf, seq), seq, what, [&](const nlmsghdr* nlh) -> Status {
+  LinkVfs out;
+  RETURN_IF_ERROR(transact(
+      buildGetVfsRequest(pf, seq, withStats), seq, what, [&](const nlmsghdr* nlh) -> Status {
         if (nlh->nlmsg_type != RTM_NEWLINK) return Status::ok();
-        Result<std::vector<VfState>> parsed = parseVfs(nlh);
+        Result<LinkVfs> parsed = parseVfs(nlh);
         if (!parsed) {
           return makeError(parsed.error().code(), what + ": " + parsed.error().message());
         }
-        vfs = std::move(parsed).value();
+        out = std::move(parsed).value();
         return Status::ok();
       }));
-  return vfs;
+  return out;
+}
+
+Result<std::vector<VfState>> MnlVfApi::listVfs(const std::string& pf, VfRead read) {
+  RETURN_IF_ERROR(checkName(pf));
+  if (read == VfRead::kWithStats) {
+    ASSIGN_OR_RETURN(LinkVfs withStats, getLink(pf, /*withStats=*/true));
+    if (!withStats.truncated()) return std::move(withStats.vfs);
+  }
+  ASSIGN_OR_RETURN(LinkVfs config, getLink(pf, /*withStats=*/false));
+  if (config.truncated()) {
+    return makeError(ErrorCode::kUnsupported, "RTM_GETLINK " + pf + ": the kernel lists " +
+                                                  std::to_string(config.vfs.size()) + " of its " +
+                                                  std::to_string(config.numVfs) +
+                                                  " VFs (IFLA_VFINFO_LIST longer than 64 kB)");
+  }
+  return std::move(config.vfs);
 }
 
 Status MnlVfApi::setVfRate(const std::string& pf, uint32_t vf, uint32_t minTxRateMbps,

@@ -22,7 +22,7 @@
 namespace bwfloor::dataplane::sriov {
 
 // IFLA_VF_STATS, as the driver reports them. The kernel adds the attribute (zeros) even for
-// drivers without ndo_get_vf_stats; it is absent only on kernels that predate it.
+// drivers without ndo_get_vf_stats, unless asked not to (RTEXT_FILTER_SKIP_STATS).
 struct VfStats {
   uint64_t rxPackets = 0;
   uint64_t txPackets = 0;
@@ -35,12 +35,17 @@ struct VfStats {
 
 // One VF as its PF reports it in IFLA_VFINFO_LIST.
 struct VfState {
-  uint32_t index = 0;          // the VF number of IFLA_VF_MAC / IFLA_VF_RATE
-  std::string mac;             // lower case "aa:bb:cc:dd:ee:ff"; empty when all zero (unset)
-  uint32_t minTxRateMbps = 0;  // IFLA_VF_RATE min_tx_rate; 0 = no minimum
-  uint32_t maxTxRateMbps = 0;  // IFLA_VF_RATE max_tx_rate (or IFLA_VF_TX_RATE); 0 = no cap
-  std::optional<VfStats> stats;
+  uint32_t index = 0;            // the VF number of IFLA_VF_MAC / IFLA_VF_RATE
+  std::string mac;               // lower case "aa:bb:cc:dd:ee:ff"; empty when all zero (unset)
+  uint32_t minTxRateMbps = 0;    // IFLA_VF_RATE min_tx_rate; 0 = no minimum
+  uint32_t maxTxRateMbps = 0;    // IFLA_VF_RATE max_tx_rate (or IFLA_VF_TX_RATE); 0 = no cap
+  std::optional<VfStats> stats;  // only read with VfRead::kWithStats, and only when they fit
   bool operator==(const VfState&) const = default;
+};
+
+enum class VfRead {
+  kConfig,     // MAC and rates: what program/observe/remove need; the smallest answer
+  kWithStats,  // and IFLA_VF_STATS, where the kernel can list them (see MnlVfApi)
 };
 
 class VfApi {
@@ -49,7 +54,7 @@ class VfApi {
 
   // Every VF of `pf`, in the kernel's order. kNotFound when the PF does not exist; an empty list
   // when it has no VFs (a veth, a NIC without SR-IOV, sriov_numvfs = 0).
-  virtual Result<std::vector<VfState>> listVfs(const std::string& pf) = 0;
+  virtual Result<std::vector<VfState>> listVfs(const std::string& pf, VfRead read) = 0;
   // Both rates of VF `vf` in one IFLA_VF_RATE, Mbit/s, 0 = none. The kernel refuses min > max
   // when max != 0 (EINVAL), a VF number out of range (EINVAL from most drivers) and drivers
   // without rate support (EOPNOTSUPP).

@@ -93,10 +93,11 @@ Result<VfState> parseVfInfo(const nlattr* info) {
 
 }  // namespace
 
-std::vector<uint8_t> buildGetVfsRequest(const std::string& pf, uint32_t seq) {
+std::vector<uint8_t> buildGetVfsRequest(const std::string& pf, uint32_t seq, bool withStats) {
   std::vector<uint8_t> buf;
   nlmsghdr* nlh = putLinkRequest(buf, RTM_GETLINK, seq, pf);
-  mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_VF);
+  mnl_attr_put_u32(nlh, IFLA_EXT_MASK,
+                   RTEXT_FILTER_VF | (withStats ? 0u : uint32_t{RTEXT_FILTER_SKIP_STATS}));
   finish(buf, nlh);
   return buf;
 }
@@ -118,7 +119,7 @@ std::vector<uint8_t> buildSetVfRateRequest(const std::string& pf, uint32_t seq, 
   return buf;
 }
 
-Result<std::vector<VfState>> parseVfs(const nlmsghdr* msg) {
+Result<LinkVfs> parseVfs(const nlmsghdr* msg) {
   if (msg->nlmsg_type != RTM_NEWLINK || msg->nlmsg_len < mnl_nlmsg_size(sizeof(ifinfomsg))) {
     return makeError(ErrorCode::kInternal, "not an RTM_NEWLINK message");
   }
@@ -126,8 +127,12 @@ Result<std::vector<VfState>> parseVfs(const nlmsghdr* msg) {
   if (mnl_attr_parse(msg, sizeof(ifinfomsg), collectByType<IFLA_MAX + 1>, &tb) < 0) {
     return makeError(ErrorCode::kInternal, "malformed RTM_NEWLINK attributes");
   }
-  std::vector<VfState> vfs;
-  if (tb[IFLA_VFINFO_LIST] == nullptr) return vfs;
+  LinkVfs out;
+  if (tb[IFLA_NUM_VF] != nullptr && mnl_attr_get_payload_len(tb[IFLA_NUM_VF]) >= sizeof(uint32_t)) {
+    out.numVfs = mnl_attr_get_u32(tb[IFLA_NUM_VF]);
+  }
+  if (tb[IFLA_VFINFO_LIST] == nullptr) return out;
+  out.listed = true;
   std::vector<const nlattr*> infos;
   if (mnl_attr_parse_nested(tb[IFLA_VFINFO_LIST], collectAll, &infos) < 0) {
     return makeError(ErrorCode::kInternal, "malformed IFLA_VFINFO_LIST");
@@ -135,9 +140,9 @@ Result<std::vector<VfState>> parseVfs(const nlmsghdr* msg) {
   for (const nlattr* info : infos) {
     if (mnl_attr_get_type(info) != IFLA_VF_INFO) continue;
     ASSIGN_OR_RETURN(VfState vf, parseVfInfo(info));
-    vfs.push_back(std::move(vf));
+    out.vfs.push_back(std::move(vf));
   }
-  return vfs;
+  return out;
 }
 
 NetlinkAck parseAck(const nlmsghdr* msg) {

@@ -140,7 +140,7 @@ Result<VfState> VfRateBackend::findVf(const std::vector<VfState>& vfs,
 
 Result<std::vector<VfState>> VfRateBackend::listVfs(const std::string& pf,
                                                     const std::string& context) {
-  Result<std::vector<VfState>> vfs = api_->listVfs(pf);
+  Result<std::vector<VfState>> vfs = api_->listVfs(pf, VfRead::kConfig);
   if (!vfs) return withContext(vfs.error(), context);
   return vfs;
 }
@@ -174,7 +174,7 @@ Result<std::vector<AppliedQos>> VfRateBackend::observe() {
   std::lock_guard lock(mutex_);
   std::vector<AppliedQos> out;
   for (const std::string& pf : config_.devices) {
-    Result<std::vector<VfState>> vfs = api_->listVfs(pf);
+    Result<std::vector<VfState>> vfs = api_->listVfs(pf, VfRead::kConfig);
     if (!vfs && vfs.error().code() == ErrorCode::kNotFound) {
       sriovLog()->debug("op=observe dev={} missing", pf);
       continue;  // nothing can be programmed on a PF that is not there
@@ -266,7 +266,7 @@ Result<AppliedQos> VfRateBackend::program(const QosSpec& spec) {
 Status VfRateBackend::clearVf(const std::string& portId, const VfRef& ref) {
   const std::string label = portLabel(portId);
   const std::string where = vfName(ref.pf, ref.vf);
-  Result<std::vector<VfState>> vfs = api_->listVfs(ref.pf);
+  Result<std::vector<VfState>> vfs = api_->listVfs(ref.pf, VfRead::kConfig);
   if (!vfs && vfs.error().code() == ErrorCode::kNotFound) return Status::ok();  // PF gone
   if (!vfs) return withContext(vfs.error(), label + ": list VFs of " + ref.pf);
   const VfState* vf = findByIndex(*vfs, ref.vf);
@@ -299,7 +299,7 @@ Result<std::vector<QosCounters>> VfRateBackend::counters() {
   std::lock_guard lock(mutex_);
   std::vector<QosCounters> out;
   for (const std::string& pf : config_.devices) {
-    Result<std::vector<VfState>> vfs = api_->listVfs(pf);
+    Result<std::vector<VfState>> vfs = api_->listVfs(pf, VfRead::kWithStats);
     if (!vfs && vfs.error().code() == ErrorCode::kNotFound) continue;
     if (!vfs) return withContext(vfs.error(), "read VF statistics of " + pf);
     for (const VfState& vf : *vfs) {

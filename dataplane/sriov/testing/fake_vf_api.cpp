@@ -59,11 +59,15 @@ Status FakeVfApi::enter(const std::string& method) {
   return error;
 }
 
-Result<std::vector<VfState>> FakeVfApi::listVfs(const std::string& pf) {
+Result<std::vector<VfState>> FakeVfApi::listVfs(const std::string& pf, VfRead read) {
   RETURN_IF_ERROR(enter("listVfs"));
   auto it = pfs_.find(pf);
   if (it == pfs_.end()) return vfKernelError("get link " + pf, ENODEV);
-  return it->second.vfs;
+  std::vector<VfState> vfs = it->second.vfs;
+  if (read == VfRead::kConfig) {
+    for (VfState& vf : vfs) vf.stats.reset();
+  }
+  return vfs;
 }
 
 Status FakeVfApi::setVfRate(const std::string& pf, uint32_t vf, uint32_t minTxRateMbps,

@@ -35,7 +35,8 @@ class FakeVfApi : public VfApi {
   // Successful setVfRate calls, since construction.
   int mutationsForTest() const { return mutations_; }
 
-  Result<std::vector<VfState>> listVfs(const std::string& pf) override;
+  // Statistics only for VfRead::kWithStats, as MnlVfApi.
+  Result<std::vector<VfState>> listVfs(const std::string& pf, VfRead read) override;
   Status setVfRate(const std::string& pf, uint32_t vf, uint32_t minTxRateMbps,
                    uint32_t maxTxRateMbps) override;
 

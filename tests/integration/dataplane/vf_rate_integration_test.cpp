@@ -68,7 +68,7 @@ class VfVethTest : public ::testing::Test {
 };
 
 TEST_F(VfVethTest, AVethHasNoVfs) {
-  Result<std::vector<VfState>> vfs = api_->listVfs("pf0");
+  Result<std::vector<VfState>> vfs = api_->listVfs("pf0", VfRead::kConfig);
   ASSERT_TRUE(vfs) << vfs.error();
   EXPECT_THAT(*vfs, IsEmpty());
 }
@@ -82,11 +82,11 @@ TEST_F(VfVethTest, TheKernelRefusesAVfRateOnAVeth) {
   EXPECT_THAT(st.error().toString(), HasSubstr("Operation not supported"));
   std::cout << "kernel: " << st.error() << "\n";
   // The socket stays usable after an error.
-  EXPECT_TRUE(api_->listVfs("pf0"));
+  EXPECT_TRUE(api_->listVfs("pf0", VfRead::kConfig));
 }
 
 TEST_F(VfVethTest, AMissingDeviceIsNotFound) {
-  Result<std::vector<VfState>> vfs = api_->listVfs("nosuch0");
+  Result<std::vector<VfState>> vfs = api_->listVfs("nosuch0", VfRead::kConfig);
   ASSERT_FALSE(vfs);
   EXPECT_EQ(vfs.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(vfs.error().sysErrno(), ENODEV);
@@ -95,7 +95,7 @@ TEST_F(VfVethTest, AMissingDeviceIsNotFound) {
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().sysErrno(), ENODEV);
   EXPECT_THAT(st.error().message(), HasSubstr("nosuch0 vf 1"));
-  EXPECT_EQ(api_->listVfs("").error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(api_->listVfs("", VfRead::kConfig).error().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(VfVethTest, TheBackendReportsACleanFailureAndChangesNothing) {

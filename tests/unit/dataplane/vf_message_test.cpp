@@ -65,7 +65,11 @@ TEST(VfMessage, GetVfsRequestBytes) {
       0x09, 0x00, 0x03, 0x00, 'e', 'n', 's', '1', 0x00, 0x00, 0x00, 0x00,
       // IFLA_EXT_MASK (29), len 8: RTEXT_FILTER_VF (1)
       0x08, 0x00, 0x1d, 0x00, 0x01, 0x00, 0x00, 0x00};
-  EXPECT_EQ(hex(buildGetVfsRequest("ens1", 0x01020304)), hex(expected));
+  EXPECT_EQ(hex(buildGetVfsRequest("ens1", 0x01020304, /*withStats=*/true)), hex(expected));
+
+  std::vector<uint8_t> noStats = expected;
+  noStats[48] = 0x09;  // RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS (8)
+  EXPECT_EQ(hex(buildGetVfsRequest("ens1", 0x01020304, /*withStats=*/false)), hex(noStats));
 }
 
 TEST(VfMessage, NameOfFifteenCharactersFitsAndIsPadded) {
@@ -154,11 +158,32 @@ TEST(VfMessage, ParsesTheVfListOfAnAnswer) {
   a.end(list);
   a.attr(IFLA_TXQLEN, uint32_t{1000});
 
-  Result<std::vector<VfState>> vfs = parseVfs(a.msg());
-  ASSERT_TRUE(vfs) << vfs.error();
-  ASSERT_EQ(vfs->size(), 2u);
-  EXPECT_EQ((*vfs)[0], (VfState{0, "fa:16:3e:00:00:0a", 100, 1000, VfStats{1, 2, 300, 400, 5, 6}}));
-  EXPECT_EQ((*vfs)[1], (VfState{1, "", 0, 0, std::nullopt}));
+  Result<LinkVfs> parsed = parseVfs(a.msg());
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->numVfs, 2u);
+  EXPECT_FALSE(parsed->truncated());
+  const std::vector<VfState>& vfs = parsed->vfs;
+  ASSERT_EQ(vfs.size(), 2u);
+  EXPECT_EQ(vfs[0], (VfState{0, "fa:16:3e:00:00:0a", 100, 1000, VfStats{1, 2, 300, 400, 5, 6}}));
+  EXPECT_EQ(vfs[1], (VfState{1, "", 0, 0, std::nullopt}));
+}
+
+TEST(VfMessage, AListShorterThanIflaNumVfIsTruncated) {
+  Answer a(RTM_NEWLINK);
+  a.attr(IFLA_NUM_VF, uint32_t{256});
+  const size_t list = a.begin(IFLA_VFINFO_LIST);
+  addVf(a, 0, {2, 0, 0, 0, 0, 1}, 0, 0, true);
+  a.end(list);
+  Result<LinkVfs> parsed = parseVfs(a.msg());
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->truncated());
+
+  Answer noList(RTM_NEWLINK);  // a driver without ndo_get_vf_config: no list, nothing cut
+  noList.attr(IFLA_NUM_VF, uint32_t{4});
+  parsed = parseVfs(noList.msg());
+  ASSERT_TRUE(parsed);
+  EXPECT_FALSE(parsed->truncated());
+  EXPECT_TRUE(parsed->vfs.empty());
 }
 
 TEST(VfMessage, OnlyTheLegacyTxRateGivesTheMax) {
@@ -171,20 +196,21 @@ TEST(VfMessage, OnlyTheLegacyTxRateGivesTheMax) {
   a.attr(IFLA_VF_TX_RATE, ifla_vf_tx_rate{5, 300});
   a.end(info);
   a.end(list);
-  Result<std::vector<VfState>> vfs = parseVfs(a.msg());
-  ASSERT_TRUE(vfs);
-  ASSERT_EQ(vfs->size(), 1u);
-  EXPECT_EQ((*vfs)[0].index, 5u);
-  EXPECT_EQ((*vfs)[0].maxTxRateMbps, 300u);
-  EXPECT_EQ((*vfs)[0].minTxRateMbps, 0u);
+  Result<LinkVfs> parsed = parseVfs(a.msg());
+  ASSERT_TRUE(parsed);
+  ASSERT_EQ(parsed->vfs.size(), 1u);
+  EXPECT_EQ(parsed->vfs[0].index, 5u);
+  EXPECT_EQ(parsed->vfs[0].maxTxRateMbps, 300u);
+  EXPECT_EQ(parsed->vfs[0].minTxRateMbps, 0u);
 }
 
 TEST(VfMessage, NoVfListMeansNoVfs) {
   Answer a(RTM_NEWLINK);
   a.attr(IFLA_MTU, uint32_t{1500});
-  Result<std::vector<VfState>> vfs = parseVfs(a.msg());
-  ASSERT_TRUE(vfs);
-  EXPECT_TRUE(vfs->empty());
+  Result<LinkVfs> parsed = parseVfs(a.msg());
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->vfs.empty());
+  EXPECT_FALSE(parsed->listed);
 }
 
 TEST(VfMessage, MalformedAnswersAreErrors) {

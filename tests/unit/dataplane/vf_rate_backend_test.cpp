@@ -364,7 +364,7 @@ TEST(FakeVfApiTest, RefusesWhatTheKernelRefuses) {
   EXPECT_TRUE(fake.setVfRate("pf0", 0, 200, 0));                             // max 0: no cap
   EXPECT_EQ(fake.setVfRate("pf0", 2, 1, 0).error().sysErrno(), EINVAL);      // out of range
   EXPECT_EQ(fake.setVfRate("pf9", 0, 1, 0).error().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(fake.listVfs("pf9").error().sysErrno(), ENODEV);
+  EXPECT_EQ(fake.listVfs("pf9", VfRead::kConfig).error().sysErrno(), ENODEV);
   EXPECT_EQ(fake.mutationsForTest(), 1);
 }
 

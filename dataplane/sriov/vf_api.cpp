@@ -1,5 +1,6 @@
 #include "dataplane/sriov/vf_api.h"
 
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -30,10 +31,10 @@ std::string formatVfMac(const uint8_t* bytes) {
   bool zero = true;
   for (int i = 0; i < 6; ++i) zero = zero && bytes[i] == 0;
   if (zero) return {};
-  char buf[18];
-  std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2],
-                bytes[3], bytes[4], bytes[5]);
-  return buf;
+  std::array<char, 18> buf{};
+  std::snprintf(buf.data(), buf.size(), "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1],
+                bytes[2], bytes[3], bytes[4], bytes[5]);
+  return buf.data();
 }
 
 std::string normalizeMac(const std::string& mac) {

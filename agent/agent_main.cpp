@@ -25,6 +25,7 @@
 #include "agent/binding/binding_loop.h"
 #include "agent/binding/enforcement_points.h"
 #include "agent/config/agent_config.h"
+#include "agent/status/status_socket.h"
 #include "core/logging.h"
 #include "core/version.h"
 #include "dataplane/netlink/netlink_link_source.h"
@@ -187,6 +188,14 @@ int runAgent(const std::string& path, bool once) {
   BindingLoop bindings(bindingOptions, bindingServer, board, makeBackends);
   std::atomic<bool> stop{false};
   std::thread bindingThread([&] { bindings.run(stop); });
+  auto status = StatusSocket::open(running.statusSocket,
+                                   [&bindings] { return bindings.statusDocument().dump(); });
+  if (status) {
+    logger("agent")->info("status socket {} (bwfloorctl queues)", running.statusSocket);
+  } else {
+    logger("agent")->error("no status socket, `bwfloorctl queues` will not work: {}",
+                           status.error().message());
+  }
 
   const int rc = runLoop(path, service, links, signalFd, board);
   stop = true;

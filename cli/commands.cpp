@@ -213,6 +213,7 @@ void registerCommands(CLI::App& app, GlobalOptions& options, int& exitCode) {
   addReadDelete(*agent, agt, r, exitCode);
 
   registerProviderCommands(app, r, exitCode);
+  registerQueueCommands(app, r, exitCode);
 }
 
 }  // namespace bwfloor::cli

@@ -70,5 +70,6 @@ inline void listPrinter(const json& doc, const std::string& key,
 }
 
 void registerProviderCommands(CLI::App& app, Runner& runner, int& exitCode);
+void registerQueueCommands(CLI::App& app, Runner& runner, int& exitCode);
 
 }  // namespace bwfloor::cli

@@ -111,6 +111,7 @@ host = devstack0
 [agent]
 report_interval = 2
 resync_interval = 15
+status_socket = $work/agent.sock
 [placement]
 endpoint = http://127.0.0.1:8778/placement
 [ovs]
@@ -207,6 +208,12 @@ in_ns tc class show dev eth-test | grep -q "rate 1Mbit ceil 1500Kbit" ||
   { echo "demo.sh: CHECK FAILED: no 1 Mbit/s class on eth-test" >&2; exit 1; }
 echo "    ok: eth-test has vm0's class (rate 1Mbit, ceil 1500Kbit)"
 
+echo "the agent's view (bwfloorctl queues, from its local status socket):"
+ctl queues --socket "$work/agent.sock"
+check "bwfloorctl queues shows vm0's port on eth-test (htb)" \
+  "[(b['port_name'], b['uplink'], b['backend']) for b in j['bindings']] == [('port-normal-qos', 'eth-test', 'htb')]" \
+  ctl --json queues --socket "$work/agent.sock"
+
 step "boot vm1 with port-normal-qos-2: br-test has 1500 - 1000 = 500 left, nothing else fits"
 if ctl server create vm1 --port port-normal-qos-2; then
   echo "demo.sh: vm1 must not fit" >&2; exit 1
@@ -273,6 +280,7 @@ PY
 read -r guaranteed noisy_g < <(contention)
 printf '    vm0 with its 1000 kbit/s minimum: %s kbit/s; the neighbour: %s kbit/s (uplink 1500)\n' \
   "$guaranteed" "$noisy_g"
+ctl queues --socket "$work/agent.sock"
 echo "    ingress: $(ctl --json port show port-normal-qos | /usr/bin/python3 -c '
 import json, sys; s = json.load(sys.stdin)["binding_status"]; print(s["state"], "-", s["detail"])')"
 

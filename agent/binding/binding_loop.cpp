@@ -269,6 +269,7 @@ Status BindingLoop::step() {
   haveRevision_ = true;
   const bool resyncDue = std::chrono::steady_clock::now() - lastObserve_ >= options_.resync;
   reconcile(desired, resyncDue);
+  sampleCounters();
   return {};
 }
 
@@ -290,6 +291,72 @@ void BindingLoop::run(const std::atomic<bool>& stop) {
     }
     backoff = kFirstBackoff;
   }
+}
+
+void BindingLoop::sampleCounters() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<dataplane::QosCounters> fresh = counters();
+  std::lock_guard lock(statusMutex_);
+  const double seconds = std::chrono::duration<double>(now - sampledAt_).count();
+  std::vector<Sample> next;
+  next.reserve(fresh.size());
+  for (auto& c : fresh) {
+    Sample s{std::move(c), -1};
+    const auto before = std::find_if(samples_.begin(), samples_.end(), [&](const Sample& o) {
+      return o.counters.portId == s.counters.portId &&
+             o.counters.direction == s.counters.direction &&
+             o.counters.device == s.counters.device && o.counters.object == s.counters.object;
+    });
+    // A counter that went backwards is a re-created class: no rate until the next sample.
+    if (before != samples_.end() && seconds > 0 && s.counters.bytes >= before->counters.bytes) {
+      s.rateKbps =
+          static_cast<double>(s.counters.bytes - before->counters.bytes) * 8 / 1000 / seconds;
+    }
+    next.push_back(std::move(s));
+  }
+  samples_ = std::move(next);
+  sampledAt_ = now;
+}
+
+json BindingLoop::statusDocument() const {
+  std::lock_guard lock(statusMutex_);
+  auto countersOf = [&](const std::string& portId, dataplane::Direction d) -> json {
+    for (const auto& s : samples_) {
+      if (s.counters.portId != portId || s.counters.direction != d) continue;
+      json c = {{"device", s.counters.device}, {"object", s.counters.object},
+                {"bytes", s.counters.bytes},   {"packets", s.counters.packets},
+                {"drops", s.counters.drops},   {"overlimits", s.counters.overlimits},
+                {"rate_kbps", nullptr}};
+      if (s.rateKbps >= 0) c["rate_kbps"] = static_cast<int64_t>(s.rateKbps + 0.5);
+      return c;
+    }
+    return nullptr;
+  };
+  json bindings = json::array();
+  for (const auto& b : statuses_) {
+    bindings.push_back({{"port_id", b.portId},
+                        {"port_name", b.portName},
+                        {"server_id", b.serverId},
+                        {"agent_type", b.agentType},
+                        {"device", b.device},
+                        {"uplink", b.uplink},
+                        {"backend", b.backend},
+                        {"min_egress_kbps", b.minEgress.kbps()},
+                        {"min_ingress_kbps", b.minIngress.kbps()},
+                        {"state", b.state},
+                        {"detail", b.detail},
+                        {"egress", countersOf(b.portId, dataplane::Direction::kEgress)},
+                        {"ingress", countersOf(b.portId, dataplane::Direction::kIngress)}});
+  }
+  json defaults = json::array();
+  for (const auto& dir : {dataplane::Direction::kEgress, dataplane::Direction::kIngress}) {
+    json c = countersOf("", dir);
+    if (!c.is_null()) {
+      c["direction"] = dataplane::directionName(dir);
+      defaults.push_back(std::move(c));
+    }
+  }
+  return {{"host", options_.host}, {"bindings", bindings}, {"unguaranteed", defaults}};
 }
 
 std::vector<BindingStatus> BindingLoop::statuses() const {

@@ -70,6 +70,9 @@ class BindingLoop {
   void reconcile(const nlohmann::json& desired, bool fullObserve);
 
   std::vector<BindingStatus> statuses() const;
+  // For the agent's status socket and `bwfloorctl queues`: every binding with its state and the
+  // live counters of its classes/queues (rates from the last two samples, one per pass).
+  nlohmann::json statusDocument() const;
   // Live counters of every backend (for the agent's status API); errors are logged and skipped.
   std::vector<dataplane::QosCounters> counters();
 
@@ -80,6 +83,7 @@ class BindingLoop {
   BindingStatus enforce(const nlohmann::json& binding);
   void removeUnwanted(const std::map<std::string, BindingStatus>& kept);
   void reportIfChanged(const nlohmann::json& binding, const BindingStatus& status);
+  void sampleCounters();
 
   BindingLoopOptions options_;
   RestTransport& server_;
@@ -99,6 +103,12 @@ class BindingLoop {
 
   mutable std::mutex statusMutex_;
   std::vector<BindingStatus> statuses_;
+  struct Sample {
+    dataplane::QosCounters counters;
+    double rateKbps = -1;  // < 0: one sample only, no rate yet
+  };
+  std::vector<Sample> samples_;
+  std::chrono::steady_clock::time_point sampledAt_{};
 };
 
 }  // namespace bwfloor::agent

@@ -140,6 +140,13 @@ Status parseAgentSection(const IniFile& ini, NameSource& names, AgentConfig& con
                    positiveSeconds(ini, kAgent, "report_interval", config.reportInterval));
   ASSIGN_OR_RETURN(config.resyncInterval,
                    positiveSeconds(ini, kAgent, "resync_interval", config.resyncInterval));
+  config.statusSocket = ini.getString(kAgent, "status_socket", config.statusSocket);
+  if (config.statusSocket.empty() || config.statusSocket[0] != '/' ||
+      config.statusSocket.size() > 107) {
+    return ini.errorAt(
+        kAgent, "status_socket",
+        "expected an absolute path of at most 107 characters, got \"" + config.statusSocket + "\"");
+  }
   const std::string policy = ini.getString(kAgent, "root_provider", "create");
   if (policy == "create") {
     config.rootProviderPolicy = RootProviderPolicy::kCreate;

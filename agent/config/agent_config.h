@@ -68,6 +68,7 @@ struct AgentConfig {
   std::string serverEndpoint;  // resolved: never empty
   std::chrono::seconds reportInterval{30};
   std::chrono::seconds resyncInterval{60};
+  std::string statusSocket = "/run/bwfloor/agent.sock";  // [agent] status_socket
   RootProviderPolicy rootProviderPolicy = RootProviderPolicy::kCreate;
   std::string logLevel = "info";
 

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include <filesystem>
+
+#include "agent/status/status_socket.h"
 #include "core/logging.h"
 #include "dataplane/tc/htb_backend.h"
 #include "dataplane/tc/htb_layout.h"
@@ -263,6 +266,55 @@ TEST_F(BindingLoopTest, ServerDownIsAnErrorAndChangesNothing) {
   ASSERT_FALSE(st);
   EXPECT_THAT(st.error().message(), HasSubstr("connection refused"));
   EXPECT_EQ(kernel_->mutationsForTest(), 0);
+}
+
+TEST_F(BindingLoopTest, StatusDocumentHasStatesCountersAndRates) {
+  server_.set({binding(kPortA, kMacA, 60000, 0), binding(kPortB, kMacB, 0, 0)});
+  step();
+  const uint32_t cls = classOf("eth-test", kMacA);
+  kernel_->setClassStatsForTest("eth-test", cls, {1000000, 1000, 3, 7});
+  step();  // first sample of the class: counters, no rate yet
+  json doc = loop_->statusDocument();
+  ASSERT_EQ(doc["bindings"].size(), 2U);
+  const json& a = doc["bindings"][0];
+  EXPECT_EQ(a["port_id"], kPortA);
+  EXPECT_EQ(a["uplink"], "eth-test");
+  EXPECT_EQ(a["backend"], "htb");
+  EXPECT_EQ(a["state"], "enforced");
+  EXPECT_EQ(a["min_egress_kbps"], 60000);
+  ASSERT_TRUE(a["egress"].is_object()) << doc.dump();
+  EXPECT_EQ(a["egress"]["bytes"], 1000000);
+  EXPECT_EQ(a["egress"]["drops"], 3);
+  EXPECT_TRUE(a["ingress"].is_null());
+  EXPECT_EQ(doc["bindings"][1]["state"], "placement-only");
+  kernel_->setClassStatsForTest("eth-test", cls, {2000000, 2000, 3, 7});
+  step();
+  doc = loop_->statusDocument();
+  ASSERT_TRUE(doc["bindings"][0]["egress"]["rate_kbps"].is_number());
+  EXPECT_GT(doc["bindings"][0]["egress"]["rate_kbps"].get<int64_t>(), 0);
+}
+
+TEST(StatusSocketTest, EachConnectionGetsTheCurrentDocument) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("bwfloor-status-" + std::to_string(::getpid()));
+  const std::string path = (dir / "agent.sock").string();
+  int served = 0;
+  {
+    auto socket =
+        StatusSocket::open(path, [&] { return "{\"n\":" + std::to_string(++served) + "}"; });
+    ASSERT_TRUE(socket) << socket.error().message();
+    EXPECT_EQ(json::parse(readStatusSocket(path).value())["n"], 1);
+    EXPECT_EQ(json::parse(readStatusSocket(path).value())["n"], 2);
+  }
+  // Closed: the socket file is gone and a reader gets a precise error.
+  EXPECT_FALSE(std::filesystem::exists(path));
+  const auto gone = readStatusSocket(path);
+  ASSERT_FALSE(gone);
+  EXPECT_THAT(gone.error().message(), HasSubstr(path));
+  std::filesystem::remove_all(dir);
+  const auto tooLong = StatusSocket::open("/" + std::string(200, 'x'), [] { return ""; });
+  ASSERT_FALSE(tooLong);
+  EXPECT_THAT(tooLong.error().message(), HasSubstr("longer than 107"));
 }
 
 TEST(EnforcementPointsTest, OvsBridgeUplinkAndReasonsWhyNot) {

@@ -1,0 +1,89 @@
+// bwfloorctl queues: what this host's agent enforces, read from its local status socket.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "agent/status/status_socket.h"
+#include "cli/runner.h"
+#include "cli/table.h"
+
+namespace bwfloor::cli {
+namespace {
+
+using nlohmann::json;
+
+// "1000 / 1321" (guaranteed / achieved kbit/s), "-" when nothing is counted there.
+std::string rateCell(const json& binding, const char* direction, const char* minKey) {
+  const json& c = binding[direction];
+  const std::string min = std::to_string(binding.value(minKey, 0));
+  if (c.is_null()) return binding.value(minKey, 0) == 0 ? "-" : min + " / -";
+  return min + " / " + (c["rate_kbps"].is_null() ? "?" : c["rate_kbps"].dump());
+}
+
+std::string dropsCell(const json& binding) {
+  uint64_t drops = 0;
+  uint64_t overlimits = 0;
+  for (const char* d : {"egress", "ingress"}) {
+    if (binding[d].is_null()) continue;
+    drops += binding[d].value("drops", uint64_t{0});
+    overlimits += binding[d].value("overlimits", uint64_t{0});
+  }
+  return std::to_string(drops) + " / " + std::to_string(overlimits);
+}
+
+std::string stateCell(const json& b) {
+  const std::string state = b.value("state", "");
+  const std::string detail = b.value("detail", "");
+  return detail.empty() ? state : state + " (" + detail + ")";
+}
+
+int runQueues(Runner& runner, const std::string& socketPath) {
+  auto text = agent::readStatusSocket(socketPath);
+  if (!text) {
+    std::cerr << "bwfloorctl: " << text.error().message()
+              << " (is bwfloor-agent running on this host? see [agent] status_socket)\n";
+    return 1;
+  }
+  const json doc = json::parse(*text, nullptr, false);
+  if (doc.is_discarded() || !doc.contains("bindings")) {
+    std::cerr << "bwfloorctl: " << socketPath << " did not answer a status document\n";
+    return 1;
+  }
+  if (runner.options().json) {
+    std::cout << doc.dump(2) << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& b : doc["bindings"]) {
+    rows.push_back({b.value("port_name", ""), b.value("device", ""),
+                    b.value("uplink", "").empty() ? "-" : b.value("uplink", ""),
+                    b.value("backend", "").empty() ? "-" : b.value("backend", ""),
+                    rateCell(b, "egress", "min_egress_kbps"),
+                    rateCell(b, "ingress", "min_ingress_kbps"), dropsCell(b), stateCell(b)});
+  }
+  std::cout << "host " << doc.value("host", "?") << ": " << rows.size() << " bound port(s)\n";
+  printTable(std::cout,
+             {"port", "device", "uplink", "backend", "egress min/now kbit/s",
+              "ingress min/now kbit/s", "drops/overlimits", "state"},
+             rows);
+  for (const auto& c : doc.value("unguaranteed", json::array())) {
+    std::cout << "unguaranteed " << c.value("direction", "") << " on " << c.value("device", "")
+              << ": " << (c["rate_kbps"].is_null() ? "?" : c["rate_kbps"].dump())
+              << " kbit/s, drops " << c.value("drops", 0) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void registerQueueCommands(CLI::App& app, Runner& runner, int& exitCode) {
+  auto socketPath = std::make_shared<std::string>("/run/bwfloor/agent.sock");
+  auto* queues = app.add_subcommand(
+      "queues",
+      "This host's enforced guarantees: each bound port's backend, state, guaranteed and achieved "
+      "rates, drops (from the local bwfloor-agent)");
+  queues->add_option("--socket", *socketPath, "The agent's status socket ([agent] status_socket)")
+      ->capture_default_str();
+  queues->callback([&, socketPath] { exitCode = runQueues(runner, *socketPath); });
+}
+
+}  // namespace bwfloor::cli

@@ -30,6 +30,8 @@
 #include "core/version.h"
 #include "dataplane/netlink/netlink_link_source.h"
 #include "dataplane/ovs/ovsdb_bridge_reader.h"
+#include "dataplane/sriov/mnl_vf_api.h"
+#include "dataplane/sriov/vf_rate_backend.h"
 #include "dataplane/tc/htb_backend.h"
 #include "dataplane/tc/libnl_tc_api.h"
 #include "http/client.h"
@@ -85,6 +87,27 @@ void reload(const std::string& path, AgentService& service) {
   service.reloadConfig(std::move(*config));
 }
 
+// One VfRateBackend over every PF that has an "sriov" point.
+void addVfBackend(const EnforcementPoints& points,
+                  std::vector<std::unique_ptr<dataplane::QosBackend>>& backends) {
+  dataplane::sriov::VfRateBackendConfig vf;
+  for (const auto& [key, point] : points) {
+    if (point.backend == "sriov") vf.devices.push_back(point.uplink);
+  }
+  if (vf.devices.empty()) return;
+  if (auto st = dataplane::sriov::validateVfRateConfig(vf); !st) {
+    logger("agent")->error("VF rate enforcement disabled: {}", st.error().message());
+    return;
+  }
+  auto api = dataplane::sriov::MnlVfApi::open();
+  if (!api) {
+    logger("agent")->error("VF rate enforcement disabled: {}", api.error().toString());
+    return;
+  }
+  backends.push_back(std::make_unique<dataplane::sriov::VfRateBackend>(
+      std::move(vf), std::shared_ptr<dataplane::sriov::VfApi>(std::move(*api))));
+}
+
 // One HtbBackend over every uplink that has an "htb" point (totals = the bridge's inventory).
 std::vector<std::unique_ptr<dataplane::QosBackend>> makeBackends(const EnforcementPoints& points) {
   dataplane::tc::HtbBackendConfig htb;
@@ -94,6 +117,7 @@ std::vector<std::unique_ptr<dataplane::QosBackend>> makeBackends(const Enforceme
         {point.uplink, point.egressTotal, point.ingressTotal, point.ingressWhyNot});
   }
   std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
+  addVfBackend(points, backends);
   if (htb.devices.empty()) return backends;
   // The default class's rate is the floor for unguaranteed traffic and counts against the root
   // rate: 1 Mbit/s, but at most 5% of the smallest device (the scenario's 1500 kbit/s bridge).

@@ -155,6 +155,14 @@ BindingStatus BindingLoop::enforce(const json& binding) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
+  // A direct port's VF gets its MAC when the VM is plugged, which may come after the binding:
+  // until then the guarantee waits (the next passes retry), it has not failed.
+  if (!result && result.error().code() == ErrorCode::kNotFound && backend->name() == "sriov") {
+    setState(status, dataplane::Enforcement::placementOnly(
+                         "waiting for a VF of " + spec.port.device + " with MAC " + spec.port.mac +
+                         " (" + result.error().message() + ")"));
+    return status;
+  }
   if (!result) {
     logger("agent")->warn("binding: program failed {}: {}", dataplane::describe(spec),
                           result.error().toString());

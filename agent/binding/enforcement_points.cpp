@@ -1,5 +1,7 @@
 #include "agent/binding/enforcement_points.h"
 
+#include <algorithm>
+
 #include "agent/report/agent_kind.h"
 #include "dataplane/ovs/ovs_bridge.h"
 
@@ -43,6 +45,22 @@ EnforcementPoint ovsPoint(const std::string& bridge, const ResolvedBandwidth& bw
   return p;
 }
 
+// The PF: VfRateBackend sets min_tx_rate on the VF that carries the port's MAC.
+EnforcementPoint sriovPoint(const std::string& pf, const ResolvedBandwidth& bw,
+                            const ProviderTree& tree) {
+  const auto missing = tree.missing.find(AgentKind::kSriov);
+  if (missing != tree.missing.end() &&
+      std::find(missing->second.begin(), missing->second.end(), pf) != missing->second.end()) {
+    return none("physical function " + pf + " is missing on this host");
+  }
+  EnforcementPoint p;
+  p.backend = "sriov";
+  p.uplink = pf;
+  p.egressTotal = Kbps(bw.egressKbps.value_or(0));
+  p.ingressTotal = Kbps(bw.ingressKbps.value_or(0));
+  return p;
+}
+
 }  // namespace
 
 EnforcementPoints computeEnforcementPoints(const ProviderTree& tree, const HostView& view) {
@@ -54,7 +72,7 @@ EnforcementPoints computeEnforcementPoints(const ProviderTree& tree, const HostV
       if (kind == AgentKind::kOvs) {
         points[key] = ovsPoint(device, bw, view);
       } else {
-        points[key] = none("SR-IOV VF rates are not programmed by this agent");
+        points[key] = sriovPoint(device, bw, tree);
       }
     }
   }

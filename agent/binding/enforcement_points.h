@@ -7,6 +7,7 @@
 //                                    rates = B's reported egress / ingress totals (Neutron's
 //                                    topology: VM ports reach the uplink through br-int and a
 //                                    patch port, so the uplink carries every VM's traffic)
+//   NIC Switch agent, PF P         -> VfRateBackend: min_tx_rate on P's VF with the port's MAC
 //   anything else                 -> no backend; bindings there are "placement-only (why)"
 
 #include <chrono>

@@ -10,6 +10,8 @@
 
 #include "agent/status/status_socket.h"
 #include "core/logging.h"
+#include "dataplane/sriov/testing/fake_vf_api.h"
+#include "dataplane/sriov/vf_rate_backend.h"
 #include "dataplane/tc/htb_backend.h"
 #include "dataplane/tc/htb_layout.h"
 #include "dataplane/tc/testing/fake_tc_api.h"
@@ -317,6 +319,46 @@ TEST(StatusSocketTest, EachConnectionGetsTheCurrentDocument) {
   EXPECT_THAT(tooLong.error().message(), HasSubstr("longer than 107"));
 }
 
+TEST(BindingLoopSriovTest, DirectPortWaitsForItsVfThenGetsMinTxRate) {
+  initLogging(LogOptions{spdlog::level::warn});
+  auto vfs = std::make_shared<dataplane::sriov::FakeVfApi>();
+  vfs->addPfForTest("ens5", 4);
+  FakeBindingServer server;
+  EnforcementBoard board;
+  EnforcementPoints points;
+  points[{kSriov, "ens5"}] = {"sriov", "ens5", Kbps(100000), Kbps(100000), "", ""};
+  board.publish(points);
+  BindingLoopOptions options;
+  options.host = kHost;
+  BindingLoop loop(options, server, board, [&](const EnforcementPoints&) {
+    std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
+    backends.push_back(std::make_unique<dataplane::sriov::VfRateBackend>(
+        dataplane::sriov::VfRateBackendConfig{{"ens5"}}, vfs));
+    return backends;
+  });
+  server.set({binding(kPortA, kMacA, 1500, 1000, "ens5", kSriov)});
+  ASSERT_TRUE(loop.step());
+  ASSERT_EQ(server.reports.size(), 1U);
+  EXPECT_EQ(server.reports[0].second["state"], "placement-only");
+  EXPECT_THAT(server.reports[0].second["detail"].get<std::string>(),
+              HasSubstr("waiting for a VF of ens5 with MAC fa:16:3e:00:00:0a"));
+  EXPECT_EQ(vfs->mutationsForTest(), 0);
+
+  vfs->setVfMacForTest("ens5", 2, kMacA);  // the VM is plugged
+  ASSERT_TRUE(loop.step());
+  EXPECT_EQ(vfs->vfForTest("ens5", 2).minTxRateMbps, 2U);  // 1500 kbit/s, rounded up
+  ASSERT_EQ(server.reports.size(), 2U);
+  // Egress is enforced; a VF has no ingress minimum, which the status says.
+  EXPECT_EQ(server.reports[1].second["state"], "placement-only");
+  EXPECT_THAT(server.reports[1].second["detail"].get<std::string>(), HasSubstr("ingress"));
+  EXPECT_EQ(server.reports[1].second["backend"], "sriov");
+
+  server.set(json::array());  // server deleted
+  ASSERT_TRUE(loop.step());
+  EXPECT_EQ(vfs->vfForTest("ens5", 2).minTxRateMbps, 0U);
+  initLogging(LogOptions{});
+}
+
 TEST(EnforcementPointsTest, OvsBridgeUplinkAndReasonsWhyNot) {
   ProviderTree tree;
   tree.bandwidths[AgentKind::kOvs]["br-test"] = {1500, 1500};
@@ -352,7 +394,11 @@ TEST(EnforcementPointsTest, OvsBridgeUplinkAndReasonsWhyNot) {
   EXPECT_THAT(points.at({kOvs, "br-ex"}).whyNot, HasSubstr("no egress bandwidth"));
   EXPECT_THAT(points.at({kOvs, "br-bond"}).whyNot, HasSubstr("2 uplinks"));
   EXPECT_THAT(points.at({kOvs, "br-lonely"}).whyNot, HasSubstr("no uplink"));
-  EXPECT_EQ(points.at({kSriov, "ens5"}).backend, "");
+  EXPECT_EQ(points.at({kSriov, "ens5"}).backend, "sriov");
+  EXPECT_EQ(points.at({kSriov, "ens5"}).uplink, "ens5");
+  tree.missing[AgentKind::kSriov] = {"ens5"};
+  EXPECT_THAT(computeEnforcementPoints(tree, view).at({kSriov, "ens5"}).whyNot,
+              HasSubstr("ens5 is missing"));
 
   view.ovsBridges.reset();
   view.ovsdbError = "connection refused";

@@ -91,6 +91,9 @@ trap cleanup EXIT
 
 step "pre-flight"
 [ "$(id -u)" -eq 0 ] || fail "needs root (dpkg -i, a network namespace); CI runs as root"
+# One run per machine (builds in other checkouts run this test too): wait for the others.
+exec 9>/run/lock/bwfloor-packaging-test.lock
+flock -w 900 9 || fail "another packaging test held /run/lock/bwfloor-packaging-test.lock"
 for p in "${packages[@]}"; do
   case "$(pkg_status "$p")" in
     "" | un | pn) ;;

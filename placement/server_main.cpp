@@ -33,6 +33,33 @@ int waitForStopSignal() {
   return sig;
 }
 
+// What --check-config and start-up both refuse: the file itself, the log level, the database URL.
+struct CheckedConfig {
+  bwfloor::placement::ServerConfig config;
+  spdlog::level::level_enum logLevel = spdlog::level::info;
+  std::string dbPath;
+};
+
+bwfloor::Result<CheckedConfig> loadCheckedConfig(const std::string& path) {
+  using bwfloor::ErrorCode;
+  using bwfloor::makeError;
+  CheckedConfig checked;
+  ASSIGN_OR_RETURN(checked.config, bwfloor::placement::loadServerConfig(path));
+  auto level = bwfloor::parseLogLevel(checked.config.logLevel);
+  if (!level) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     path + ": [DEFAULT] log_level: " + level.error().message());
+  }
+  checked.logLevel = *level;
+  auto dbPath = bwfloor::placement::sqlitePathFromConnection(checked.config.databaseConnection);
+  if (!dbPath) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     path + ": [placement_database] connection: " + dbPath.error().message());
+  }
+  checked.dbPath = *dbPath;
+  return checked;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,38 +67,49 @@ int main(int argc, char** argv) {
                "bwfloor-server"};
   app.set_version_flag("--version", std::string("bwfloor-server ") + bwfloor::kVersion);
   std::string configPath = "/etc/bwfloor/server.ini";
-  app.add_option("--config", configPath, "Configuration file (INI)")->capture_default_str();
+  app.add_option("--config", configPath, "Configuration file (INI)")
+      ->type_name("FILE")
+      ->capture_default_str();
+  std::string checkConfig;
+  app.add_option("--check-config", checkConfig,
+                 "Validate FILE and exit (0 = valid, 1 = the errors are printed)")
+      ->type_name("FILE");
   CLI11_PARSE(app, argc, argv);
 
   using namespace bwfloor;  // NOLINT(google-build-using-namespace)
-  auto config = placement::loadServerConfig(configPath);
-  if (!config) return fail(config.error().message());
-  auto level = parseLogLevel(config->logLevel);
-  if (!level) return fail(configPath + ": [DEFAULT] log_level: " + level.error().message());
-  initLogging(LogOptions{*level});
+  if (!checkConfig.empty()) {
+    auto checked = loadCheckedConfig(checkConfig);
+    if (!checked) return fail(checked.error().message());
+    std::cout << checkConfig << ": ok (bind " << checked->config.bindHost << ":"
+              << checked->config.bindPort << ", db " << checked->dbPath << ")\n";
+    return 0;
+  }
+  auto checked = loadCheckedConfig(configPath);
+  if (!checked) return fail(checked.error().message());
+  initLogging(LogOptions{checked->logLevel});
   auto log = logger("server");
+  const placement::ServerConfig& config = checked->config;
+  const std::string& dbPath = checked->dbPath;
 
-  auto dbPath = placement::sqlitePathFromConnection(config->databaseConnection);
-  if (!dbPath) return fail("[placement_database] connection: " + dbPath.error().message());
   placement::SqliteOptions sqliteOptions;
-  sqliteOptions.synchronousNormal = config->sqliteSynchronousNormal;
-  auto store = placement::SqliteStore::open(*dbPath, sqliteOptions);
+  sqliteOptions.synchronousNormal = config.sqliteSynchronousNormal;
+  auto store = placement::SqliteStore::open(dbPath, sqliteOptions);
   if (!store) return fail(store.error().toString());
   placement::PlacementModel model(std::shared_ptr<placement::Store>(std::move(*store)));
-  if (auto st = model.load(); !st) return fail("loading " + *dbPath + ": " + st.error().toString());
+  if (auto st = model.load(); !st) return fail("loading " + dbPath + ": " + st.error().toString());
 
   placement::ApiOptions apiOptions;
-  apiOptions.auth = config->authStrategy;
-  apiOptions.adminTokens = config->adminTokens;
-  apiOptions.readerTokens = config->readerTokens;
-  apiOptions.randomizeCandidates = config->randomizeCandidates;
+  apiOptions.auth = config.authStrategy;
+  apiOptions.adminTokens = config.adminTokens;
+  apiOptions.readerTokens = config.readerTokens;
+  apiOptions.randomizeCandidates = config.randomizeCandidates;
   placement::PlacementApi api(model, apiOptions);
 
-  auto docs = ports::openSqliteJsonStore(*dbPath);
+  auto docs = ports::openSqliteJsonStore(dbPath);
   if (!docs) return fail(docs.error().toString());
   ports::PortsOptions portsOptions;
-  portsOptions.agentDownTime = config->agentDownTime;
-  portsOptions.bindingTimeout = config->bindingTimeout;
+  portsOptions.agentDownTime = config.agentDownTime;
+  portsOptions.bindingTimeout = config.bindingTimeout;
   ports::PortsService portsService(model, std::shared_ptr<ports::JsonStore>(std::move(*docs)),
                                    portsOptions);
   if (auto st = portsService.load(); !st)
@@ -85,9 +123,9 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   http::ServerOptions httpOptions;
-  httpOptions.host = config->bindHost;
-  httpOptions.port = static_cast<uint16_t>(config->bindPort);
-  httpOptions.threads = config->threads;
+  httpOptions.host = config.bindHost;
+  httpOptions.port = static_cast<uint16_t>(config.bindPort);
+  httpOptions.threads = config.threads;
   http::HttpServer server(httpOptions, [&api, &v1](http::Request&& req, http::Responder respond) {
     if (v1.owns(req.path)) return v1.handle(std::move(req), respond);
     if (api.owns(req.path)) return respond(api.handle(req));
@@ -100,8 +138,8 @@ int main(int argc, char** argv) {
   });
   if (auto st = server.start(); !st) return fail(st.error().message());
   log->info("bwfloor-server {} serving http://{}:{}/placement db={} auth={}", kVersion,
-            config->bindHost, server.port(), *dbPath,
-            config->authStrategy == placement::AuthStrategy::kNoAuth2 ? "noauth2" : "token");
+            config.bindHost, server.port(), dbPath,
+            config.authStrategy == placement::AuthStrategy::kNoAuth2 ? "noauth2" : "token");
   // Long-polls that reach their deadline are answered by this ticker.
   std::atomic<bool> stopping{false};
   std::thread ticker([&] {

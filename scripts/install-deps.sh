@@ -25,8 +25,9 @@ packages=(
   python3-openstackclient python3-osc-placement sqlite3 postgresql curl
   # standard trait and resource-class names, exactly as Debian's Placement loads them
   python3-os-traits python3-os-resource-classes
-  # packaging: CPack DEB (dpkg-shlibdeps) and RPM (rpmbuild), unit checks
-  dpkg-dev rpm file systemd
+  # packaging: CPack DEB (dpkg-shlibdeps) and RPM (rpmbuild), man pages (help2man), package and
+  # unit checks (lintian, rpmlint, systemd-analyze; man for its Documentation= check)
+  dpkg-dev rpm file systemd help2man lintian rpmlint man-db
 )
 
 missing=()

@@ -189,7 +189,6 @@ ErrorCode toErrorCode(int status) {
       return ErrorCode::kUnsupported;
     case BWFLOOR_OVSDB_UNAVAILABLE:
     case BWFLOOR_OVSDB_TIMEOUT:
-    case BWFLOOR_OVSDB_NOT_APPLIED:
       return ErrorCode::kUnavailable;
     case BWFLOOR_OVSDB_CONFLICT:
     case BWFLOOR_OVSDB_TXN_ERROR:
@@ -230,6 +229,10 @@ Result<OvsdbCommit> OvsdbIdlQosApi::transact(const Planner& plan) {
       bwfloor_ovsdb_qos_transact(remote_.c_str(), timeoutMs, waitForVswitchd_ ? 1 : 0,
                                  planTrampoline, &context, &commit, &error);
   if (status == BWFLOOR_OVSDB_PLAN_FAILED && context.error) return *context.error;
+  if (status == BWFLOOR_OVSDB_NOT_APPLIED) {
+    logger("ovs")->warn("ovsdb remote={}: {}", remote_, error.reason);
+    return OvsdbCommit{true, commit.attempts, false};
+  }
   if (status != BWFLOOR_OVSDB_OK) {
     return makeError(toErrorCode(status), "ovsdb remote=" + remote_ + ": " + error.reason,
                      error.sys_errno);

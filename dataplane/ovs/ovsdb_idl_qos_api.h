@@ -18,11 +18,12 @@ class OvsdbIdlQosApi : public OvsdbQosApi {
 
   // `remote`: "unix:PATH" or "tcp:IP:PORT". `timeout` bounds a whole call, waiting for
   // ovs-vswitchd included. With `waitForVswitchd`, a transaction that changed something returns
-  // only once ovs-vswitchd has applied it (the QoS is in the kernel), else kUnavailable.
+  // once ovs-vswitchd has applied it (the QoS is in the kernel), or at the timeout with
+  // switchApplied = false (logged at warn).
   explicit OvsdbIdlQosApi(std::string remote, std::chrono::milliseconds timeout = kDefaultTimeout,
                           bool waitForVswitchd = true);
 
-  // Errors: kUnavailable (cannot connect, timeout, ovs-vswitchd did not apply the change),
+  // Errors: kUnavailable (cannot connect, timeout),
   // kConflict (the rows kept changing, or the server refused: referential integrity),
   // kInvalidArgument (not an active remote), kInternal (an operation names an unknown row),
   // kUnsupported (built without libopenvswitch). Messages name the remote.

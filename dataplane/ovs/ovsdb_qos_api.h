@@ -106,6 +106,9 @@ const char* opKindName(OvsdbOp::Kind kind);
 struct OvsdbCommit {
   bool committed = false;  // something was written
   int attempts = 0;        // plans run (more than 1 after verify conflicts)
+  // False when the implementation waits for the switch to apply what was committed and it did not
+  // within the timeout (the commit stands; what depends on the switch will find it missing).
+  bool switchApplied = true;
 };
 
 class OvsdbQosApi {
@@ -118,7 +121,7 @@ class OvsdbQosApi {
   // plan again on fresh contents when another client changed a verified column meanwhile (a few
   // times at most, then kConflict). An empty plan commits nothing. A plan's error is returned as
   // is and nothing is written. Implementations may also wait until the switch has applied what was
-  // committed (OvsdbIdlQosApi: ovs-vswitchd's cur_cfg); if it does not, kUnavailable.
+  // committed (OvsdbIdlQosApi: ovs-vswitchd's cur_cfg), see OvsdbCommit::switchApplied.
   using Planner = std::function<Result<std::vector<OvsdbOp>>(const OvsQosTables&)>;
   virtual Result<OvsdbCommit> transact(const Planner& plan) = 0;
 };

@@ -225,5 +225,75 @@ TEST_F(OvsQueueBackendIntegrationTest, DriftIsReportedAndRepaired) {
   ASSERT_TRUE(backend_->remove(kPortA));
 }
 
+TEST_F(OvsQueueBackendIntegrationTest, EverythingSurvivesAnOvsVswitchdRestart) {
+  ASSERT_TRUE(backend_->program(spec(kPortA, kMacA, 60000))) << log_.str();
+  ASSERT_TRUE(ovs_.stopVswitchd());
+  ASSERT_TRUE(ovs_.startVswitchd()) << ovs_.logTail();
+  // ovs-vswitchd finds its HTB in the kernel and keeps it, with bwfloor's filters and leaves:
+  // nothing bwfloor made lives in a flow table that a restart would empty.
+  Result<std::vector<AppliedQos>> observed = backend_->observe();
+  ASSERT_TRUE(observed) << observed.error();
+  ASSERT_THAT(*observed, SizeIs(1));
+  EXPECT_TRUE(observed->front().overall().isEnforced()) << observed->front().overall().toString();
+  const int commits = ovsdb_->commits();
+  const size_t logBefore = log_.str().size();
+  ASSERT_TRUE(backend_->program(spec(kPortA, kMacA, 60000)));
+  EXPECT_EQ(ovsdb_->commits(), commits);
+  EXPECT_THAT(log_.str().substr(logBefore), Not(HasSubstr("op=")));
+  ASSERT_TRUE(backend_->remove(kPortA));
+}
+
+TEST_F(OvsQueueBackendIntegrationTest, WithoutOvsVswitchdTheCommitStandsAndProgramSaysWhy) {
+  ASSERT_TRUE(ovs_.stopVswitchd());
+  auto api = std::make_shared<OvsdbIdlQosApi>(ovs_.remote(), 500ms);
+  OvsQueueBackend backend(config_, api, tc_);
+  Result<AppliedQos> applied = backend.program(spec(kPortA, kMacA, 60000));
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().code(), ErrorCode::kUnavailable);
+  EXPECT_THAT(applied.error().message(), HasSubstr("ovs-vswitchd has not applied the QoS"));
+  EXPECT_THAT(log_.str(), HasSubstr("ovs-vswitchd did not apply it within 500 ms"));
+  // The queue is in the database, named: a restarted agent finds it; ovs-vswitchd applies it as
+  // soon as it runs, and the retry completes.
+  ASSERT_THAT(backend.observe().value(), SizeIs(1));
+  ASSERT_TRUE(ovs_.startVswitchd()) << ovs_.logTail();
+  Result<AppliedQos> retried = backend_->program(spec(kPortA, kMacA, 60000));
+  ASSERT_TRUE(retried) << retried.error();
+  EXPECT_TRUE(retried->overall().isEnforced());
+  ASSERT_TRUE(backend_->remove(kPortA));
+}
+
+// The shim's verify: a column written on a row another client changed after the snapshot makes
+// the server refuse the transaction, and the plan runs again on the new contents.
+TEST_F(OvsQueueBackendIntegrationTest, ATransactionIsPlannedAgainWhenAnotherClientWroteFirst) {
+  OvsdbIdlQosApi api(ovs_.remote());
+  int plans = 0;
+  Result<OvsdbCommit> commit =
+      api.transact([&](const OvsQosTables& tables) -> Result<std::vector<OvsdbOp>> {
+        ++plans;
+        const OvsdbPortRow* up0 = nullptr;
+        for (const OvsdbPortRow& p : tables.findBridge("br-test")->ports) {
+          if (p.name == "up0") up0 = &p;
+        }
+        if (up0 == nullptr || !up0->qos.empty()) return std::vector<OvsdbOp>{};  // not ours
+        if (plans == 1) {  // another client attaches its QoS between our read and our commit
+          EXPECT_TRUE(ovs_.vsctl({"--", "set", "Port", "up0", "qos=@q", "--", "--id=@q", "create",
+                                  "QoS", "type=linux-htb"}));
+        }
+        OvsdbOp insert;
+        insert.kind = OvsdbOp::Kind::kInsertQos;
+        insert.type = "linux-htb";
+        OvsdbOp attach;
+        attach.kind = OvsdbOp::Kind::kSetPortQos;
+        attach.row = up0->uuid;
+        attach.qos = OvsdbRowRef::inserted(0);
+        return std::vector<OvsdbOp>{insert, attach};
+      });
+  ASSERT_TRUE(commit) << commit.error();
+  EXPECT_EQ(plans, 2);
+  EXPECT_EQ(commit->attempts, 2);
+  EXPECT_FALSE(commit->committed);
+  EXPECT_EQ(vsctl({"--bare", "--columns=_uuid", "list", "QoS"}).size(), 37U);  // one row
+}
+
 }  // namespace
 }  // namespace bwfloor::dataplane

@@ -118,6 +118,8 @@ OvsdbServerRig::~OvsdbServerRig() {
 ::testing::AssertionResult OvsdbServerRig::startVswitchd() {
   if (!launched_) return ::testing::AssertionFailure() << "startVswitchd() before start()";
   const std::string pidfile = dir_ + "/ovs-vswitchd.pid";
+  std::error_code ignored;
+  std::filesystem::remove(pidfile, ignored);  // a restart must not read the last run's pid
   vswitchdLaunched_ = true;
   auto started = run({program("ovs-vswitchd"), remote(), "--pidfile=" + pidfile,
                       "--unixctl=" + dir_ + "/ovs-vswitchd.ctl",
@@ -146,15 +148,17 @@ OvsdbServerRig::~OvsdbServerRig() {
   return ::testing::AssertionFailure() << name << " pid " << pid << " survived SIGKILL";
 }
 
+::testing::AssertionResult OvsdbServerRig::stopVswitchd() {
+  if (!vswitchdLaunched_) return ::testing::AssertionSuccess();
+  vswitchdLaunched_ = false;
+  const pid_t pid =
+      vswitchdPid_ > 0 ? vswitchdPid_ : readPidfile(dir_ + "/ovs-vswitchd.pid").value_or(-1);
+  vswitchdPid_ = -1;
+  return stopDaemon("ovs-vswitchd", pid);
+}
+
 ::testing::AssertionResult OvsdbServerRig::stop() {
-  ::testing::AssertionResult result = ::testing::AssertionSuccess();
-  if (vswitchdLaunched_) {
-    vswitchdLaunched_ = false;
-    const pid_t pid =
-        vswitchdPid_ > 0 ? vswitchdPid_ : readPidfile(dir_ + "/ovs-vswitchd.pid").value_or(-1);
-    vswitchdPid_ = -1;
-    result = stopDaemon("ovs-vswitchd", pid);
-  }
+  ::testing::AssertionResult result = stopVswitchd();
   if (!launched_) return result;
   launched_ = false;
   // start() may have failed after the daemon came up but before it read the pidfile.

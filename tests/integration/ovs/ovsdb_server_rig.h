@@ -32,6 +32,8 @@ class OvsdbServerRig {
   // Starts ovs-vswitchd on the database (after start()). Bridges must use datapath_type=netdev
   // (the userspace datapath): the rig does not need the openvswitch kernel module.
   ::testing::AssertionResult startVswitchd();
+  // Stops ovs-vswitchd (ovs-appctl exit: what it put in the kernel stays). Idempotent.
+  ::testing::AssertionResult stopVswitchd();
   // Stops ovs-vswitchd (if running), then the server (ovs-appctl exit, SIGKILL after a deadline).
   // Idempotent.
   ::testing::AssertionResult stop();

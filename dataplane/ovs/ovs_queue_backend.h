@@ -14,7 +14,9 @@
 // "placement-only": OVS queues shape what leaves a port, and on the userspace datapath
 // ovs-vswitchd reads the uplink's frames from an AF_PACKET socket, which the kernel serves before
 // the tc ingress hook, so no queue can be put in front of it (HtbBackend's IFB trick shapes frames
-// that OVS has already taken). The requested minimum is recorded in the queue's tags.
+// that OVS has already taken). On the kernel datapath OVS receives after tc ingress, so an IFB
+// tree in front of the uplink would work there; this backend does not build one (yet). The
+// requested minimum is recorded in the queue's tags.
 //
 // State: OVSDB and the kernel are the only stores; every call reads them again (observe() after a
 // restart adopts what the tags name). program(): the port's filters on other bridges go first,

@@ -25,7 +25,7 @@
 // in bits. Left out, ovs-vswitchd gives every class a bucket of MTU + 64 bytes: a class then
 // loses its tokens whenever HTB dequeues late (a busy host, timer slack) and a guaranteed port
 // falls short of its rate (contention rig on a busy host, 60 Mbit/s guaranteed: 43, 63 and
-// 69 Mbit/s in three runs with OVS's bucket, 64-74 in every run with these).
+// 69 Mbit/s in three runs with OVS's bucket, 65-74 in every run with these).
 //
 // Queue numbers: N = minor - 1 where minor is HtbBackend's class-minor allocation for the port id
 // (tc/htb_layout.h allocatePortMinor: [0x10, 0xfff], derived from the port id, first free). So

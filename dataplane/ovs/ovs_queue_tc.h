@@ -16,7 +16,9 @@
 // connection, and nothing in the flow tables that a controller's resync would wipe. (A frame whose
 // skb->priority already names an HTB class, e.g. from another agent's set_queue flow, keeps that
 // class; bwfloor installs none.) Tunnelled traffic leaves with the host's MAC and is not
-// classified: as in Neutron, OVS minimums apply to flat and VLAN networks.
+// classified: as in Neutron, OVS minimums apply to flat and VLAN networks. (Only the userspace
+// datapath could be exercised here, this kernel has no openvswitch module; on the kernel
+// datapath the frame meets the same HTB with skb->priority 0, so the same filter applies.)
 //
 // Order matters: the kernel refuses to delete an HTB class that a filter is bound to ("HTB class
 // in use", EBUSY), and a filter is bound when its class exists as it is added, which is always
@@ -29,11 +31,12 @@
 // by default, ~90 full-size frames) until it leaves the HTB. With HTB's default leaf queues
 // (txqueuelen = 1000 packets each) one backlogged class fills the buffer and ovs-vswitchd's sends
 // fail with EAGAIN for all classes alike: the guaranteed port loses frames it was promised
-// (contention rig, 60 Mbit/s guaranteed: 1 and 27 Mbit/s without leaves, 64-74 with 16-packet
+// (contention rig, 60 Mbit/s guaranteed: 1 and 27 Mbit/s without leaves, 65-74 with 16-packet
 // leaves). A short pfifo under each class keeps the backlog of a class well below the buffer;
 // about five classes can be backlogged at once before the buffer fills again, a limit of this
-// datapath (it is meant for tests and DPDK ports, whose queues tc does not reach anyway). On the
-// kernel datapath there is no such shared socket and HTB's default leaves stay.
+// datapath's AF_PACKET ports (production userspace datapaths use DPDK ports, which are no kernel
+// devices and get no linux-htb at all). On the kernel datapath there is no such shared socket and
+// HTB's default leaves stay.
 
 #include <cstdint>
 #include <map>

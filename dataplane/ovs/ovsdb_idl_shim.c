@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "dataplane/ovs/ovsdb_idl_shim.h"
+#include "dataplane/ovs/ovsdb_idl_shim_private.h"
 #include "lib/fatal-signal.h"
 #include "lib/ovsdb-idl.h"
 #include "lib/smap.h"
@@ -38,6 +39,12 @@ static const int ovs_fatal_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGSEG
 static void shim_init(void) {
   /* The library logs to the console at INFO by default ("connecting...", "connected"). */
   vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_WARN);
+  /* timeval warns about an "Unreasonably long poll interval" measured from one poll_block() to
+   * the next; between two short sessions of an agent that is seconds of idling, not a stall. */
+  struct vlog_module* timeval = vlog_module_from_name("timeval");
+  if (timeval) { /* NULL would mean every module */
+    vlog_set_levels(timeval, VLF_ANY_DESTINATION, VLL_ERR);
+  }
 
   enum { N_SIGNALS = sizeof ovs_fatal_signals / sizeof ovs_fatal_signals[0] };
   struct sigaction saved[N_SIGNALS];
@@ -50,7 +57,7 @@ static void shim_init(void) {
   }
 }
 
-static void set_error(struct bwfloor_ovsdb_error* error, int sys_errno, const char* reason) {
+void bwfloor_shim_set_error(struct bwfloor_ovsdb_error* error, int sys_errno, const char* reason) {
   error->sys_errno = sys_errno > 0 ? sys_errno : 0;
   snprintf(error->reason, sizeof error->reason, "%s", reason);
 }
@@ -73,19 +80,18 @@ static void set_session_error(struct ovsdb_idl* idl, int was_connected,
                               struct bwfloor_ovsdb_error* error) {
   const int err = ovsdb_idl_get_last_error(idl);
   if (!was_connected) {
-    set_error(error, err, "cannot connect");
+    bwfloor_shim_set_error(error, err, "cannot connect");
   } else if (err > 0 && err != ENOENT) {
-    set_error(error, err, "connection lost before the Open_vSwitch database arrived");
+    bwfloor_shim_set_error(error, err, "connection lost before the Open_vSwitch database arrived");
   } else {
     /* The IDL hangs up (reported as ENOENT or nothing) when the server has no such database. */
-    set_error(error, 0, "the server closed the session without serving the Open_vSwitch database");
+    bwfloor_shim_set_error(
+        error, 0, "the server closed the session without serving the Open_vSwitch database");
   }
 }
 
-/* Runs the IDL until it holds the database contents. Returns a bwfloor_ovsdb_status. */
-static int wait_for_contents(struct ovsdb_idl* idl, int timeout_ms,
-                             struct bwfloor_ovsdb_error* error) {
-  const long long int deadline = time_msec() + timeout_ms;
+int bwfloor_shim_wait_for_contents(struct ovsdb_idl* idl, long long int deadline, int timeout_ms,
+                                   struct bwfloor_ovsdb_error* error) {
   int was_connected = 0;
   for (;;) {
     ovsdb_idl_run(idl);
@@ -103,7 +109,7 @@ static int wait_for_contents(struct ovsdb_idl* idl, int timeout_ms,
       snprintf(
           reason, sizeof reason, "no Open_vSwitch database contents within %d ms (%s)", timeout_ms,
           ovsdb_idl_is_connected(idl) ? "connected, the server did not answer" : "not connected");
-      set_error(error, 0, reason);
+      bwfloor_shim_set_error(error, 0, reason);
       return BWFLOOR_OVSDB_TIMEOUT;
     }
     ovsdb_idl_wait(idl);
@@ -112,8 +118,8 @@ static int wait_for_contents(struct ovsdb_idl* idl, int timeout_ms,
   }
 }
 
-static void copy_interface(const struct ovsrec_interface* row,
-                           struct bwfloor_ovsdb_interface* out) {
+void bwfloor_shim_copy_interface(const struct ovsrec_interface* row,
+                                 struct bwfloor_ovsdb_interface* out) {
   out->name = xstrdup(row->name);
   out->type = xstrdup(row->type ? row->type : "");
   const char* peer = smap_get(&row->options, "peer");
@@ -122,12 +128,18 @@ static void copy_interface(const struct ovsrec_interface* row,
   out->ofport = row->n_ofport > 0 ? row->ofport[0] : 0;
 }
 
+void bwfloor_shim_interface_free(struct bwfloor_ovsdb_interface* iface) {
+  free(iface->name);
+  free(iface->type);
+  free(iface->peer);
+}
+
 static void copy_port(const struct ovsrec_port* row, struct bwfloor_ovsdb_port* out) {
   out->name = xstrdup(row->name);
   out->n_interfaces = row->n_interfaces;
   out->interfaces = xcalloc(row->n_interfaces ? row->n_interfaces : 1, sizeof *out->interfaces);
   for (size_t i = 0; i < row->n_interfaces; i++) {
-    copy_interface(row->interfaces[i], &out->interfaces[i]);
+    bwfloor_shim_copy_interface(row->interfaces[i], &out->interfaces[i]);
   }
 }
 
@@ -152,13 +164,7 @@ static void copy_bridges(struct ovsdb_idl* idl, struct bwfloor_ovsdb_bridges* ou
 /* libopenvswitch writes to its socket with send(2) without MSG_NOSIGNAL: if ovsdb-server goes
  * away mid-session the kernel raises SIGPIPE, which would kill a process that did not ignore it.
  * Block it in this thread for the duration and discard one that became pending meanwhile. */
-struct sigpipe_guard {
-  int active;
-  int was_pending;
-  sigset_t old_mask;
-};
-
-static void sigpipe_block(struct sigpipe_guard* guard) {
+static void sigpipe_block(struct bwfloor_shim_session* guard) {
   sigset_t pipe_set;
   sigemptyset(&pipe_set);
   sigaddset(&pipe_set, SIGPIPE);
@@ -168,7 +174,7 @@ static void sigpipe_block(struct sigpipe_guard* guard) {
   guard->was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
 }
 
-static void sigpipe_restore(struct sigpipe_guard* guard) {
+static void sigpipe_restore(struct bwfloor_shim_session* guard) {
   if (!guard->active) {
     return;
   }
@@ -184,38 +190,57 @@ static void sigpipe_restore(struct sigpipe_guard* guard) {
   pthread_sigmask(SIG_SETMASK, &guard->old_mask, NULL);
 }
 
+int bwfloor_shim_enter(const char* remote, struct bwfloor_shim_session* session,
+                       struct bwfloor_ovsdb_error* error) {
+  memset(session, 0, sizeof *session);
+  pthread_once(&shim_once, shim_init);
+  /* Only active remotes: a "punix:" remote would make the IDL listen instead of connect. */
+  const int verify = remote ? stream_verify_name(remote) : EINVAL;
+  if (verify) {
+    bwfloor_shim_set_error(error, 0,
+                           "not an active OVSDB remote (expected unix:PATH or tcp:IP:PORT)");
+    return BWFLOOR_OVSDB_BAD_REMOTE;
+  }
+  pthread_mutex_lock(&shim_mutex);
+  sigpipe_block(session);
+  session->entered = 1;
+  return BWFLOOR_OVSDB_OK;
+}
+
+void bwfloor_shim_leave(struct bwfloor_shim_session* session) {
+  if (!session->entered) {
+    return;
+  }
+  sigpipe_restore(session);
+  pthread_mutex_unlock(&shim_mutex);
+  session->entered = 0;
+}
+
 int bwfloor_ovsdb_read_bridges(const char* remote, int timeout_ms,
                                struct bwfloor_ovsdb_bridges* out,
                                struct bwfloor_ovsdb_error* error) {
   memset(out, 0, sizeof *out);
   memset(error, 0, sizeof *error);
-  pthread_once(&shim_once, shim_init);
-
-  /* Only active remotes: a "punix:" remote would make the IDL listen instead of connect. */
-  const int verify = remote ? stream_verify_name(remote) : EINVAL;
-  if (verify) {
-    set_error(error, 0, "not an active OVSDB remote (expected unix:PATH or tcp:IP:PORT)");
-    return BWFLOOR_OVSDB_BAD_REMOTE;
-  }
   if (timeout_ms < 1) {
     timeout_ms = 1;
   }
-
-  pthread_mutex_lock(&shim_mutex);
-  struct sigpipe_guard guard;
-  sigpipe_block(&guard);
+  struct bwfloor_shim_session session;
+  const int entered = bwfloor_shim_enter(remote, &session, error);
+  if (entered != BWFLOOR_OVSDB_OK) {
+    return entered;
+  }
 
   /* No retry: fail fast when the socket is missing; callers retry with their own backoff. */
   struct ovsdb_idl* idl = ovsdb_idl_create(remote, &ovsrec_idl_class, false, false);
   add_columns(idl);
-  const int status = wait_for_contents(idl, timeout_ms, error);
+  const int status =
+      bwfloor_shim_wait_for_contents(idl, time_msec() + timeout_ms, timeout_ms, error);
   if (status == BWFLOOR_OVSDB_OK) {
     copy_bridges(idl, out);
   }
   ovsdb_idl_destroy(idl);
 
-  sigpipe_restore(&guard);
-  pthread_mutex_unlock(&shim_mutex);
+  bwfloor_shim_leave(&session);
   return status;
 }
 
@@ -228,9 +253,7 @@ void bwfloor_ovsdb_bridges_free(struct bwfloor_ovsdb_bridges* bridges) {
     for (size_t p = 0; p < br->n_ports; p++) {
       struct bwfloor_ovsdb_port* port = &br->ports[p];
       for (size_t i = 0; i < port->n_interfaces; i++) {
-        free(port->interfaces[i].name);
-        free(port->interfaces[i].type);
-        free(port->interfaces[i].peer);
+        bwfloor_shim_interface_free(&port->interfaces[i]);
       }
       free(port->interfaces);
       free(port->name);

@@ -11,6 +11,7 @@
 #include <netlink/route/class.h>
 #include <netlink/route/link.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/fifo.h>
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/tc.h>
 #include <netlink/socket.h>
@@ -305,6 +306,9 @@ Result<std::vector<Qdisc>> LibnlTcApi::listQdiscs(const std::string& dev) {
           if (out.kind == "htb") {
             out.htbDefaultMinor = rtnl_htb_get_defcls(q);
             out.htbRate2Quantum = rtnl_htb_get_rate2quantum(q);
+          } else if (out.kind == "pfifo") {
+            const int limit = rtnl_qdisc_fifo_get_limit(q);
+            out.fifoLimitPackets = limit > 0 ? static_cast<uint32_t>(limit) : 0;
           }
           c->out.push_back(out);
         },
@@ -329,6 +333,11 @@ Status LibnlTcApi::addQdisc(const std::string& dev, const Qdisc& qdisc) {
   if (qdisc.kind == "htb") {
     rtnl_htb_set_defcls(q.get(), qdisc.htbDefaultMinor);
     rtnl_htb_set_rate2quantum(q.get(), qdisc.htbRate2Quantum);
+  } else if (qdisc.kind == "pfifo" && qdisc.fifoLimitPackets > 0) {
+    if (int err = rtnl_qdisc_fifo_set_limit(q.get(), static_cast<int>(qdisc.fifoLimitPackets));
+        err < 0) {
+      return nlError(what, err);
+    }
   }
   const int flags = NLM_F_CREATE | (qdisc.parent == kParentIngress ? NLM_F_EXCL : NLM_F_REPLACE);
   nl_msg* msg = nullptr;

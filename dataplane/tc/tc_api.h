@@ -72,6 +72,8 @@ struct Qdisc {
   // kind == "htb" only:
   uint32_t htbDefaultMinor = 0;  // unclassified traffic goes to major:defaultMinor
   uint32_t htbRate2Quantum = 10;
+  // kind == "pfifo" only (a leaf under an HTB class): the queue length in packets.
+  uint32_t fifoLimitPackets = 0;
   bool operator==(const Qdisc&) const = default;
 };
 
@@ -136,7 +138,9 @@ class TcApi {
   virtual Status deleteLink(const std::string& name) = 0;
 
   // Qdiscs. addQdisc at the root creates or replaces whatever qdisc is there (taking its classes
-  // and filters with it); at kParentIngress it only creates (kAlreadyExists if there is one).
+  // and filters with it); at kParentIngress it only creates (kAlreadyExists if there is one); at
+  // an HTB class it creates or replaces the class's leaf qdisc (kNotFound without the class).
+  // listQdiscs returns the root, the ingress qdisc and the leaves that were added explicitly.
   virtual Result<std::vector<Qdisc>> listQdiscs(const std::string& dev) = 0;
   virtual Status addQdisc(const std::string& dev, const Qdisc& qdisc) = 0;
   virtual Status deleteQdisc(const std::string& dev, const Qdisc& qdisc) = 0;

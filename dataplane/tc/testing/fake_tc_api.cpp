@@ -124,6 +124,7 @@ Result<std::vector<Qdisc>> FakeTcApi::listQdiscs(const std::string& dev) {
   ASSIGN_OR_RETURN(Device * d, device(dev));
   std::vector<Qdisc> out{d->root};
   if (d->ingress) out.push_back(*d->ingress);
+  for (const auto& [cls, leaf] : d->leaves) out.push_back(leaf);
   return out;
 }
 
@@ -137,9 +138,18 @@ Status FakeTcApi::addQdisc(const std::string& dev, const Qdisc& qdisc) {
   } else if (qdisc.parent == kParentRoot) {
     d->filters.erase(d->root.handle);  // the old root and everything under it go
     d->classes.clear();
+    d->leaves.clear();
+    d->bound.clear();
     d->root = qdisc;
+  } else if (d->classes.count(qdisc.parent) != 0) {
+    for (const auto& [cls, leaf] : d->leaves) {
+      if (cls != qdisc.parent && leaf.handle == qdisc.handle) return kernelError(EEXIST, what);
+    }
+    if (qdisc.kind != "pfifo")
+      return kernelError(EINVAL, what + ": only pfifo leaves are modelled");
+    d->leaves[qdisc.parent] = qdisc;
   } else {
-    return kernelError(EINVAL, what + ": only root and ingress are modelled");
+    return kernelError(ENOENT, what + ": Failed to find specified class");
   }
   ++mutations_;
   return Status::ok();
@@ -153,10 +163,18 @@ Status FakeTcApi::deleteQdisc(const std::string& dev, const Qdisc& qdisc) {
     if (!d->ingress) return kernelError(ENOENT, what);
     d->filters.erase(kIngressHandle);
     d->ingress.reset();
+  } else if (qdisc.parent != kParentRoot) {
+    auto leaf = d->leaves.find(qdisc.parent);
+    if (leaf == d->leaves.end() || leaf->second.handle != qdisc.handle) {
+      return kernelError(ENOENT, what);
+    }
+    d->leaves.erase(leaf);
   } else {
     if (d->root.handle == 0 || d->root.handle != qdisc.handle) return kernelError(ENOENT, what);
     d->filters.erase(d->root.handle);
     d->classes.clear();
+    d->leaves.clear();
+    d->bound.clear();
     d->root = Qdisc{0, kParentRoot, "noqueue"};
   }
   ++mutations_;
@@ -216,7 +234,13 @@ Status FakeTcApi::deleteClass(const std::string& dev, uint32_t handle) {
   for (const auto& [h, cls] : d->classes) {
     if (cls.parent == handle) return kernelError(EBUSY, what + ": class has children");
   }
+  if (classInUse_) {
+    for (const auto& [filter, cls] : d->bound) {
+      if (cls == handle) return kernelError(EBUSY, what + ": HTB class in use");
+    }
+  }
   d->classes.erase(handle);
+  d->leaves.erase(handle);
   ++mutations_;
   return Status::ok();
 }
@@ -283,6 +307,9 @@ Status FakeTcApi::addFilter(const std::string& dev, const U32Filter& filter) {
   }
   RETURN_IF_ERROR(checkFilter(*d, table, filter));
   table[filter.handle] = filter;
+  if (filter.classId != 0 && d->classes.count(filter.classId) != 0) {
+    d->bound[{filter.parent, filter.handle}] = filter.classId;
+  }
   ++mutations_;
   return Status::ok();
 }
@@ -300,6 +327,10 @@ Status FakeTcApi::changeFilter(const std::string& dev, const U32Filter& filter) 
   it->second.classId = filter.classId;
   it->second.linkHtid = filter.linkHtid;
   it->second.redirectIfindex = filter.redirectIfindex;
+  d->bound.erase({filter.parent, filter.handle});
+  if (filter.classId != 0 && d->classes.count(filter.classId) != 0) {
+    d->bound[{filter.parent, filter.handle}] = filter.classId;
+  }
   ++mutations_;
   return Status::ok();
 }
@@ -319,6 +350,7 @@ Status FakeTcApi::deleteFilter(const std::string& dev, const U32Filter& filter) 
     }
   }
   table.erase(it);
+  d->bound.erase({filter.parent, filter.handle});
   ++mutations_;
   return Status::ok();
 }

@@ -34,6 +34,11 @@ class FakeTcApi : public TcApi {
   int mutationsForTest() const { return mutations_; }
   int callsForTest() const { return calls_; }
   void setClassStatsForTest(const std::string& dev, uint32_t handle, const TcStats& stats);
+  // As the kernel (sch_htb: "HTB class in use"), refuse with EBUSY to delete a class that a
+  // filter is bound to. The kernel binds a filter to the class of its flowid when that class
+  // exists as the filter is added or changed (a filter made before its class stays unbound). Off
+  // by default.
+  void modelClassInUseForTest(bool on) { classInUse_ = on; }
 
   // What the kernel's u32 would do with a frame on `dev`: the flowid it picks on the root HTB
   // (0: none, the HTB default class takes it) and the ifindex the ingress qdisc redirects it to
@@ -66,6 +71,8 @@ class FakeTcApi : public TcApi {
     Qdisc root;  // kind "noqueue", handle 0 when nothing was added
     std::optional<Qdisc> ingress;
     std::map<uint32_t, HtbClass> classes;  // by handle
+    std::map<uint32_t, Qdisc> leaves;      // leaf qdiscs added under a class, by class handle
+    std::map<std::pair<uint32_t, uint32_t>, uint32_t> bound;  // (parent, filter) -> its class
     // parent qdisc handle -> filter handle -> filter (u32 tables included, as the kernel dumps
     // them)
     std::map<uint32_t, std::map<uint32_t, U32Filter>> filters;
@@ -81,6 +88,7 @@ class FakeTcApi : public TcApi {
 
   std::map<std::string, Device> devices_;
   std::map<std::string, Error> failures_;
+  bool classInUse_ = false;
   int nextIfindex_ = 2;
   int mutations_ = 0;
   int calls_ = 0;

@@ -1,7 +1,6 @@
 #include "tests/integration/dataplane/netns_rig.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -61,38 +60,14 @@ int reap(pid_t pid, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-std::string describe(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const std::string& a : argv) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
 CommandResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
-  extendPath();
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return {};
-  std::vector<char*> args = cArgv(argv);
-  pid_t pid = fork();
-  if (pid == 0) execChild(args.data(), fds[1]);
-  close(fds[1]);
-  CommandResult result;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd pfd{fds[0], POLLIN, 0};
-    if (poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
-    ssize_t n = read(fds[0], buf, sizeof(buf));
-    if (n <= 0) break;
-    result.output.append(buf, static_cast<size_t>(n));
+  extendPath();  // for what `ip netns exec` runs in turn
+  if (argv.empty()) return {};
+  std::vector<std::string> resolved = argv;
+  if (argv[0].find('/') == std::string::npos) {
+    resolved[0] = findProgram(argv[0]).value_or(argv[0]);
   }
-  close(fds[0]);
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  result.exitCode = reap(pid, std::max(left, std::chrono::milliseconds(0)) + 100ms);
-  return result;
+  return runCommand(resolved, timeout);
 }
 
 Background::Background(const std::vector<std::string>& argv) {
@@ -125,15 +100,6 @@ std::string Background::output() const {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
 }
 
 std::string uniqueName(const std::string& tag) {

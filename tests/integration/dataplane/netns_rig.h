@@ -1,7 +1,9 @@
 #pragma once
 // Test-only helpers for rigs built in network namespaces: run a program (no shell), start one in
 // the background, create namespaces that are always deleted (RAII), enter a namespace for the
-// calling thread, wait on a condition instead of sleeping.
+// calling thread, wait on a condition instead of sleeping. CommandResult, describe() and
+// waitUntil() are the ones of tests/integration/ovs/subprocess.h (link subprocess.cpp too), so a
+// test can combine these rigs with the OVSDB rig.
 
 #include <sys/types.h>
 
@@ -10,20 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/ovs/subprocess.h"
+
 namespace bwfloor::test {
 
 using namespace std::chrono_literals;
 
-struct CommandResult {
-  int exitCode = -1;   // -1: did not exit normally (killed, timed out, exec failed)
-  std::string output;  // stdout and stderr, interleaved
-  bool ok() const { return exitCode == 0; }
-};
-
 // Runs argv (argv[0] looked up in PATH and the sbin directories), capturing its output; killed at
 // the deadline. Never throws.
 CommandResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 30s);
-std::string describe(const std::vector<std::string>& argv);
 
 // A process started in the background with its output in a file; killed (SIGKILL, by pid) and
 // reaped when destroyed unless it was waited for.
@@ -43,8 +40,6 @@ class Background {
   std::string outputPath_;
   bool reaped_ = false;
 };
-
-bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 // "bwf<pid>x<n>": unique per process and call, short enough to build device names from.
 std::string uniqueName(const std::string& tag);

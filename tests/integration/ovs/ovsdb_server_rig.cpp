@@ -73,8 +73,10 @@ OvsdbServerRig::~OvsdbServerRig() {
   }
 }
 
-::testing::AssertionResult OvsdbServerRig::run(const std::vector<std::string>& argv) {
+::testing::AssertionResult OvsdbServerRig::run(const std::vector<std::string>& argv,
+                                               std::string* output) {
   const CommandResult result = runCommand(argv, kCommandTimeout, env_);
+  if (output != nullptr) *output = result.output;
   if (result.ok()) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << describe(argv) << " failed ("
@@ -113,15 +115,28 @@ OvsdbServerRig::~OvsdbServerRig() {
   return initialized;
 }
 
-::testing::AssertionResult OvsdbServerRig::stop() {
-  if (!launched_) return ::testing::AssertionSuccess();
-  launched_ = false;
-  // start() may have failed after the daemon came up but before it read the pidfile.
-  const pid_t pid = pid_ > 0 ? pid_ : readPidfile(dir_ + "/ovsdb-server.pid").value_or(-1);
-  pid_ = -1;
+::testing::AssertionResult OvsdbServerRig::startVswitchd() {
+  if (!launched_) return ::testing::AssertionFailure() << "startVswitchd() before start()";
+  const std::string pidfile = dir_ + "/ovs-vswitchd.pid";
+  std::error_code ignored;
+  std::filesystem::remove(pidfile, ignored);  // a restart must not read the last run's pid
+  vswitchdLaunched_ = true;
+  auto started = run({program("ovs-vswitchd"), remote(), "--pidfile=" + pidfile,
+                      "--unixctl=" + dir_ + "/ovs-vswitchd.ctl",
+                      "--log-file=" + dir_ + "/ovs-vswitchd.log", "--detach", "--no-chdir"});
+  if (!started) return started << "\n" << logTail();
+  if (!waitUntil([&] { return readPidfile(pidfile).has_value(); }, kStartDeadline)) {
+    return ::testing::AssertionFailure() << "no pid in " << pidfile << "\n" << logTail();
+  }
+  vswitchdPid_ = *readPidfile(pidfile);
+  // ovs-vsctl without --no-wait returns once ovs-vswitchd has caught up with the database.
+  return vsctl({"set", "Open_vSwitch", ".", "external_ids:bwfloor-test=1"});
+}
+
+::testing::AssertionResult OvsdbServerRig::stopDaemon(const std::string& name, pid_t pid) {
   if (pid <= 0) return ::testing::AssertionSuccess();
   // Ask politely first; the exit code does not matter, only that the process goes away.
-  (void)runCommand({program("ovs-appctl"), "-t", dir_ + "/ovsdb-server.ctl", "exit"}, kStopDeadline,
+  (void)runCommand({program("ovs-appctl"), "-t", dir_ + "/" + name + ".ctl", "exit"}, kStopDeadline,
                    env_);
   if (waitUntil([pid] { return processGone(pid); }, kStopDeadline)) {
     return ::testing::AssertionSuccess();
@@ -130,25 +145,76 @@ OvsdbServerRig::~OvsdbServerRig() {
   if (waitUntil([pid] { return processGone(pid); }, kStopDeadline)) {
     return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure() << "ovsdb-server pid " << pid << " survived SIGKILL";
+  return ::testing::AssertionFailure() << name << " pid " << pid << " survived SIGKILL";
 }
 
-::testing::AssertionResult OvsdbServerRig::vsctl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{program("ovs-vsctl"), "--db=" + remote(), "--no-wait",
-                                "--timeout=10"};
+::testing::AssertionResult OvsdbServerRig::stopVswitchd() {
+  if (!vswitchdLaunched_) return ::testing::AssertionSuccess();
+  vswitchdLaunched_ = false;
+  const pid_t pid =
+      vswitchdPid_ > 0 ? vswitchdPid_ : readPidfile(dir_ + "/ovs-vswitchd.pid").value_or(-1);
+  vswitchdPid_ = -1;
+  return stopDaemon("ovs-vswitchd", pid);
+}
+
+::testing::AssertionResult OvsdbServerRig::stop() {
+  ::testing::AssertionResult result = stopVswitchd();
+  if (!launched_) return result;
+  launched_ = false;
+  // start() may have failed after the daemon came up but before it read the pidfile.
+  const pid_t pid = pid_ > 0 ? pid_ : readPidfile(dir_ + "/ovsdb-server.pid").value_or(-1);
+  pid_ = -1;
+  ::testing::AssertionResult server = stopDaemon("ovsdb-server", pid);
+  return result ? server : result;
+}
+
+::testing::AssertionResult OvsdbServerRig::vsctl(const std::vector<std::string>& args,
+                                                 std::string* output) {
+  std::vector<std::string> argv{program("ovs-vsctl"), "--db=" + remote(), "--timeout=10"};
+  if (vswitchdPid_ <= 0) argv.emplace_back("--no-wait");
   argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv);
+  return run(argv, output);
+}
+
+::testing::AssertionResult OvsdbServerRig::addNeutronBridges(const std::string& physical,
+                                                             const std::string& uplink) {
+  const std::string intPatch = "int-" + physical;
+  const std::string phyPatch = "phy-" + physical;
+  return vsctl({"--",         "add-br",
+                "br-int",     "--",
+                "set",        "Bridge",
+                "br-int",     "datapath_type=netdev",
+                "--",         "add-br",
+                physical,     "--",
+                "set",        "Bridge",
+                physical,     "datapath_type=netdev",
+                "--",         "add-port",
+                "br-int",     intPatch,
+                "--",         "set",
+                "Interface",  intPatch,
+                "type=patch", "options:peer=" + phyPatch,
+                "--",         "add-port",
+                physical,     phyPatch,
+                "--",         "set",
+                "Interface",  phyPatch,
+                "type=patch", "options:peer=" + intPatch,
+                "--",         "add-port",
+                physical,     uplink});
 }
 
 std::string OvsdbServerRig::logTail() const {
-  std::ifstream in(dir_ + "/ovsdb-server.log");
-  std::deque<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-    if (lines.size() > 20) lines.pop_front();
+  std::string tail;
+  for (const char* name : {"ovsdb-server.log", "ovs-vswitchd.log"}) {
+    std::ifstream in(dir_ + "/" + name);
+    if (!in) continue;
+    std::deque<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+      lines.push_back(line);
+      if (lines.size() > 20) lines.pop_front();
+    }
+    tail += std::string(tail.empty() ? "" : "\n") + name + ":";
+    for (const std::string& line : lines) tail += "\n  " + line;
   }
-  std::string tail = "ovsdb-server.log:";
-  for (const std::string& line : lines) tail += "\n  " + line;
   return tail;
 }
 

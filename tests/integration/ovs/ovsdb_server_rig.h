@@ -1,7 +1,9 @@
 #pragma once
-// A private ovsdb-server for one test: database, socket, pidfile, control socket and log all in a
-// fresh /tmp/bwfloor-ovsdb-XXXXXX directory (never /var/run/openvswitch). The destructor stops the
-// server and removes the directory, whether or not the test's assertions passed.
+// A private ovsdb-server (and, on request, ovs-vswitchd) for one test: database, sockets,
+// pidfiles, control sockets and logs all in a fresh /tmp/bwfloor-ovsdb-XXXXXX directory (never
+// /var/run/openvswitch). The daemons run in the network namespace of the thread that starts them.
+// The destructor stops them and removes the directory, whether or not the test's assertions
+// passed.
 
 #include <gtest/gtest.h>
 #include <sys/types.h>
@@ -27,24 +29,43 @@ class OvsdbServerRig {
   // Creates an empty database of `schema`, starts ovsdb-server on it and, for the Open_vSwitch
   // schema, runs `ovs-vsctl init` (which also proves the server answers).
   ::testing::AssertionResult start(const std::string& schema = kVswitchSchema);
-  // Stops the server (ovs-appctl exit, SIGKILL after a deadline). Idempotent.
+  // Starts ovs-vswitchd on the database (after start()). Bridges must use datapath_type=netdev
+  // (the userspace datapath): the rig does not need the openvswitch kernel module.
+  ::testing::AssertionResult startVswitchd();
+  // Stops ovs-vswitchd (ovs-appctl exit: what it put in the kernel stays). Idempotent.
+  ::testing::AssertionResult stopVswitchd();
+  // Stops ovs-vswitchd (if running), then the server (ovs-appctl exit, SIGKILL after a deadline).
+  // Idempotent.
   ::testing::AssertionResult stop();
 
-  // ovs-vsctl --db=<remote> --no-wait --timeout=10 <args>: no ovs-vswitchd runs, so never wait.
-  ::testing::AssertionResult vsctl(const std::vector<std::string>& args);
+  // Neutron's topology on the userspace datapath: br-int and the physical bridge `physical`
+  // (datapath_type=netdev), joined by the patch ports int-<physical> / phy-<physical>, with the
+  // existing kernel device `uplink` as the physical bridge's uplink.
+  ::testing::AssertionResult addNeutronBridges(const std::string& physical,
+                                               const std::string& uplink);
+
+  // ovs-vsctl --db=<remote> --timeout=10 <args>, with --no-wait unless ovs-vswitchd runs (then it
+  // returns once ovs-vswitchd has applied the change). Its output goes to `output` if given.
+  ::testing::AssertionResult vsctl(const std::vector<std::string>& args,
+                                   std::string* output = nullptr);
 
   const std::string& dir() const { return dir_; }
   std::string socketPath() const { return dir_ + "/db.sock"; }
   std::string remote() const { return "unix:" + socketPath(); }
-  std::string logTail() const;  // last lines of the server's log, for failure messages
+  // Last lines of the daemons' logs, for failure messages.
+  std::string logTail() const;
 
  private:
-  ::testing::AssertionResult run(const std::vector<std::string>& argv);
+  ::testing::AssertionResult run(const std::vector<std::string>& argv,
+                                 std::string* output = nullptr);
+  ::testing::AssertionResult stopDaemon(const std::string& name, pid_t pid);
 
   std::string dir_;
   std::vector<std::string> env_;  // OVS_RUNDIR etc. pointing into dir_
   bool launched_ = false;         // ovsdb-server was started and not yet stopped
   pid_t pid_ = -1;
+  bool vswitchdLaunched_ = false;
+  pid_t vswitchdPid_ = -1;
 };
 
 }  // namespace bwfloor::test

@@ -110,6 +110,44 @@ TEST_F(FakeTcApiTest, ClassifyFollowsTheLinkIntoTheMacsBucket) {
   EXPECT_EQ(fake_.classifyForTest("eth0", fromMac(otherBucket)), 0u);
 }
 
+TEST_F(FakeTcApiTest, LeafQdiscsLiveUnderTheirClass) {
+  buildTree();
+  Qdisc leaf{makeHandle(0x1001, 0), makeHandle(1, 1), "pfifo"};
+  leaf.fifoLimitPackets = 16;
+  Qdisc orphan = leaf;
+  orphan.parent = makeHandle(1, 7);
+  EXPECT_EQ(fake_.addQdisc("eth0", orphan).error().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(fake_.addQdisc("eth0", leaf));
+  leaf.fifoLimitPackets = 32;  // replaces
+  ASSERT_TRUE(fake_.addQdisc("eth0", leaf));
+  std::vector<Qdisc> qdiscs = fake_.listQdiscs("eth0").value();
+  ASSERT_EQ(qdiscs.size(), 2u);
+  EXPECT_EQ(qdiscs[1], leaf);
+  ASSERT_TRUE(fake_.addClass("eth0", htbClass(0x12, 1, Kbps(1000), Kbps(2000))));
+  ASSERT_TRUE(fake_.deleteClass("eth0", makeHandle(1, 0x12)));
+  ASSERT_TRUE(fake_.deleteQdisc("eth0", leaf));
+  EXPECT_EQ(fake_.listQdiscs("eth0").value().size(), 1u);
+}
+
+TEST_F(FakeTcApiTest, AClassAFilterIsBoundToCannotBeDeleted) {
+  fake_.modelClassInUseForTest(true);
+  buildTree();
+  // Made before its class: not bound (HtbBackend's order), the class can go.
+  const U32Filter early = portFilter(kPort, kMac, MacField::kSource, 0x12);
+  ASSERT_TRUE(fake_.addFilter("eth0", early));
+  ASSERT_TRUE(fake_.addClass("eth0", htbClass(0x12, 1, Kbps(1000), Kbps(2000))));
+  ASSERT_TRUE(fake_.deleteClass("eth0", makeHandle(1, 0x12)));
+  // Made after its class: bound, EBUSY until the filter goes.
+  ASSERT_TRUE(fake_.addClass("eth0", htbClass(0x12, 1, Kbps(1000), Kbps(2000))));
+  ASSERT_TRUE(fake_.deleteFilter("eth0", early));
+  ASSERT_TRUE(fake_.addFilter("eth0", early));
+  Status busy = fake_.deleteClass("eth0", makeHandle(1, 0x12));
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().sysErrno(), EBUSY);
+  ASSERT_TRUE(fake_.deleteFilter("eth0", early));
+  EXPECT_TRUE(fake_.deleteClass("eth0", makeHandle(1, 0x12)));
+}
+
 TEST_F(FakeTcApiTest, InjectedFailureHitsOnlyTheNextCall) {
   fake_.failNextForTest("addQdisc", makeError(ErrorCode::kKernel, "boom", EIO));
   EXPECT_EQ(fake_.addQdisc("eth0", htbQdisc()).error().sysErrno(), EIO);

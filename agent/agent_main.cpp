@@ -29,7 +29,9 @@
 #include "core/logging.h"
 #include "core/version.h"
 #include "dataplane/netlink/netlink_link_source.h"
+#include "dataplane/ovs/ovs_queue_backend.h"
 #include "dataplane/ovs/ovsdb_bridge_reader.h"
+#include "dataplane/ovs/ovsdb_idl_qos_api.h"
 #include "dataplane/sriov/mnl_vf_api.h"
 #include "dataplane/sriov/vf_rate_backend.h"
 #include "dataplane/tc/htb_backend.h"
@@ -108,8 +110,31 @@ void addVfBackend(const EnforcementPoints& points,
       std::move(vf), std::shared_ptr<dataplane::sriov::VfApi>(std::move(*api))));
 }
 
+// One OvsQueueBackend over every bridge that has an "ovs" point.
+void addOvsQueueBackend(const EnforcementPoints& points, const std::string& ovsdb,
+                        std::vector<std::unique_ptr<dataplane::QosBackend>>& backends) {
+  dataplane::OvsQueueBackendConfig ovs;
+  for (const auto& [key, point] : points) {
+    if (point.backend == "ovs") ovs.bridges.push_back({point.uplink, point.egressTotal});
+  }
+  if (ovs.bridges.empty()) return;
+  if (auto st = dataplane::validateOvsQueueConfig(ovs); !st) {
+    logger("agent")->error("OVS queue enforcement disabled: {}", st.error().message());
+    return;
+  }
+  auto tc = dataplane::tc::LibnlTcApi::open();
+  if (!tc) {
+    logger("agent")->error("OVS queue enforcement disabled: {}", tc.error().toString());
+    return;
+  }
+  backends.push_back(std::make_unique<dataplane::OvsQueueBackend>(
+      std::move(ovs), std::make_shared<dataplane::OvsdbIdlQosApi>(ovsdb),
+      std::shared_ptr<dataplane::tc::TcApi>(std::move(*tc))));
+}
+
 // One HtbBackend over every uplink that has an "htb" point (totals = the bridge's inventory).
-std::vector<std::unique_ptr<dataplane::QosBackend>> makeBackends(const EnforcementPoints& points) {
+std::vector<std::unique_ptr<dataplane::QosBackend>> makeBackends(const EnforcementPoints& points,
+                                                                 const std::string& ovsdb) {
   dataplane::tc::HtbBackendConfig htb;
   for (const auto& [key, point] : points) {
     if (point.backend != "htb") continue;
@@ -118,6 +143,7 @@ std::vector<std::unique_ptr<dataplane::QosBackend>> makeBackends(const Enforceme
   }
   std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
   addVfBackend(points, backends);
+  addOvsQueueBackend(points, ovsdb, backends);
   if (htb.devices.empty()) return backends;
   // The default class's rate is the floor for unguaranteed traffic and counts against the root
   // rate: 1 Mbit/s, but at most 5% of the smallest device (the scenario's 1500 kbit/s bridge).
@@ -143,7 +169,8 @@ std::vector<std::unique_ptr<dataplane::QosBackend>> makeBackends(const Enforceme
 }
 
 void publishPoints(const AgentService& service, EnforcementBoard& board) {
-  board.publish(computeEnforcementPoints(service.desiredTree(), service.hostView()));
+  board.publish(computeEnforcementPoints(service.desiredTree(), service.hostView(),
+                                         service.config().ovsQosBackend));
 }
 
 int runLoop(const std::string& path, AgentService& service, dataplane::LinkSource& links,
@@ -209,7 +236,10 @@ int runAgent(const std::string& path, bool once) {
   HttpRestTransport bindingServer(http::parseUrl(running.serverEndpoint).value(),
                                   running.placementToken, "",
                                   bindingOptions.longPollWait + kServerTimeout);
-  BindingLoop bindings(bindingOptions, bindingServer, board, makeBackends);
+  BindingLoop bindings(bindingOptions, bindingServer, board,
+                       [ovsdb = running.ovsdbConnection](const EnforcementPoints& points) {
+                         return makeBackends(points, ovsdb);
+                       });
   std::atomic<bool> stop{false};
   std::thread bindingThread([&] { bindings.run(stop); });
   auto status = StatusSocket::open(running.statusSocket,

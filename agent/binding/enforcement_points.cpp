@@ -15,7 +15,7 @@ EnforcementPoint none(std::string why) {
 }
 
 EnforcementPoint ovsPoint(const std::string& bridge, const ResolvedBandwidth& bw,
-                          const HostView& view) {
+                          const HostView& view, const std::string& backend) {
   if (!view.ovsBridges) return none("OVSDB unreadable: " + view.ovsdbError);
   const dataplane::OvsBridge* found = dataplane::findBridge(*view.ovsBridges, bridge);
   if (found == nullptr) return none("bridge " + bridge + " not found in OVSDB");
@@ -30,6 +30,12 @@ EnforcementPoint ovsPoint(const std::string& bridge, const ResolvedBandwidth& bw
     return none("bridge " + bridge + " reports no egress bandwidth, the HTB root rate");
   }
   EnforcementPoint p;
+  if (backend == "ovs") {  // OvsQueueBackend works per bridge and reports ingress itself
+    p.backend = "ovs";
+    p.uplink = bridge;
+    p.egressTotal = Kbps(*bw.egressKbps);
+    return p;
+  }
   p.backend = "htb";
   p.uplink = uplinks.front();
   p.egressTotal = Kbps(*bw.egressKbps);
@@ -63,14 +69,15 @@ EnforcementPoint sriovPoint(const std::string& pf, const ResolvedBandwidth& bw,
 
 }  // namespace
 
-EnforcementPoints computeEnforcementPoints(const ProviderTree& tree, const HostView& view) {
+EnforcementPoints computeEnforcementPoints(const ProviderTree& tree, const HostView& view,
+                                           const std::string& ovsBackend) {
   EnforcementPoints points;
   for (const auto& [kind, devices] : tree.bandwidths) {
     const std::string type = kindInfo(kind).agentType;
     for (const auto& [device, bw] : devices) {
       PointKey key{type, device};
       if (kind == AgentKind::kOvs) {
-        points[key] = ovsPoint(device, bw, view);
+        points[key] = ovsPoint(device, bw, view, ovsBackend);
       } else {
         points[key] = sriovPoint(device, bw, tree);
       }

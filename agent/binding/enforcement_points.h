@@ -8,6 +8,8 @@
 //                                    topology: VM ports reach the uplink through br-int and a
 //                                    patch port, so the uplink carries every VM's traffic)
 //   NIC Switch agent, PF P         -> VfRateBackend: min_tx_rate on P's VF with the port's MAC
+//   ... with [ovs] qos_backend = ovs -> OvsQueueBackend: a linux-htb QoS on the uplink port with
+//                                    one Queue per port (given the bridge; ingress placement-only)
 //   anything else                 -> no backend; bindings there are "placement-only (why)"
 
 #include <chrono>
@@ -38,7 +40,10 @@ struct EnforcementPoint {
 using PointKey = std::pair<std::string, std::string>;
 using EnforcementPoints = std::map<PointKey, EnforcementPoint>;
 
-EnforcementPoints computeEnforcementPoints(const ProviderTree& tree, const HostView& view);
+// `ovsBackend`: "htb" (HtbBackend on the bridge's uplink) or "ovs" (OvsQueueBackend, which is
+// given the bridge and finds the uplink itself).
+EnforcementPoints computeEnforcementPoints(const ProviderTree& tree, const HostView& view,
+                                           const std::string& ovsBackend = "htb");
 
 // The hand-over between the report loop (publishes after each discovery) and the binding loop.
 class EnforcementBoard {

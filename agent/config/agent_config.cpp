@@ -189,6 +189,11 @@ Status parseOvsConnection(const IniFile& ini, AgentConfig& config) {
           "physnet \"" + m.physnet + "\" is mapped to the integration bridge " + m.device);
     }
   }
+  config.ovsQosBackend = ini.getString(kOvs, "qos_backend", config.ovsQosBackend);
+  if (config.ovsQosBackend != "htb" && config.ovsQosBackend != "ovs") {
+    return ini.errorAt(kOvs, "qos_backend",
+                       R"(expected "htb" or "ovs", got ")" + config.ovsQosBackend + "\"");
+  }
   config.ovsdbConnection = ini.getString(kOvs, "ovsdb_connection", config.ovsdbConnection);
   if (!startsWith(config.ovsdbConnection, "unix:") && !startsWith(config.ovsdbConnection, "tcp:")) {
     return ini.errorAt(kOvs, "ovsdb_connection",

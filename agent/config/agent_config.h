@@ -74,6 +74,9 @@ struct AgentConfig {
 
   std::string integrationBridge = "br-int";
   std::string ovsdbConnection = "unix:/var/run/openvswitch/db.sock";
+  // [ovs] qos_backend: "htb" (tc HTB on the bridge's uplink, the agent's own) or "ovs" (Open
+  // vSwitch QoS/Queue rows, linux-htb, as Neutron's OVS agent does).
+  std::string ovsQosBackend = "htb";
   DeviceSection ovs;
   DeviceSection sriov;
 

@@ -400,6 +400,12 @@ TEST(EnforcementPointsTest, OvsBridgeUplinkAndReasonsWhyNot) {
   EXPECT_THAT(computeEnforcementPoints(tree, view).at({kSriov, "ens5"}).whyNot,
               HasSubstr("ens5 is missing"));
 
+  // [ovs] qos_backend = ovs: OvsQueueBackend is given the bridge itself.
+  const auto queues = computeEnforcementPoints(tree, view, "ovs").at({kOvs, "br-test"});
+  EXPECT_EQ(queues.backend, "ovs");
+  EXPECT_EQ(queues.uplink, "br-test");
+  EXPECT_EQ(queues.egressTotal, Kbps(1500));
+
   view.ovsBridges.reset();
   view.ovsdbError = "connection refused";
   EXPECT_THAT(computeEnforcementPoints(tree, view).at({kOvs, "br-test"}).whyNot,

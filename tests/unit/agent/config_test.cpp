@@ -273,6 +273,10 @@ ovsdb_connection = tcp:127.0.0.1:6640
               StartsWith("agent.ini:3: [agent] server_endpoint:"));
   EXPECT_THAT(errorOf("[DEFAULT]\nlog_level = loud\n[agent]\nhost = h\n"),
               StartsWith("agent.ini:2: [DEFAULT] log_level:"));
+  EXPECT_THAT(errorOf("[agent]\nhost = h\nstatus_socket = run/agent.sock\n"),
+              StartsWith("agent.ini:3: [agent] status_socket: expected an absolute path"));
+  EXPECT_THAT(errorOf("[agent]\nhost = h\n[ovs]\nqos_backend = tc\n"),
+              StartsWith("agent.ini:4: [ovs] qos_backend: expected \"htb\" or \"ovs\""));
 }
 
 TEST(AgentConfigTest, OvsOptions) {

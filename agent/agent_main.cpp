@@ -118,6 +118,11 @@ void addOvsQueueBackend(const EnforcementPoints& points, const std::string& ovsd
     if (point.backend == "ovs") ovs.bridges.push_back({point.uplink, point.egressTotal});
   }
   if (ovs.bridges.empty()) return;
+  // Queue 0 (unguaranteed traffic) as HTB's default class: at most 5% of the smallest bridge.
+  for (const auto& bridge : ovs.bridges) {
+    ovs.defaultQueueRate =
+        std::min(ovs.defaultQueueRate, Kbps(std::max<uint64_t>(8, bridge.egressTotal.kbps() / 20)));
+  }
   if (auto st = dataplane::validateOvsQueueConfig(ovs); !st) {
     logger("agent")->error("OVS queue enforcement disabled: {}", st.error().message());
     return;

@@ -46,6 +46,8 @@ trap 'exit 130' INT TERM
 step() { printf '\n\033[1m=== %s\033[0m\n' "$*"; }
 in_ns() { ip netns exec "$ns" "$@"; }
 bin=${BWFLOOR_BIN_DIR:-$root/build/bin}
+# How the agent enforces on br-test: htb (tc HTB on the uplink) or ovs (Open vSwitch QoS/Queue).
+qos_backend=${BWFLOOR_DEMO_QOS_BACKEND:-htb}
 ctl() { in_ns "$bin/bwfloorctl" "$@"; }
 # check WHAT PYTHON-EXPRESSION JSON-COMMAND...: the expression, over the command's JSON output as
 # `j`, must be true; the demo stops otherwise (it is also the scenario's integration test).
@@ -115,6 +117,7 @@ status_socket = $work/agent.sock
 [placement]
 endpoint = http://127.0.0.1:8778/placement
 [ovs]
+qos_backend = $qos_backend
 ovsdb_connection = unix:$work/db.sock
 bridge_mappings = public:br-ex,physnet0:br-test
 resource_provider_bandwidths = br-test:1500:1500,br-ex::1
@@ -194,24 +197,27 @@ check "port-normal-qos is bound on devstack0 with allocation = br-test's uuid" \
   "j['binding_host'] == 'devstack0' and j['binding_profile']['allocation'] == '$br_test'" \
   ctl --json port show port-normal-qos
 check "the agent reports it enforced (egress) / placement-only (ingress, userspace datapath)" \
-  "j['binding_status']['state'] in ('enforced', 'placement-only') and j['binding_status'].get('backend') == 'htb'" \
+  "j['binding_status']['state'] in ('enforced', 'placement-only') and j['binding_status'].get('backend') == '$qos_backend'" \
   ctl --json port show port-normal-qos
 echo "usage of br-test:"
 ctl provider show "devstack0:Open vSwitch agent:br-test"
-ifb=$(in_ns ip -o link show type ifb | awk -F': ' '{print $2}' | head -1)
 echo "what the agent programmed: HTB classes on br-test's uplink eth-test (egress)"
 in_ns tc class show dev eth-test | sed 's/^/    /'
-echo "and on $ifb (ingress, fed from eth-test's ingress qdisc)"
-in_ns tc class show dev "$ifb" | sed 's/^/    /'
+ifb=$(in_ns ip -o link show type ifb | awk -F': ' '{print $2}' | head -1)
+if [ -n "$ifb" ]; then
+  echo "and on $ifb (ingress, fed from eth-test's ingress qdisc)"
+  in_ns tc class show dev "$ifb" | sed 's/^/    /'
+fi
 # The guaranteed class: rate 1Mbit under the 1500Kbit root, on the uplink.
-in_ns tc class show dev eth-test | grep -q "rate 1Mbit ceil 1500Kbit" ||
+classes=$(in_ns tc class show dev eth-test)
+grep -q "rate 1Mbit ceil 1500Kbit" <<<"$classes" ||
   { echo "demo.sh: CHECK FAILED: no 1 Mbit/s class on eth-test" >&2; exit 1; }
 echo "    ok: eth-test has vm0's class (rate 1Mbit, ceil 1500Kbit)"
 
 echo "the agent's view (bwfloorctl queues, from its local status socket):"
 ctl queues --socket "$work/agent.sock"
-check "bwfloorctl queues shows vm0's port on eth-test (htb)" \
-  "[(b['port_name'], b['uplink'], b['backend']) for b in j['bindings']] == [('port-normal-qos', 'eth-test', 'htb')]" \
+check "bwfloorctl queues shows vm0's port on br-test ($qos_backend)" \
+  "[(b['port_name'], b['device'], b['backend']) for b in j['bindings']] == [('port-normal-qos', 'br-test', '$qos_backend')]" \
   ctl --json queues --socket "$work/agent.sock"
 
 step "boot vm1 with port-normal-qos-2: br-test has 1500 - 1000 = 500 left, nothing else fits"

@@ -214,6 +214,8 @@ grep -q "rate 1Mbit ceil 1500Kbit" <<<"$classes" ||
   { echo "demo.sh: CHECK FAILED: no 1 Mbit/s class on eth-test" >&2; exit 1; }
 echo "    ok: eth-test has vm0's class (rate 1Mbit, ceil 1500Kbit)"
 
+echo "the agent's log of it:"
+grep -E "binding: (port=port-normal-qos|revision=.* applied)" "$work/agent.log" | tail -2 | sed 's/^/    /'
 echo "the agent's view (bwfloorctl queues, from its local status socket):"
 ctl queues --socket "$work/agent.sock"
 check "bwfloorctl queues shows vm0's port on br-test ($qos_backend)" \

@@ -258,6 +258,7 @@ Status BindingLoop::step() {
             "&wait=" + std::to_string(options_.longPollWait.count());
   }
   ASSIGN_OR_RETURN(http::Response resp, server_.send("GET", path, ""));
+  const auto received = std::chrono::steady_clock::now();
   if (resp.status != 200) {
     return makeError(ErrorCode::kUnavailable,
                      "GET " + path + ": HTTP " + std::to_string(resp.status) + " " + resp.body);
@@ -277,6 +278,14 @@ Status BindingLoop::step() {
   haveRevision_ = true;
   const bool resyncDue = std::chrono::steady_clock::now() - lastObserve_ >= options_.resync;
   reconcile(desired, resyncDue);
+  if (changed) {
+    // From the answer's arrival to every binding programmed and reported: the agent's share of
+    // a boot's latency (its target is 5 ms for one binding).
+    logger("agent")->info("binding: revision={} applied in {} us", revision,
+                          std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - received)
+                              .count());
+  }
   sampleCounters();
   return {};
 }

@@ -83,6 +83,7 @@ dataplane::QosBackend* BindingLoop::backendNamed(const std::string& name) const 
 
 void BindingLoop::observeAll() {
   applied_.clear();
+  untagged_.clear();
   for (const auto& backend : backends_) {
     auto found = backend->observe();
     if (!found) {
@@ -90,7 +91,13 @@ void BindingLoop::observeAll() {
                             found.error().toString());
       continue;
     }
-    for (auto& a : *found) applied_[a.port.portId] = std::move(a);
+    for (auto& a : *found) {
+      if (a.port.portId.empty()) {
+        untagged_.push_back(std::move(a));
+      } else {
+        applied_[a.port.portId] = std::move(a);
+      }
+    }
   }
   observed_ = true;
   lastObserve_ = std::chrono::steady_clock::now();
@@ -132,6 +139,7 @@ BindingStatus BindingLoop::enforce(const json& binding) {
   spec.maxIngress = positiveKbps(binding, "max_ingress_kbps");
   status.uplink = spec.port.device;
   status.backend = backend->name();
+  wantedTargets_.insert(backend->name() + "|" + spec.port.device + "|" + spec.port.mac);
 
   const auto applied = applied_.find(spec.port.portId);
   if (applied != applied_.end() && holds(applied->second, spec) &&
@@ -201,6 +209,31 @@ void BindingLoop::removeUnwanted(const std::map<std::string, BindingStatus>& kep
   }
 }
 
+// A desired binding on the same device and MAC adopted the entry when it was programmed this pass
+// (the backend then learnt its port id); any other is left over: program it with no minimum.
+void BindingLoop::clearStaleUntagged() {
+  for (auto it = untagged_.begin(); it != untagged_.end();) {
+    dataplane::QosBackend* backend = backendNamed(it->backend);
+    const std::string target = it->backend + "|" + it->port.device + "|" + it->port.mac;
+    if (backend == nullptr || wantedTargets_.count(target) != 0) {
+      it = untagged_.erase(it);
+      continue;
+    }
+    dataplane::QosSpec clear;
+    clear.port = it->port;  // device, VF index, MAC as found; no port id, no minimum
+    if (auto result = backend->program(clear); !result) {
+      logger("agent")->warn("binding: clearing the stale {} entry on {} failed: {}; retried",
+                            backend->name(), it->port.device, result.error().toString());
+      ++it;
+      continue;
+    }
+    logger("agent")->info(
+        "binding: cleared a stale {} guarantee on {} (mac {}): no binding wants it",
+        backend->name(), it->port.device, it->port.mac);
+    it = untagged_.erase(it);
+  }
+}
+
 void BindingLoop::reportIfChanged(const json& binding, const BindingStatus& status) {
   const json& known = binding.contains("status") ? binding["status"] : json::object();
   if (known.is_object() && known.value("state", "") == status.state &&
@@ -225,6 +258,7 @@ void BindingLoop::reportIfChanged(const json& binding, const BindingStatus& stat
 void BindingLoop::reconcile(const json& desired, bool fullObserve) {
   std::lock_guard lock(backendsMutex_);
   if (fullObserve || !observed_) observeAll();
+  wantedTargets_.clear();
   std::map<std::string, BindingStatus> kept;
   std::vector<BindingStatus> all;
   const json empty = json::array();
@@ -236,6 +270,7 @@ void BindingLoop::reconcile(const json& desired, bool fullObserve) {
     all.push_back(std::move(status));
   }
   removeUnwanted(kept);
+  clearStaleUntagged();
   std::lock_guard statusLock(statusMutex_);
   for (const auto& status : all) {
     const auto before = std::find_if(statuses_.begin(), statuses_.end(),

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,7 @@ class BindingLoop {
   void removeUnwanted(const std::map<std::string, BindingStatus>& kept);
   void reportIfChanged(const nlohmann::json& binding, const BindingStatus& status);
   void sampleCounters();
+  void clearStaleUntagged();
 
   BindingLoopOptions options_;
   RestTransport& server_;
@@ -95,6 +97,11 @@ class BindingLoop {
   std::mutex backendsMutex_;  // backends_ is used by the loop and by counters()
   std::vector<std::unique_ptr<dataplane::QosBackend>> backends_;
   std::map<std::string, dataplane::AppliedQos> applied_;  // by port id, as last read / programmed
+  // What observe() found without a port id (SR-IOV VFs after a restart: a VF holds no tag), and
+  // the (backend, device, MAC) of every binding of this pass: an untagged entry that none of them
+  // claims is stale and cleared.
+  std::vector<dataplane::AppliedQos> untagged_;
+  std::set<std::string> wantedTargets_;
   bool observed_ = false;
   std::chrono::steady_clock::time_point lastObserve_{};
 

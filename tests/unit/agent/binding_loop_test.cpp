@@ -359,6 +359,40 @@ TEST(BindingLoopSriovTest, DirectPortWaitsForItsVfThenGetsMinTxRate) {
   initLogging(LogOptions{});
 }
 
+TEST(BindingLoopSriovTest, AfterARestartWantedVfsAreAdoptedAndStaleOnesCleared) {
+  initLogging(LogOptions{spdlog::level::warn});
+  auto vfs = std::make_shared<dataplane::sriov::FakeVfApi>();
+  vfs->addPfForTest("ens5", 4);
+  // What a previous agent left: VF 2 (still wanted, MAC A) and VF 1 (its server is gone).
+  vfs->setVfMacForTest("ens5", 2, kMacA);
+  vfs->setVfRateForTest("ens5", 2, 2, 0);
+  vfs->setVfMacForTest("ens5", 1, "fa:16:3e:00:00:99");
+  vfs->setVfRateForTest("ens5", 1, 5, 0);
+  FakeBindingServer server;
+  EnforcementBoard board;
+  EnforcementPoints points;
+  points[{kSriov, "ens5"}] = {"sriov", "ens5", Kbps(100000), Kbps(100000), "", ""};
+  board.publish(points);
+  BindingLoopOptions options;
+  options.host = kHost;
+  BindingLoop loop(options, server, board, [&](const EnforcementPoints&) {
+    std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
+    backends.push_back(std::make_unique<dataplane::sriov::VfRateBackend>(
+        dataplane::sriov::VfRateBackendConfig{{"ens5"}}, vfs));
+    return backends;
+  });
+  server.set({binding(kPortA, kMacA, 1500, 0, "ens5", kSriov)});
+  ASSERT_TRUE(loop.step());
+  EXPECT_EQ(vfs->vfForTest("ens5", 2).minTxRateMbps, 2U) << "the wanted VF was changed";
+  EXPECT_EQ(vfs->vfForTest("ens5", 1).minTxRateMbps, 0U) << "the stale VF kept its minimum";
+  EXPECT_EQ(vfs->mutationsForTest(), 1);  // only the stale VF was written
+
+  server.set(json::array());  // A's server deleted: adopted, so removable by port id
+  ASSERT_TRUE(loop.step());
+  EXPECT_EQ(vfs->vfForTest("ens5", 2).minTxRateMbps, 0U);
+  initLogging(LogOptions{});
+}
+
 TEST(EnforcementPointsTest, OvsBridgeUplinkAndReasonsWhyNot) {
   ProviderTree tree;
   tree.bandwidths[AgentKind::kOvs]["br-test"] = {1500, 1500};

@@ -171,6 +171,38 @@ TEST_F(PortsServiceTest, ScenarioVm0IsBoundAndVm1HasNoValidHost) {
   EXPECT_TRUE(service_->hostBindings(kHost)["bindings"].empty());
 }
 
+TEST_F(PortsServiceTest, PolicyChangeFollowsTheAllocationOrIsRefusedWithNothingChanged) {
+  scenarioObjects();
+  auto agent = agentAnswers(service_->hostRevision(kHost), "enforced");
+  ASSERT_TRUE(service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}}));
+  std::string egressRule;
+  const json policy = service_->show("policy", "qp0").value();
+  for (const auto& r : policy["rules"]) {
+    if (r["direction"] == "egress") egressRule = r["id"];
+  }
+  ASSERT_FALSE(egressRule.empty());
+  const uint64_t revision = service_->hostRevision(kHost);
+
+  ASSERT_TRUE(service_->updateRule("qp0", egressRule, {{"min_kbps", 1400}}));
+  EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 1400);
+  EXPECT_EQ(usage()["NET_BW_IGR_KILOBIT_PER_SEC"], 1000);
+  EXPECT_GT(service_->hostRevision(kHost), revision) << "the agent is not told";
+  EXPECT_EQ(service_->hostBindings(kHost)["bindings"][0]["min_egress_kbps"], 1400);
+
+  // 1600 > 1500: refused, allocation, policy and bindings as they were.
+  auto tooMuch = service_->updateRule("qp0", egressRule, {{"min_kbps", 1600}});
+  ASSERT_FALSE(tooMuch);
+  EXPECT_EQ(tooMuch.error().status, 409);
+  EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 1400);
+  EXPECT_EQ(service_->hostBindings(kHost)["bindings"][0]["min_egress_kbps"], 1400);
+  const json after = service_->show("policy", "qp0").value();
+  for (const auto& r : after["rules"]) {
+    if (r["id"] == egressRule) {
+      EXPECT_EQ(r["min_kbps"], 1400);
+    }
+  }
+}
+
 TEST_F(PortsServiceTest, AgentThatCannotEnforceRollsTheClaimBack) {
   scenarioObjects();
   auto agent = agentAnswers(service_->hostRevision(kHost), "failed", "RTNETLINK: No such device");

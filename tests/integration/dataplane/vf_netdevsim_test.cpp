@@ -1,5 +1,5 @@
 // VfRateBackend + MnlVfApi on a real SR-IOV driver: netdevsim VFs in the vf-vm rig
-// (../shared/rig/vf-vm). Built, not registered with CTest here (the VM-tests issue does that):
+// (../shared/rig/vf-vm). CTest runs it there (vm.dataplane_sriov_netdevsim.vfs4, .vfs256); by hand:
 //   ../shared/rig/vf-vm/vf-vm.sh --vfs 4 -- build/tests/dataplane_sriov_netdevsim_test
 // It fails, never skips, outside the rig. netdevsim stores the rates (as u16) and reports them in
 // IFLA_VFINFO_LIST, so the read-back is checked; it shapes nothing.

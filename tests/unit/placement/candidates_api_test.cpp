@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/uuid.h"
 #include "placement/api/placement_api.h"
@@ -391,6 +392,42 @@ TEST_F(CandidatesApiTest, RepeatedRequiredForbiddenAggregatesAndAnyOfThroughTheQ
   EXPECT_EQ(
       get("resources=SRIOV_NET_VF:1&member_of=" + agg, "1.32").body["allocation_requests"].size(),
       1u);
+}
+
+// A big answer (thousands of providers: the summaries take one pass over the whole model) is
+// complete. 1000 hosts of a root (VCPU) and 4 children (EGR; 2 of them on physnet A).
+TEST_F(CandidatesApiTest, BigAnswersAreComplete) {
+  constexpr int kHosts = 1000;
+  std::set<std::string> expected;  // "root child" pairs
+  for (int h = 0; h < kHosts; ++h) {
+    auto root = model_.createProvider("big" + std::to_string(h), std::nullopt, std::nullopt);
+    ASSERT_TRUE(root.has_value());
+    ASSERT_TRUE(model_.setInventories(root->uuid, 0, {{"VCPU", Inventory{.total = 4}}}));
+    for (int c = 0; c < 4; ++c) {
+      auto child = model_.createProvider("big" + std::to_string(h) + "-" + std::to_string(c),
+                                         std::nullopt, root->uuid);
+      ASSERT_TRUE(child.has_value());
+      auto inv = model_.setInventories(child->uuid, 0,
+                                       {{"NET_BW_EGR_KILOBIT_PER_SEC", Inventory{.total = 10}}});
+      ASSERT_TRUE(inv.has_value());
+      if (c < 2) {
+        ASSERT_TRUE(model_.setTraits(child->uuid, inv->generation, {"CUSTOM_PHYSNET_A"}));
+        expected.insert(root->uuid + " " + child->uuid);
+      }
+    }
+  }
+  Answer a =
+      get("resources=VCPU:1&resources1=NET_BW_EGR_KILOBIT_PER_SEC:1&required1=CUSTOM_PHYSNET_A");
+  ASSERT_EQ(a.status, 200);
+  std::set<std::string> got;
+  for (const auto& r : a.body["allocation_requests"]) {
+    got.insert(r["mappings"][""][0].get<std::string>() + " " +
+               r["mappings"]["1"][0].get<std::string>());
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(a.body["allocation_requests"].size(), 2u * kHosts);
+  // Summaries: every provider of the trees used, the 5 of each big host (cn's tree has no EGR).
+  EXPECT_EQ(a.body["provider_summaries"].size(), 5u * kHosts);
 }
 
 }  // namespace

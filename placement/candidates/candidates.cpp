@@ -93,10 +93,11 @@ class Engine {
   static bool fits(const Provider& p, const ResourceAmounts* used, const std::string& rc,
                    int64_t amount) {
     auto it = p.inventories.find(rc);
-    if (it == p.inventories.end()) return false;
-    const Inventory& inv = it->second;
-    return usedOf(used, rc) + amount <= inv.capacity() && amount >= inv.minUnit &&
-           amount <= inv.maxUnit && amount % inv.stepSize == 0;
+    return it != p.inventories.end() && fitsInventory(it->second, usedOf(used, rc), amount);
+  }
+  static bool fitsInventory(const Inventory& inv, int64_t used, int64_t amount) {
+    return used + amount <= inv.capacity() && amount >= inv.minUnit && amount <= inv.maxUnit &&
+           amount % inv.stepSize == 0;
   }
   bool anchorAllowed(const Provider* root) const {
     return !anchorRoots_ || anchorRoots_->count(root) > 0;
@@ -147,6 +148,9 @@ class Engine {
   std::unordered_set<std::string> seen_;
   std::vector<size_t> idx_;                         // addTreeEntries scratch
   std::vector<const ClassOptions::Option*> combo_;  // addTreeEntries scratch
+  // Trees that runLazily took candidates from, for summarize: root -> [begin, end) in members.
+  Providers lazyTreeMembers_;
+  PtrMap<std::pair<uint32_t, uint32_t>> lazyTrees_;
   CandidateSet set_;
 };
 
@@ -197,9 +201,8 @@ bool Engine::usesTreePath(const RequestGroup& g) const {
   for (const auto& [rc, amount] : g.resources) {
     const auto* set = model_.providersWithClassUnlocked(rc);
     if (!set) return false;
-    for (const auto& uuid : *set) {
-      const Provider* p = find(uuid);
-      if (p && isSharing(*p)) return true;
+    for (const Provider* p : *set) {
+      if (isSharing(*p)) return true;
     }
   }
   return false;
@@ -215,21 +218,28 @@ void Engine::singleProviderGroup(const RequestGroup& g, const Providers* only,
   if (!treeRoot(g, tree)) return;
   std::vector<int> rcs;
   for (const auto& [rc, amount] : g.resources) rcs.push_back(classIndex(rc));
+  std::vector<const Inventory*> invs(g.resources.size());
   auto consider = [&](const Provider& p) {
-    for (const auto& [rc, amount] : g.resources) {
-      if (!p.inventories.count(rc)) return;
-    }
+    // Cheapest test first: traits reject most providers of a class (other physnets, vnic types).
     if (!termsHold(p.traits, g.traits) || !termsHold(p.aggregates, g.memberOf)) return;
-    const ResourceAmounts* used = usageOf(p);
+    size_t i = 0;
     for (const auto& [rc, amount] : g.resources) {
-      if (!fits(p, used, rc, amount)) return;
+      auto it = p.inventories.find(rc);
+      if (it == p.inventories.end()) return;
+      invs[i++] = &it->second;
+    }
+    const ResourceAmounts* used = usageOf(p);
+    i = 0;
+    for (const auto& [rc, amount] : g.resources) {
+      if (!fitsInventory(*invs[i++], usedOf(used, rc), amount)) return;
     }
     const Provider* root = rootOf(p);
     if (!root || (tree && root != tree)) return;
     uint32_t e = out.open();
-    size_t i = 0;
+    i = 0;
     for (const auto& [rc, amount] : g.resources) {
-      out.allocs.push_back({&p, rcs[i++], amount, usedOf(used, rc), &p.inventories.at(rc)});
+      out.allocs.push_back({&p, rcs[i], amount, usedOf(used, rc), invs[i]});
+      ++i;
     }
     out.mapped.push_back(&p);
     out.close(e);
@@ -250,15 +260,13 @@ void Engine::singleProviderGroup(const RequestGroup& g, const Providers* only,
     for (const auto& [uuid, p] : providers_) consider(p);
     return;
   }
-  const std::set<std::string>* smallest = nullptr;  // walk the rarest class's providers only
+  const ProviderSet* smallest = nullptr;  // walk the rarest class's providers only
   for (const auto& [rc, amount] : g.resources) {
     const auto* set = model_.providersWithClassUnlocked(rc);
     if (!set) return;
     if (!smallest || set->size() < smallest->size()) smallest = set;
   }
-  for (const auto& uuid : *smallest) {
-    if (const Provider* p = find(uuid)) consider(*p);
-  }
+  for (const Provider* p : *smallest) consider(*p);
 }
 
 // The unsuffixed group when trees or sharing providers are in play: each class from any provider
@@ -318,9 +326,7 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
     if (only) {
       for (const Provider* p : *only) consider(p);
     } else {
-      for (const auto& uuid : *set) {
-        if (const Provider* p = find(uuid)) consider(p);
-      }
+      for (const Provider* p : *set) consider(p);
     }
     if (options.pairs.empty()) return;
     ++c;
@@ -561,6 +567,19 @@ void Engine::summarize() {
     out = std::move(roots);
     return;
   }
+  Providers tree;
+  if (lazyTrees_.size() > 0) {  // the trees used were collected while searching
+    for (const Provider* root : roots) {
+      if (const auto* span = lazyTrees_.find(root)) {
+        out.insert(out.end(), lazyTreeMembers_.begin() + span->first,
+                   lazyTreeMembers_.begin() + span->second);
+      } else {
+        collectTree(root, tree);
+        out.insert(out.end(), tree.begin(), tree.end());
+      }
+    }
+    return;
+  }
   if (roots.size() * 8 >= providers_.size()) {
     // Most trees: one pass over every provider beats a walk down each tree.
     candidates::NameIndex rootIndex(roots.size());
@@ -574,7 +593,6 @@ void Engine::summarize() {
     for (const auto& [seq, p] : found) out.push_back(p);
     return;
   }
-  Providers tree;
   for (const Provider* root : roots) {
     collectTree(root, tree);
     out.insert(out.end(), tree.begin(), tree.end());
@@ -624,7 +642,7 @@ bool Engine::runLazily() {
       if (!fresh) it->second = std::min(it->second, amount);
     }
   }
-  const std::set<std::string>* driver = nullptr;
+  const ProviderSet* driver = nullptr;
   const std::string* driverRc = nullptr;
   int64_t driverAmount = 0;
   double best = 0;
@@ -635,8 +653,7 @@ bool Engine::runLazily() {
     size_t sampled = 0;
     size_t fitting = 0;
     for (auto it = set->begin(); it != set->end() && sampled < kSample; ++it, ++sampled) {
-      const Provider* p = find(*it);
-      fitting += p && fits(*p, usageOf(*p), rc, amount) ? 1 : 0;
+      fitting += fits(**it, usageOf(**it), rc, amount) ? 1 : 0;
     }
     double estimate = static_cast<double>(set->size()) * static_cast<double>(fitting + 1) /
                       static_cast<double>(sampled + 1);
@@ -650,17 +667,22 @@ bool Engine::runLazily() {
   if (!driver || cap_ >= driver->size()) return false;
   PtrMap<char> visited;
   Providers tree;
-  for (const auto& uuid : *driver) {
+  for (const Provider* p : *driver) {
     // A tree is worth a visit only if one of its providers can take the amount.
-    const Provider* p = find(uuid);
-    if (!p || !fits(*p, usageOf(*p), *driverRc, driverAmount)) continue;
+    if (!fits(*p, usageOf(*p), *driverRc, driverAmount)) continue;
     const Provider* root = rootOf(*p);
     if (!root || !visited.insert(root, 1).second || !anchorAllowed(root)) continue;
     collectTree(root, tree);
     if (!findGroups(&tree)) continue;
     options_.clear();
     for (const auto& group : groups_) options_.push_back(group.entriesOf(root));
+    size_t before = set_.items.size();
     descend(0);
+    if (set_.items.size() > before) {
+      auto begin = static_cast<uint32_t>(lazyTreeMembers_.size());
+      lazyTreeMembers_.insert(lazyTreeMembers_.end(), tree.begin(), tree.end());
+      lazyTrees_.insert(root, {begin, static_cast<uint32_t>(lazyTreeMembers_.size())});
+    }
     if (full()) break;
   }
   return true;

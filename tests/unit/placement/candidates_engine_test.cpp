@@ -747,5 +747,25 @@ TEST_F(CandidatesEngineTest, LimitIsStableUnlessRandomizedThenSamplesEveryCandid
   EXPECT_GT(picked.size(), 1u);
 }
 
+// The engine walks the model's per-class provider index (pointers to its provider nodes): it must
+// follow inventory updates (same node), inventory removal and provider deletion.
+TEST_F(CandidatesEngineTest, ClassIndexFollowsInventoryUpdatesRemovalsAndDeletes) {
+  add("cn1", "", {{"VCPU", inv(4)}});
+  add("cn2", "", {{"VCPU", inv(4)}});
+  add("cn3", "", {{"MEMORY_MB", inv(1024)}});
+  auto vcpu = [&] { return rendered(run({group("", {{"VCPU", 1}})})); };
+  EXPECT_EQ(vcpu(), (Strings{"cn1:VCPU=1", "cn2:VCPU=1"}));
+  auto gen = [&](const std::string& name) { return model_.getProvider(uuid(name))->generation; };
+  ASSERT_TRUE(
+      model_.setInventories(uuid("cn3"), gen("cn3"), {{"MEMORY_MB", inv(1024)}, {"VCPU", inv(2)}}));
+  ASSERT_TRUE(model_.setInventories(uuid("cn1"), gen("cn1"), {{"MEMORY_MB", inv(512)}}));
+  EXPECT_EQ(vcpu(), (Strings{"cn2:VCPU=1", "cn3:VCPU=1"}));
+  ASSERT_TRUE(model_.deleteProvider(uuid("cn2")));
+  EXPECT_EQ(vcpu(), (Strings{"cn3:VCPU=1"}));
+  ASSERT_TRUE(model_.deleteInventories(uuid("cn3")));
+  EXPECT_EQ(vcpu(), Strings{});
+  EXPECT_EQ(rendered(run({group("", {{"MEMORY_MB", 512}})})), (Strings{"cn1:MEMORY_MB=512"}));
+}
+
 }  // namespace
 }  // namespace bwfloor::placement

@@ -2,8 +2,8 @@
 """Tables for bench/candidates/run.sh: reads DIR/{real,bwfloor}-N[-setup].json
 (bench_placement.py), DIR/bwfloor-N.rss[-setup], DIR/wide-{real,bwfloor}.json and prints
 markdown: candidates latency per variant (median / p99, real / bwfloor ratio), claims/s and the
-capacity check, bwfloor's RSS after the setup and at the end, the wide-tree check, and the
-targets.
+capacity check, bwfloor's RSS after the setup and at the end, the wide-tree check, the load
+average along the run (DIR/load.txt) and the targets.
 
   /usr/bin/python3 bench/candidates/report.py DIR
 """
@@ -125,6 +125,13 @@ def main():
         targets.append(('wide tree limit=1000 < 100 ms (bwfloor)',
                         w.get('median_ms') is not None and w['median_ms'] < 100,
                         fmt(w.get('median_ms'), 2) + ' ms'))
+    try:
+        with open(os.path.join(out, 'load.txt')) as f:
+            print('\n### Load average (2 cores; other builds may share the machine)\n')
+            for line in f:
+                print('    ' + line.rstrip())
+    except OSError:
+        pass
     if targets:
         print('\n### Targets\n\n| target | met | figure |\n|---|---|---|')
         for label, ok, figure in targets:

@@ -3,15 +3,15 @@
 #
 #   bench/candidates/run.sh [--hosts "100 1000"] [--bwfloor-only "10000"] [--workers 1]
 #                           [--threads 2] [--limit 1000] [--samples 30] [--claim-hosts 50]
-#                           [--sync full] [--wide-timeout 60] [--out DIR]
+#                           [--claim-clients 16] [--sync full] [--wide-timeout 60] [--out DIR]
 #
 # For each N of --hosts: the real Placement (Debian's 8.0 under uwsgi, SQLite,
 # ../shared/bench/real_placement.sh, 127.0.0.1:18778, --workers processes: with 2 its SQLite
 # answers "database is locked" (500) to concurrent writes, hence 1), then build/bin/bwfloor-server
 # (temp SQLite DB, --threads HTTP threads, 127.0.0.1:18779) each get
 # ../shared/bench/bench_placement.py: N hosts x 7 providers, candidates latency per variant with
-# and without limit=L, concurrent claims (only --claim-hosts hosts keep capacity, which bounds the
-# runtime) and the capacity check. For each N of --bwfloor-only (the real Placement needs hours
+# and without limit=L, concurrent claims by --claim-clients clients (only --claim-hosts hosts keep
+# capacity, which bounds the runtime) and the capacity check. For each N of --bwfloor-only (the real Placement needs hours
 # there), bwfloor-server alone. Then the wide-tree check (bench/candidates/wide_tree.py: 8
 # children x 8 groups, limit 1000) against a fresh real Placement (requests time out after
 # --wide-timeout s) and a fresh bwfloor-server.
@@ -21,7 +21,8 @@
 # Builds nothing (BWFLOOR_SERVER overrides the binary); installs python3-placement uwsgi-core
 # uwsgi-plugin-python3 when missing. --sync sets bwfloor's [placement_database]
 # sqlite_synchronous (full = every write fsynced, as the real Placement's SQLite default).
-# Prints the tables of bench/candidates/report.py; results stay in --out.
+# The load average before and after each step goes to DIR/load.txt (other builds may share the
+# machine). Prints the tables of bench/candidates/report.py; results stay in --out.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +31,7 @@ shared=${BWFLOOR_SHARED:-$(cd "$repo/../shared" 2>/dev/null && pwd || true)}
 server_bin=${BWFLOOR_SERVER:-$repo/build/bin/bwfloor-server}
 py=/usr/bin/python3
 hosts="100 1000" ours_only="10000" workers=1 threads=2 limit=1000 samples=30 claim_hosts=50
+claim_clients=16
 sync=full wide_timeout=60 out=""
 real_port=18778 ours_port=18779
 
@@ -42,10 +44,11 @@ while [ $# -gt 0 ]; do
     --limit) limit=$2; shift 2 ;;
     --samples) samples=$2; shift 2 ;;
     --claim-hosts) claim_hosts=$2; shift 2 ;;
+    --claim-clients) claim_clients=$2; shift 2 ;;
     --sync) sync=$2; shift 2 ;;
     --wide-timeout) wide_timeout=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -58,6 +61,9 @@ case $sync in full|normal) ;; *) echo "--sync: full or normal" >&2; exit 2 ;; es
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+load() {  # step: the load average, into DIR/load.txt
+  echo "$(date +%H:%M:%S) $1: load average $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
+}
 
 # The real Placement's packages, once.
 missing=()
@@ -157,14 +163,19 @@ bench() {  # label hosts url: setup, then (after noting bwfloor's RSS) candidate
   local t0=$SECONDS
   local common=(--url "$url" --hosts "$n" --run-id "$rid" --limit "$limit" --ac-samples "$samples"
                 --variants vm_only,vm_bw,vm_bw_same_subtree,vm_2ports_isolate
-                --claim-hosts "$claim")
+                --claim-hosts "$claim" --claim-concurrency "$claim_clients")
+  # One uwsgi process serves one keep-alive connection at a time: several setup clients can
+  # starve one of them past its timeout (its retried POST then gets a 409).
+  [ "$label" != real ] || [ "$workers" -gt 1 ] || common+=(--concurrency 1)
   "$py" "$shared/bench/bench_placement.py" "${common[@]}" --phases setup \
     --out "$out/$label-$n-setup.json" >/dev/null 2>"$out/$label-$n-setup.log" ||
     log "$label N=$n: setup failed (exit $?), see $out/$label-$n-setup.log"
   [ "$label" != bwfloor ] || rss "$ours_pid" "$out/bwfloor-$n.rss-setup"
+  load "$label N=$n candidates+claims start"
   "$py" "$shared/bench/bench_placement.py" "${common[@]}" --phases ac,claim,check \
     --out "$out/$label-$n.json" >/dev/null 2>"$out/$label-$n.log" ||
     log "$label N=$n: bench_placement.py failed (exit $?), see $out/$label-$n.log"
+  load "$label N=$n end"
   log "$label N=$n: $((SECONDS - t0)) s"
 }
 
@@ -193,12 +204,14 @@ done
 wait_quiet
 log "wide tree: real Placement (requests time out after ${wide_timeout} s)"
 start_real "$out/real-placement-wide"
+load "wide tree real"
 "$py" "$here/wide_tree.py" --url "http://127.0.0.1:$real_port" --samples 5 \
   --timeout "$wide_timeout" --out "$out/wide-real.json" >/dev/null || true
 stop_real
 wait_quiet
 log "wide tree: bwfloor-server"
 start_ours "$out/bwfloor-db-wide"
+load "wide tree bwfloor"
 "$py" "$here/wide_tree.py" --url "http://127.0.0.1:$ours_port/placement" --samples 20 \
   --out "$out/wide-bwfloor.json" >/dev/null || true
 stop_ours

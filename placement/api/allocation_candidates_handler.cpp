@@ -247,6 +247,33 @@ ApiStatus checkOrphans(const std::vector<std::pair<std::string, RequestGroup>>& 
   return ApiStatus::ok();
 }
 
+// lib.RequestGroup._check_forbidden: a required term whose every trait the group forbids.
+ApiStatus checkConflictingTraits(const std::vector<std::pair<std::string, RequestGroup>>& groups) {
+  std::vector<std::string> conflicts;
+  for (const auto& [suffix, g] : groups) {
+    std::set<std::string> forbidden;
+    for (const auto& t : g.traits) {
+      if (t.forbidden) forbidden.insert(t.anyOf.begin(), t.anyOf.end());
+    }
+    for (const auto& t : g.traits) {
+      if (t.forbidden || !std::all_of(t.anyOf.begin(), t.anyOf.end(), [&](const std::string& x) {
+            return forbidden.count(x) > 0;
+          })) {
+        continue;
+      }
+      std::string names;
+      for (const auto& x : t.anyOf) names += (names.empty() ? "" : ", ") + x;
+      conflicts.push_back("required" + suffix + ": (" + names + ")");
+    }
+  }
+  if (conflicts.empty()) return ApiStatus::ok();
+  std::sort(conflicts.begin(), conflicts.end());
+  std::string all;
+  for (const auto& c : conflicts) all += (all.empty() ? "" : ", ") + c;
+  return badRequest(
+      "Conflicting required and forbidden traits found in the following traits keys: " + all);
+}
+
 ApiResult<ParsedQuery> parseQuery(const PlacementModel& model, const RequestContext& ctx,
                                   bool randomize) {
   const Microversion& v = ctx.version;
@@ -278,7 +305,7 @@ ApiResult<ParsedQuery> parseQuery(const PlacementModel& model, const RequestCont
       if (++memberOfCount[suffix] > 1 && !v.atLeast(24)) {
         return badRequest("Multiple member_of" + suffix + " parameters are not supported");
       }
-      RETURN_IF_ERROR(query::parseMemberOf(value, v, g.memberOf));
+      RETURN_IF_ERROR(query::parseMemberOf(value, v, g.memberOf, suffix));
     } else if (base == "in_tree") {
       auto uuid = json_checks::normalizeUuid(value);
       if (!uuid) return invalidQuery("'" + value + "' is not a 'uuid'");
@@ -287,6 +314,7 @@ ApiResult<ParsedQuery> parseQuery(const PlacementModel& model, const RequestCont
   }
   RETURN_IF_ERROR(v.atLeast(36) ? checkResourcelessGroups(groups, out.request)
                                 : checkOrphans(groups));
+  RETURN_IF_ERROR(checkConflictingTraits(groups));
   size_t suffixed =
       std::count_if(groups.begin(), groups.end(), [](const auto& sg) { return !sg.first.empty(); });
   if (suffixed > 1 && !groupPolicySet) {

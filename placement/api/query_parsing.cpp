@@ -1,5 +1,6 @@
 #include "placement/api/query_parsing.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "placement/api/json_checks.h"
@@ -18,6 +19,12 @@ std::vector<std::string> splitComma(const std::string& text) {
     start = comma + 1;
   }
   return out;
+}
+
+std::string stripped(const std::string& s) {  // Python's str.strip() for ASCII whitespace
+  size_t b = s.find_first_not_of(" \t\n\r\f\v");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\n\r\f\v") - b + 1);
 }
 
 }  // namespace
@@ -51,66 +58,74 @@ ApiResult<ResourceAmounts> parseResources(const std::string& text) {
   return out;
 }
 
+// util.normalize_traits_qs_param: the forms, then the version gates, with Placement's details.
 ApiStatus parseRequired(const std::string& text, const Microversion& v, std::vector<SetTerm>& out) {
-  if (text.empty()) {
-    return badRequest(
-        "Invalid query string parameters: Expected 'required' parameter value of "
-        "the form: HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty value.");
-  }
-  if (v.atLeast(39) && text.rfind("in:", 0) == 0) {
+  const std::string bad = "Invalid query string parameters: ";
+  if (text.rfind("in:", 0) == 0) {
+    if (!v.atLeast(39)) {
+      return badRequest(bad +
+                        "The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since "
+                        "microversion 1.39. Got: " +
+                        text);
+    }
     SetTerm term;
-    for (const auto& t : splitComma(text.substr(3))) {
-      if (t.empty() || t[0] == '!') {
-        return badRequest(
-            "Invalid query string parameters: Expected 'required' parameter value "
-            "of the form: in:TRAIT1,TRAIT2. Got: " +
-            text);
-      }
-      term.anyOf.insert(t);
+    for (const auto& t : splitComma(text.substr(3))) term.anyOf.insert(stripped(t));
+    if (term.anyOf.count("")) {
+      return badRequest(bad +
+                        "Expected 'required' parameter value of the form: "
+                        "in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: " +
+                        text);
+    }
+    if (std::any_of(term.anyOf.begin(), term.anyOf.end(),
+                    [](const std::string& t) { return t[0] == '!'; })) {
+      return badRequest(bad +
+                        "The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not support forbidden "
+                        "traits. Got: " +
+                        text);
     }
     out.push_back(std::move(term));
     return ApiStatus::ok();
   }
-  for (auto t : splitComma(text)) {
-    bool forbidden = false;
-    if (v.atLeast(22)) {
-      while (!t.empty() && t[0] == '!') {  // Placement quirk: "!!!FOO" is forbidden FOO
-        forbidden = true;
-        t.erase(0, 1);
-      }
-    }
+  const bool allowForbidden = v.atLeast(22);
+  std::vector<SetTerm> terms;
+  for (const auto& part : splitComma(text)) {
+    std::string t = stripped(part);
+    bool forbidden = !t.empty() && t[0] == '!';
+    t.erase(0, t.find_first_not_of('!'));  // quirk kept by Placement: "!!!FOO" is forbidden FOO
     if (t.empty()) {
       return badRequest(
-          "Invalid query string parameters: Expected 'required' parameter value of "
-          "the form: HW_CPU_X86_VMX,!CUSTOM_MAGIC. Got: " +
-          text);
+          bad + "Expected 'required' parameter value of the form: " +
+          (allowForbidden ? "HW_CPU_X86_VMX,!CUSTOM_MAGIC" : "HW_CPU_X86_VMX,CUSTOM_MAGIC") +
+          ". Got an empty trait in: " + text);
     }
-    out.push_back(SetTerm{{t}, forbidden});
+    terms.push_back(SetTerm{{t}, forbidden});
   }
-  // Required and forbidden at once is a contradiction Placement refuses.
-  for (const auto& a : out) {
-    for (const auto& b : out) {
-      if (!a.forbidden && b.forbidden && a.anyOf.size() == 1 && a.anyOf == b.anyOf) {
-        return badRequest(
-            "Invalid query string parameters: Conflicting required and forbidden "
-            "traits found in the following traits keys: " +
-            *a.anyOf.begin());
-      }
-    }
+  bool anyForbidden =
+      std::any_of(terms.begin(), terms.end(), [](const SetTerm& t) { return t.forbidden; });
+  if (anyForbidden && !allowForbidden) {
+    return badRequest(bad +
+                      "Expected 'required' parameter value of the form: "
+                      "HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: " +
+                      text);
   }
+  out.insert(out.end(), terms.begin(), terms.end());
   return ApiStatus::ok();
 }
 
-ApiStatus parseMemberOf(const std::string& text, const Microversion& v, std::vector<SetTerm>& out) {
-  std::string rest = text;
-  SetTerm term;
-  if (v.atLeast(32) && !rest.empty() && rest[0] == '!') {
-    term.forbidden = true;
-    rest.erase(0, 1);
+// util.normalize_member_of_qs_param, then the forbidden form's version gate.
+ApiStatus parseMemberOf(const std::string& text, const Microversion& v, std::vector<SetTerm>& out,
+                        const std::string& suffix) {
+  auto starts = [&](const char* prefix) { return text.rfind(prefix, 0) == 0; };
+  if (text.find(',') != std::string::npos && !starts("in:") && !starts("!in:")) {
+    return badRequest(
+        "Multiple values for 'member_of' must be prefixed with the 'in:' or '!in:' keyword "
+        "using the valid microversion. Got: " +
+        text);
   }
-  bool in = rest.rfind("in:", 0) == 0;
-  if (in) rest = rest.substr(3);
-  for (const auto& agg : splitComma(rest)) {
+  SetTerm term;
+  term.forbidden = starts("!");
+  size_t skip = starts("!in:") ? 4 : starts("!") ? 1 : starts("in:") ? 3 : 0;
+  for (const auto& agg : splitComma(text.substr(skip))) {
     auto uuid = json_checks::normalizeUuid(agg);
     if (!uuid) {
       return badRequest(
@@ -120,17 +135,9 @@ ApiStatus parseMemberOf(const std::string& text, const Microversion& v, std::vec
     }
     term.anyOf.insert(*uuid);
   }
-  if (!in && term.anyOf.size() > 1 && !term.forbidden) {
-    return badRequest(
-        "Invalid query string parameters: Expected 'member_of' parameter to "
-        "contain valid UUID(s). Got: " +
-        text);
-  }
-  if (term.forbidden && term.anyOf.size() > 1 && !in) {
-    return badRequest(
-        "Invalid query string parameters: Forbidden member_of with several "
-        "aggregates needs the !in: prefix. Got: " +
-        text);
+  if (term.forbidden && !v.atLeast(32)) {
+    return badRequest("Forbidden member_of" + suffix +
+                      " parameters are not supported in the specified microversion");
   }
   out.push_back(std::move(term));
   return ApiStatus::ok();

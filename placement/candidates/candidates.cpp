@@ -1,6 +1,7 @@
 #include "placement/candidates/candidates.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
@@ -39,20 +40,25 @@ bool forbiddenHold(const std::set<std::string>& have, const std::vector<SetTerm>
 // Per class of a tree group, the (anchor, provider) pairs that can supply it, then grouped by
 // anchor (anchor sequence numbers come from the first class).
 struct ClassOptions {
-  std::vector<std::pair<uint32_t, const Provider*>> pairs;
-  std::vector<uint32_t> offsets;  // anchor seq -> start in `providers`
-  std::vector<const Provider*> providers;
+  struct Option {
+    const Provider* provider;
+    int64_t used;
+    const Inventory* inventory;
+  };
+  std::vector<std::pair<uint32_t, Option>> pairs;
+  std::vector<uint32_t> offsets;  // anchor seq -> start in `options`
+  std::vector<Option> options;
 
   void group(size_t anchors) {
     offsets.assign(anchors + 1, 0);
-    for (const auto& [seq, p] : pairs) ++offsets[seq + 1];
+    for (const auto& [seq, o] : pairs) ++offsets[seq + 1];
     for (size_t i = 1; i < offsets.size(); ++i) offsets[i] += offsets[i - 1];
-    providers.resize(pairs.size());
+    options.resize(pairs.size());
     std::vector<uint32_t> next(offsets.begin(), offsets.end() - 1);
-    for (const auto& [seq, p] : pairs) providers[next[seq]++] = p;
+    for (const auto& [seq, o] : pairs) options[next[seq]++] = o;
   }
   size_t count(uint32_t seq) const { return offsets[seq + 1] - offsets[seq]; }
-  const Provider* at(uint32_t seq, size_t i) const { return providers[offsets[seq] + i]; }
+  const Option& at(uint32_t seq, size_t i) const { return options[offsets[seq] + i]; }
 };
 
 class Engine {
@@ -87,10 +93,11 @@ class Engine {
   static bool fits(const Provider& p, const ResourceAmounts* used, const std::string& rc,
                    int64_t amount) {
     auto it = p.inventories.find(rc);
-    if (it == p.inventories.end()) return false;
-    const Inventory& inv = it->second;
-    return usedOf(used, rc) + amount <= inv.capacity() && amount >= inv.minUnit &&
-           amount <= inv.maxUnit && amount % inv.stepSize == 0;
+    return it != p.inventories.end() && fitsInventory(it->second, usedOf(used, rc), amount);
+  }
+  static bool fitsInventory(const Inventory& inv, int64_t used, int64_t amount) {
+    return used + amount <= inv.capacity() && amount >= inv.minUnit && amount <= inv.maxUnit &&
+           amount % inv.stepSize == 0;
   }
   bool anchorAllowed(const Provider* root) const {
     return !anchorRoots_ || anchorRoots_->count(root) > 0;
@@ -139,8 +146,11 @@ class Engine {
   std::vector<const Provider*> suffixedUsed_;
   std::vector<std::vector<size_t>> subtreeChecksAt_;  // depth -> same_subtree sets complete there
   std::unordered_set<std::string> seen_;
-  std::vector<size_t> idx_;             // addTreeEntries scratch
-  std::vector<const Provider*> combo_;  // addTreeEntries scratch
+  std::vector<size_t> idx_;                         // addTreeEntries scratch
+  std::vector<const ClassOptions::Option*> combo_;  // addTreeEntries scratch
+  // Trees that runLazily took candidates from, for summarize: root -> [begin, end) in members.
+  Providers lazyTreeMembers_;
+  PtrMap<std::pair<uint32_t, uint32_t>> lazyTrees_;
   CandidateSet set_;
 };
 
@@ -191,9 +201,8 @@ bool Engine::usesTreePath(const RequestGroup& g) const {
   for (const auto& [rc, amount] : g.resources) {
     const auto* set = model_.providersWithClassUnlocked(rc);
     if (!set) return false;
-    for (const auto& uuid : *set) {
-      const Provider* p = find(uuid);
-      if (p && isSharing(*p)) return true;
+    for (const Provider* p : *set) {
+      if (isSharing(*p)) return true;
     }
   }
   return false;
@@ -209,21 +218,28 @@ void Engine::singleProviderGroup(const RequestGroup& g, const Providers* only,
   if (!treeRoot(g, tree)) return;
   std::vector<int> rcs;
   for (const auto& [rc, amount] : g.resources) rcs.push_back(classIndex(rc));
+  std::vector<const Inventory*> invs(g.resources.size());
   auto consider = [&](const Provider& p) {
-    for (const auto& [rc, amount] : g.resources) {
-      if (!p.inventories.count(rc)) return;
-    }
+    // Cheapest test first: traits reject most providers of a class (other physnets, vnic types).
     if (!termsHold(p.traits, g.traits) || !termsHold(p.aggregates, g.memberOf)) return;
-    const ResourceAmounts* used = usageOf(p);
+    size_t i = 0;
     for (const auto& [rc, amount] : g.resources) {
-      if (!fits(p, used, rc, amount)) return;
+      auto it = p.inventories.find(rc);
+      if (it == p.inventories.end()) return;
+      invs[i++] = &it->second;
+    }
+    const ResourceAmounts* used = usageOf(p);
+    i = 0;
+    for (const auto& [rc, amount] : g.resources) {
+      if (!fitsInventory(*invs[i++], usedOf(used, rc), amount)) return;
     }
     const Provider* root = rootOf(p);
     if (!root || (tree && root != tree)) return;
     uint32_t e = out.open();
-    size_t i = 0;
+    i = 0;
     for (const auto& [rc, amount] : g.resources) {
-      out.allocs.push_back({&p, rcs[i++], amount, usedOf(used, rc), &p.inventories.at(rc)});
+      out.allocs.push_back({&p, rcs[i], amount, usedOf(used, rc), invs[i]});
+      ++i;
     }
     out.mapped.push_back(&p);
     out.close(e);
@@ -244,15 +260,13 @@ void Engine::singleProviderGroup(const RequestGroup& g, const Providers* only,
     for (const auto& [uuid, p] : providers_) consider(p);
     return;
   }
-  const std::set<std::string>* smallest = nullptr;  // walk the rarest class's providers only
+  const ProviderSet* smallest = nullptr;  // walk the rarest class's providers only
   for (const auto& [rc, amount] : g.resources) {
     const auto* set = model_.providersWithClassUnlocked(rc);
     if (!set) return;
     if (!smallest || set->size() < smallest->size()) smallest = set;
   }
-  for (const auto& uuid : *smallest) {
-    if (const Provider* p = find(uuid)) consider(*p);
-  }
+  for (const Provider* p : *smallest) consider(*p);
 }
 
 // The unsuffixed group when trees or sharing providers are in play: each class from any provider
@@ -280,7 +294,9 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
     auto consider = [&](const Provider* p) {
       const Provider* root = rootOf(*p);
       if (!root || (tree && root != tree)) return;
-      if (!fits(*p, usageOf(*p), rc, amount) || !forbiddenHold(p->traits, g.traits)) return;
+      const ResourceAmounts* used = usageOf(*p);
+      if (!fits(*p, used, rc, amount) || !forbiddenHold(p->traits, g.traits)) return;
+      ClassOptions::Option option{p, usedOf(used, rc), &p->inventories.at(rc)};
       bool selfIn = inAll(*p);  // also true when member_of names no required aggregate
       auto offer = [&](const Provider* anchor) {
         if (!anchorAllowed(anchor)) return;
@@ -294,7 +310,7 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
         } else {
           return;  // the first class has nothing under this anchor
         }
-        options.pairs.emplace_back(seq, p);
+        options.pairs.emplace_back(seq, option);
       };
       offer(root);
       // A sharing provider serves the trees it shares an aggregate with (when it is itself in
@@ -310,9 +326,7 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
     if (only) {
       for (const Provider* p : *only) consider(p);
     } else {
-      for (const auto& uuid : *set) {
-        if (const Provider* p = find(uuid)) consider(p);
-      }
+      for (const Provider* p : *set) consider(p);
     }
     if (options.pairs.empty()) return;
     ++c;
@@ -334,18 +348,19 @@ void Engine::addTreeEntries(const RequestGroup& g, const std::vector<int>& rcs,
   idx_.assign(perClass.size(), 0);
   combo_.resize(perClass.size());
   while (true) {
-    for (size_t c = 0; c < perClass.size(); ++c) combo_[c] = perClass[c].at(seq, idx_[c]);
+    for (size_t c = 0; c < perClass.size(); ++c) combo_[c] = &perClass[c].at(seq, idx_[c]);
     bool ok = std::all_of(g.traits.begin(), g.traits.end(), [&](const SetTerm& t) {
-      return t.forbidden || std::any_of(combo_.begin(), combo_.end(), [&](const Provider* p) {
-               return hasAny(p->traits, t.anyOf);
+      return t.forbidden ||
+             std::any_of(combo_.begin(), combo_.end(), [&](const ClassOptions::Option* o) {
+               return hasAny(o->provider->traits, t.anyOf);
              });
     });
     if (ok) {
       uint32_t e = out.open();
       size_t c = 0;
       for (const auto& [rc, amount] : g.resources) {
-        const Provider* p = combo_[c];
-        out.allocs.push_back({p, rcs[c], amount, usedOf(usageOf(*p), rc), &p->inventories.at(rc)});
+        const Provider* p = combo_[c]->provider;
+        out.allocs.push_back({p, rcs[c], amount, combo_[c]->used, combo_[c]->inventory});
         if (std::find(out.mapped.begin() + out.entries[e].mappedBegin, out.mapped.end(), p) ==
             out.mapped.end()) {
           out.mapped.push_back(p);
@@ -552,6 +567,19 @@ void Engine::summarize() {
     out = std::move(roots);
     return;
   }
+  Providers tree;
+  if (lazyTrees_.size() > 0) {  // the trees used were collected while searching
+    for (const Provider* root : roots) {
+      if (const auto* span = lazyTrees_.find(root)) {
+        out.insert(out.end(), lazyTreeMembers_.begin() + span->first,
+                   lazyTreeMembers_.begin() + span->second);
+      } else {
+        collectTree(root, tree);
+        out.insert(out.end(), tree.begin(), tree.end());
+      }
+    }
+    return;
+  }
   if (roots.size() * 8 >= providers_.size()) {
     // Most trees: one pass over every provider beats a walk down each tree.
     candidates::NameIndex rootIndex(roots.size());
@@ -565,7 +593,6 @@ void Engine::summarize() {
     for (const auto& [seq, p] : found) out.push_back(p);
     return;
   }
-  Providers tree;
   for (const Provider* root : roots) {
     collectTree(root, tree);
     out.insert(out.end(), tree.begin(), tree.end());
@@ -601,41 +628,61 @@ void Engine::collectTree(const Provider* root, Providers& out) const {
 }
 
 // With a limit and no sharing, any N candidates will do (Placement returns the first N of an
-// undefined order): when the limit is below the number of providers of the rarest requested
-// class, visit their trees one at a time and stop as soon as there are enough. False when this
-// does not apply.
+// undefined order): visit trees one at a time and stop as soon as there are enough. The trees
+// come from the providers of one requested class (the "driver"): the one with the fewest
+// providers that can take the amount, estimated on a sample (after a claim storm most hosts may
+// be full for one class and empty for another). False when this does not apply (no limit,
+// sharing, or a limit above the driver's providers).
 bool Engine::runLazily() {
   if (cap_ >= request_.maxCandidates || request_.sharingPossible) return false;
-  const std::set<std::string>* driver = nullptr;
-  const std::string* driverRc = nullptr;
-  int64_t driverAmount = 0;  // the smallest amount of it a group asks for
+  std::map<std::string, int64_t> smallest;  // class -> the smallest amount a group asks for
   for (const auto& g : request_.groups) {
     for (const auto& [rc, amount] : g.resources) {
-      const auto* set = model_.providersWithClassUnlocked(rc);
-      if (!set) return true;  // nothing has this class: no candidates
-      if (driverRc && *driverRc == rc) {
-        driverAmount = std::min(driverAmount, amount);
-      } else if (!driver || set->size() < driver->size()) {
-        driver = set;
-        driverRc = &rc;
-        driverAmount = amount;
-      }
+      auto [it, fresh] = smallest.try_emplace(rc, amount);
+      if (!fresh) it->second = std::min(it->second, amount);
+    }
+  }
+  const ProviderSet* driver = nullptr;
+  const std::string* driverRc = nullptr;
+  int64_t driverAmount = 0;
+  double best = 0;
+  for (const auto& [rc, amount] : smallest) {
+    const auto* set = model_.providersWithClassUnlocked(rc);
+    if (!set) return true;  // nothing has this class: no candidates
+    constexpr size_t kSample = 32;
+    size_t sampled = 0;
+    size_t fitting = 0;
+    for (auto it = set->begin(); it != set->end() && sampled < kSample; ++it, ++sampled) {
+      fitting += fits(**it, usageOf(**it), rc, amount) ? 1 : 0;
+    }
+    double estimate = static_cast<double>(set->size()) * static_cast<double>(fitting + 1) /
+                      static_cast<double>(sampled + 1);
+    if (!driver || estimate < best) {
+      driver = set;
+      driverRc = &rc;
+      driverAmount = amount;
+      best = estimate;
     }
   }
   if (!driver || cap_ >= driver->size()) return false;
   PtrMap<char> visited;
   Providers tree;
-  for (const auto& uuid : *driver) {
+  for (const Provider* p : *driver) {
     // A tree is worth a visit only if one of its providers can take the amount.
-    const Provider* p = find(uuid);
-    if (!p || !fits(*p, usageOf(*p), *driverRc, driverAmount)) continue;
+    if (!fits(*p, usageOf(*p), *driverRc, driverAmount)) continue;
     const Provider* root = rootOf(*p);
     if (!root || !visited.insert(root, 1).second || !anchorAllowed(root)) continue;
     collectTree(root, tree);
     if (!findGroups(&tree)) continue;
     options_.clear();
     for (const auto& group : groups_) options_.push_back(group.entriesOf(root));
+    size_t before = set_.items.size();
     descend(0);
+    if (set_.items.size() > before) {
+      auto begin = static_cast<uint32_t>(lazyTreeMembers_.size());
+      lazyTreeMembers_.insert(lazyTreeMembers_.end(), tree.begin(), tree.end());
+      lazyTrees_.insert(root, {begin, static_cast<uint32_t>(lazyTreeMembers_.size())});
+    }
     if (full()) break;
   }
   return true;

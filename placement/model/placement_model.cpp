@@ -30,7 +30,7 @@ Status PlacementModel::load() {
   for (auto& p : snap.providers) {
     indexProvider(nullptr, &p);
     std::string uuid = p.uuid;
-    providers_.emplace(uuid, std::move(p));
+    indexClasses(providers_.emplace(uuid, std::move(p)).first->second, true);
   }
   for (auto& c : snap.consumers) {
     indexConsumer(nullptr, &c);
@@ -49,18 +49,27 @@ void PlacementModel::indexProvider(const Provider* before, const Provider* after
     providerByName_.erase(before->name);
     if (!before->parentUuid.empty()) children_[before->parentUuid].erase(before->uuid);
     for (const auto& t : before->traits) --traitUse_[t];
-    for (const auto& [rc, inv] : before->inventories) providersByClass_[rc].erase(before->uuid);
     if (!before->parentUuid.empty()) --nestedProviders_;
   }
   if (after) {
     providerByName_[after->name] = after->uuid;
     if (!after->parentUuid.empty()) children_[after->parentUuid].insert(after->uuid);
     for (const auto& t : after->traits) ++traitUse_[t];
-    for (const auto& [rc, inv] : after->inventories) providersByClass_[rc].insert(after->uuid);
     if (!after->parentUuid.empty()) ++nestedProviders_;
   } else if (before) {
     children_.erase(before->uuid);
     usage_.erase(before->uuid);
+  }
+}
+
+void PlacementModel::indexClasses(const Provider& node, bool add) {
+  for (const auto& [rc, inv] : node.inventories) {
+    if (add) {
+      providersByClass_[rc].insert(&node);
+    } else if (auto it = providersByClass_.find(rc); it != providersByClass_.end()) {
+      it->second.erase(&node);
+      if (it->second.empty()) providersByClass_.erase(it);
+    }
   }
 }
 
@@ -128,8 +137,11 @@ ApiStatus PlacementModel::commit(Txn& txn) {
     auto it = providers_.find(uuid);
     const Provider* before = it == providers_.end() ? nullptr : &it->second;
     indexProvider(before, staged ? &*staged : nullptr);
+    if (before) indexClasses(*before, false);
     if (staged) {
-      providers_[uuid] = std::move(*staged);
+      Provider& node = providers_[uuid];
+      node = std::move(*staged);
+      indexClasses(node, true);
     } else if (before) {
       providers_.erase(it);
     }

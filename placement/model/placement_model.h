@@ -26,6 +26,12 @@ struct SetTerm {
   bool forbidden = false;
 };
 
+// Orders the model's providers by uuid (the class index holds pointers to its own nodes).
+struct ProviderByUuid {
+  bool operator()(const Provider* a, const Provider* b) const { return a->uuid < b->uuid; }
+};
+using ProviderSet = std::set<const Provider*, ProviderByUuid>;
+
 struct ProviderFilter {
   std::optional<std::string> name;
   std::optional<std::string> uuid;
@@ -130,8 +136,9 @@ class PlacementModel {
   const std::unordered_map<std::string, std::set<std::string>>& childrenUnlocked() const {
     return children_;
   }
-  // Providers that have an inventory of the class, in uuid order.
-  const std::set<std::string>* providersWithClassUnlocked(const std::string& rc) const {
+  // Providers that have an inventory of the class, in uuid order (pointers to the model's nodes:
+  // the engine walks them without a lookup by uuid).
+  const ProviderSet* providersWithClassUnlocked(const std::string& rc) const {
     auto it = providersByClass_.find(rc);
     return it == providersByClass_.end() ? nullptr : &it->second;
   }
@@ -145,6 +152,8 @@ class PlacementModel {
 
   // The four derived indexes are rebuilt incrementally at commit.
   void indexProvider(const Provider* before, const Provider* after);
+  // The class index of a provider node of providers_ (after it is stored, before it changes).
+  void indexClasses(const Provider& node, bool add);
   void indexConsumer(const Consumer* before, const Consumer* after);
   ApiStatus commit(Txn& txn);
 
@@ -160,7 +169,7 @@ class PlacementModel {
   std::set<std::string> customTraits_;
   std::map<std::string, int> resourceClasses_;  // name -> id
   std::map<std::string, int> traitUse_;         // trait -> number of providers having it
-  std::unordered_map<std::string, std::set<std::string>> providersByClass_;
+  std::unordered_map<std::string, ProviderSet> providersByClass_;
   int64_t nestedProviders_ = 0;  // providers with a parent: Placement's "has_trees"
 };
 

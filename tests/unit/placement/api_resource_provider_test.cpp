@@ -299,6 +299,8 @@ TEST_F(ApiProviderTest, FilterByRequiredTraits) {
   EXPECT_EQ(names("?required=HW_CPU_X86_AVX2,HW_CPU_X86_SSE"), (Names{"both"}));
   EXPECT_EQ(names("?required=!HW_CPU_X86_AVX2", "1.22"), (Names{"none", "sse"}));
   EXPECT_EQ(names("?required=HW_CPU_X86_SSE,!HW_CPU_X86_AVX2"), (Names{"sse"}));
+  // Required and forbidden at once finds nothing (no 400 here, unlike allocation candidates).
+  EXPECT_EQ(names("?required=HW_CPU_X86_SSE,!HW_CPU_X86_SSE"), Names{});
   EXPECT_EQ(names("?required=in:HW_CPU_X86_AVX2,HW_CPU_X86_SSE", "1.39"),
             (Names{"avx", "both", "sse"}));
   EXPECT_EQ(names("?required=in:HW_CPU_X86_AVX2,HW_CPU_X86_SSE&required=!HW_CPU_X86_SSE"),

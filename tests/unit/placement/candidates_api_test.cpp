@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/uuid.h"
 #include "placement/api/placement_api.h"
@@ -257,6 +259,53 @@ TEST_F(CandidatesApiTest, BadQueriesAre400WithPlacementsCodeAndDetail) {
        "placement.undefined_code", "Invalid query string parameters: ..."},
       {"resources=VCPU:1&group_policy=mine", "1.39", "placement.undefined_code",
        "Invalid query string parameters: ..."},
+      // Parameters before the microversion that introduced them.
+      {"resources=VCPU:1&required=HW_CPU_X86_AVX", "1.16", "<none>",
+       "Invalid query string parameters: Additional properties are not allowed ('required' was "
+       "unexpected)"},
+      {"resources=VCPU:1&member_of=aaaaaaaa-0000-4000-8000-000000000001", "1.20", "<none>",
+       "Invalid query string parameters: ..."},
+      {"resources=VCPU:1&resources1=VCPU:1", "1.24", "placement.undefined_code",
+       "Invalid query string parameters: ..."},
+      {"resources=VCPU:1&root_required=HW_CPU_X86_AVX", "1.34", "placement.undefined_code",
+       "Invalid query string parameters: ..."},
+      {"resources_a=VCPU:1&same_subtree=_a", "1.35", "placement.undefined_code",
+       "Invalid query string parameters: ..."},
+      {"resources=VCPU:1&required=!HW_CPU_X86_AVX", "1.21", "<none>",
+       "Invalid query string parameters: Expected 'required' parameter value of the form: "
+       "HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: !HW_CPU_X86_AVX"},
+      {"resources=VCPU:1&required=in:HW_CPU_X86_AVX,CUSTOM_PHYSNET_A", "1.38",
+       "placement.undefined_code",
+       "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only "
+       "supported since microversion 1.39. Got: in:HW_CPU_X86_AVX,CUSTOM_PHYSNET_A"},
+      {"resources=VCPU:1&member_of=!aaaaaaaa-0000-4000-8000-000000000001", "1.31",
+       "placement.undefined_code",
+       "Forbidden member_of parameters are not supported in the specified microversion"},
+      {"resources1=VCPU:1&member_of1=!aaaaaaaa-0000-4000-8000-000000000001", "1.31",
+       "placement.undefined_code",
+       "Forbidden member_of1 parameters are not supported in the specified microversion"},
+      {"resources=VCPU:1&member_of=aaaaaaaa-0000-4000-8000-000000000001,"
+       "bbbbbbbb-0000-4000-8000-000000000002",
+       "1.39", "placement.undefined_code",
+       "Multiple values for 'member_of' must be prefixed with the 'in:' or '!in:' keyword using "
+       "the valid microversion. Got: aaaaaaaa-0000-4000-8000-000000000001,"
+       "bbbbbbbb-0000-4000-8000-000000000002"},
+      {"resources=VCPU:1&required=HW_CPU_X86_AVX,,CUSTOM_PHYSNET_A", "1.39",
+       "placement.undefined_code",
+       "Invalid query string parameters: Expected 'required' parameter value of the form: "
+       "HW_CPU_X86_VMX,!CUSTOM_MAGIC. Got an empty trait in: HW_CPU_X86_AVX,,CUSTOM_PHYSNET_A"},
+      {"resources=VCPU:1&required=in:HW_CPU_X86_AVX,!CUSTOM_PHYSNET_A", "1.39",
+       "placement.undefined_code",
+       "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not "
+       "support forbidden traits. Got: in:HW_CPU_X86_AVX,!CUSTOM_PHYSNET_A"},
+      {"resources=VCPU:1&required=HW_CPU_X86_AVX,!HW_CPU_X86_AVX", "1.22", "<none>",
+       "Conflicting required and forbidden traits found in the following traits keys: "
+       "required: (HW_CPU_X86_AVX)"},
+      {"resources_A=VCPU:1&required_A=in:HW_CPU_X86_AVX,CUSTOM_PHYSNET_A&required_A=!HW_CPU_X86_AVX"
+       "&required_A=!CUSTOM_PHYSNET_A",
+       "1.39", "placement.undefined_code",
+       "Conflicting required and forbidden traits found in the following traits keys: "
+       "required_A: (CUSTOM_PHYSNET_A, HW_CPU_X86_AVX)"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.version) + " ?" + c.query);
@@ -288,6 +337,97 @@ TEST_F(CandidatesApiTest, ResourcelessGroupInSameSubtree) {
   ASSERT_EQ(a.status, 200) << a.body;
   // _CN may be cn (ancestor of pf) or pf itself (policy none).
   EXPECT_EQ(a.body["allocation_requests"].size(), 2u);
+}
+
+// The unsuffixed group's mapping lists every provider it uses; no mappings before 1.34.
+TEST_F(CandidatesApiTest, UnsuffixedMappingListsEveryProviderUsedFrom1_34) {
+  Answer a = get("resources=VCPU:1,SRIOV_NET_VF:1", "1.34");
+  ASSERT_EQ(a.status, 200) << a.body;
+  std::vector<std::string> both = {cn_, pf_};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(a.body["allocation_requests"], json({{{"allocations",
+                                                   {{cn_, {{"resources", {{"VCPU", 1}}}}},
+                                                    {pf_, {{"resources", {{"SRIOV_NET_VF", 1}}}}}}},
+                                                  {"mappings", {{"", both}}}}}));
+  a = get("resources=VCPU:1,SRIOV_NET_VF:1", "1.33");
+  ASSERT_EQ(a.body["allocation_requests"].size(), 1u);
+  EXPECT_FALSE(a.body["allocation_requests"][0].contains("mappings"));
+}
+
+// Before 1.39 only the last `required` counts; from 1.39 repeated ones are ANDed. VCPU comes
+// from cn (HW_CPU_X86_AVX); CUSTOM_PHYSNET_A is on pf, which a VCPU-only request does not use.
+// Forbidden aggregates (1.32) and any-of traits (1.39) through the query string.
+TEST_F(CandidatesApiTest, RepeatedRequiredForbiddenAggregatesAndAnyOfThroughTheQuery) {
+  const std::string q = "resources=VCPU:1&required=CUSTOM_PHYSNET_A&required=HW_CPU_X86_AVX";
+  EXPECT_EQ(get(q, "1.38").body["allocation_requests"].size(), 1u);
+  EXPECT_EQ(get(q, "1.39").body["allocation_requests"], json::array());
+  EXPECT_EQ(get("resources=VCPU:1&required=in:CUSTOM_PHYSNET_A,HW_CPU_X86_AVX")
+                .body["allocation_requests"]
+                .size(),
+            1u);
+  EXPECT_EQ(get("resources=VCPU:1&required=!HW_CPU_X86_AVX", "1.22").body["allocation_requests"],
+            json::array());
+  // Forbidding one trait of an any-of term is no conflict.
+  EXPECT_EQ(get("resources=VCPU:1&required=in:CUSTOM_PHYSNET_A,HW_CPU_X86_AVX"
+                "&required=!CUSTOM_PHYSNET_A")
+                .body["allocation_requests"]
+                .size(),
+            1u);
+  const std::string agg = "aaaaaaaa-0000-4000-8000-000000000001";
+  auto cn = send("GET", "/resource_providers/" + cn_ + "/aggregates", "", "1.19");
+  ASSERT_EQ(cn.status, 200);
+  json body = {{"aggregates", {agg}},
+               {"resource_provider_generation", cn.body["resource_provider_generation"]}};
+  ASSERT_EQ(
+      send("PUT", "/resource_providers/" + cn_ + "/aggregates", "", "1.19", body.dump()).status,
+      200);
+  // pf's root is in the aggregate: forbidden for the unsuffixed group, not for a granular one.
+  EXPECT_EQ(get("resources=SRIOV_NET_VF:1&member_of=!in:" + agg + "," + uuid4().toString(), "1.32")
+                .body["allocation_requests"],
+            json::array());
+  EXPECT_EQ(get("resources1=SRIOV_NET_VF:1&member_of1=!" + agg, "1.32")
+                .body["allocation_requests"]
+                .size(),
+            1u);
+  EXPECT_EQ(
+      get("resources=SRIOV_NET_VF:1&member_of=" + agg, "1.32").body["allocation_requests"].size(),
+      1u);
+}
+
+// A big answer (thousands of providers: the summaries take one pass over the whole model) is
+// complete. 1000 hosts of a root (VCPU) and 4 children (EGR; 2 of them on physnet A).
+TEST_F(CandidatesApiTest, BigAnswersAreComplete) {
+  constexpr int kHosts = 1000;
+  std::set<std::string> expected;  // "root child" pairs
+  for (int h = 0; h < kHosts; ++h) {
+    auto root = model_.createProvider("big" + std::to_string(h), std::nullopt, std::nullopt);
+    ASSERT_TRUE(root.has_value());
+    ASSERT_TRUE(model_.setInventories(root->uuid, 0, {{"VCPU", Inventory{.total = 4}}}));
+    for (int c = 0; c < 4; ++c) {
+      auto child = model_.createProvider("big" + std::to_string(h) + "-" + std::to_string(c),
+                                         std::nullopt, root->uuid);
+      ASSERT_TRUE(child.has_value());
+      auto inv = model_.setInventories(child->uuid, 0,
+                                       {{"NET_BW_EGR_KILOBIT_PER_SEC", Inventory{.total = 10}}});
+      ASSERT_TRUE(inv.has_value());
+      if (c < 2) {
+        ASSERT_TRUE(model_.setTraits(child->uuid, inv->generation, {"CUSTOM_PHYSNET_A"}));
+        expected.insert(root->uuid + " " + child->uuid);
+      }
+    }
+  }
+  Answer a =
+      get("resources=VCPU:1&resources1=NET_BW_EGR_KILOBIT_PER_SEC:1&required1=CUSTOM_PHYSNET_A");
+  ASSERT_EQ(a.status, 200);
+  std::set<std::string> got;
+  for (const auto& r : a.body["allocation_requests"]) {
+    got.insert(r["mappings"][""][0].get<std::string>() + " " +
+               r["mappings"]["1"][0].get<std::string>());
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(a.body["allocation_requests"].size(), 2u * kHosts);
+  // Summaries: every provider of the trees used, the 5 of each big host (cn's tree has no EGR).
+  EXPECT_EQ(a.body["provider_summaries"].size(), 5u * kHosts);
 }
 
 }  // namespace

@@ -590,5 +590,182 @@ TEST_F(CandidatesEngineTest, WideTreeWithManyGroupsStopsAtTheLimit) {
   EXPECT_EQ(count(), 40320u);
 }
 
+// Any-of (in:) terms of the unsuffixed group hold on the providers a candidate uses together:
+// cn (VCPU, CUSTOM_A) -> numa (MEMORY_MB, CUSTOM_B); cn2 (VCPU, MEMORY_MB, CUSTOM_C).
+TEST_F(CandidatesEngineTest, AnyOfTraitsOfTheUnsuffixedGroupHoldOnTheProvidersUsedTogether) {
+  add("cn", "", {{"VCPU", inv(4)}}, {"CUSTOM_A"});
+  add("numa", "cn", {{"MEMORY_MB", inv(1024)}}, {"CUSTOM_B"});
+  add("cn2", "", {{"VCPU", inv(4)}, {"MEMORY_MB", inv(1024)}}, {"CUSTOM_C"});
+  auto vm = [&](std::vector<SetTerm> traits) {
+    return rendered(run({group("", {{"VCPU", 1}, {"MEMORY_MB", 256}}, std::move(traits))}));
+  };
+  // cn's tree has B on numa, cn2 has C.
+  EXPECT_EQ(vm({need({"CUSTOM_B", "CUSTOM_C"})}),
+            (Strings{"cn2:MEMORY_MB=256,VCPU=1", "cn:VCPU=1 numa:MEMORY_MB=256"}));
+  // A AND (B or C): only cn's tree has both, A on cn and B on numa.
+  EXPECT_EQ(vm({need({"CUSTOM_B", "CUSTOM_C"}), need({"CUSTOM_A"})}),
+            (Strings{"cn:VCPU=1 numa:MEMORY_MB=256"}));
+  // (A or C) without B: cn's tree needs numa (B) for the memory.
+  EXPECT_EQ(vm({need({"CUSTOM_A", "CUSTOM_C"}), forbid({"CUSTOM_B"})}),
+            (Strings{"cn2:MEMORY_MB=256,VCPU=1"}));
+  // VCPU alone uses cn only: numa's B does not count.
+  EXPECT_EQ(rendered(run({group("", {{"VCPU", 1}}, {need({"CUSTOM_B", "CUSTOM_C"})})})),
+            (Strings{"cn2:VCPU=1"}));
+}
+
+// host -> ovs (VNIC_NORMAL) -> br0 (EGR), br1 (IGR); host -> sriov -> nic0 (EGR, IGR).
+// same_subtree holds when one provider mapped to its groups is an ancestor-or-self of all the
+// others: two siblings fail, a shared provider or their parent (or grandparent) in the set passes.
+TEST_F(CandidatesEngineTest, SameSubtreeNeedsOneMappedProviderAboveAllTheOthers) {
+  add("host", "", {{"VCPU", inv(4)}}, {"CUSTOM_HOST"});
+  add("ovs", "host", {}, {"CUSTOM_VNIC_TYPE_NORMAL"});
+  add("br0", "ovs", {{kEgr, inv(1000)}});
+  add("br1", "ovs", {{kIgr, inv(1000)}});
+  add("sriov", "host");
+  add("nic0", "sriov", {{kEgr, inv(1000)}, {kIgr, inv(1000)}});
+  CandidateRequest req;
+  req.groups = {group("_e", {{kEgr, 100}}), group("_i", {{kIgr, 100}})};
+  auto all = rendered(run(req), true);
+  ASSERT_EQ(all.size(), 4u);  // {br0, nic0} x {br1, nic0}
+  req.sameSubtree = {{"_e", "_i"}};
+  EXPECT_EQ(rendered(run(req), true),
+            (Strings{"nic0:NET_BW_EGR_KILOBIT_PER_SEC=100,NET_BW_IGR_KILOBIT_PER_SEC=100 | "
+                     "_e=nic0 _i=nic0"}));
+  // The ovs agent (resourceless) in the set: br0 and br1 are both below it.
+  req.groups.push_back(group("_a", {}, {need({"CUSTOM_VNIC_TYPE_NORMAL"})}));
+  req.sameSubtree = {{"_e", "_i", "_a"}};
+  EXPECT_EQ(rendered(run(req), true),
+            (Strings{"br0:NET_BW_EGR_KILOBIT_PER_SEC=100 br1:NET_BW_IGR_KILOBIT_PER_SEC=100 | "
+                     "_a=ovs _e=br0 _i=br1"}));
+  // Two sets, checked one by one: _e under ovs, _i anywhere.
+  req.sameSubtree = {{"_e", "_a"}, {"_i"}};
+  EXPECT_EQ(rendered(run(req), true),
+            (Strings{"br0:NET_BW_EGR_KILOBIT_PER_SEC=100 br1:NET_BW_IGR_KILOBIT_PER_SEC=100 | "
+                     "_a=ovs _e=br0 _i=br1",
+                     "br0:NET_BW_EGR_KILOBIT_PER_SEC=100 nic0:NET_BW_IGR_KILOBIT_PER_SEC=100 | "
+                     "_a=ovs _e=br0 _i=nic0"}));
+  // The root two levels up is an ancestor of every one of them.
+  req.groups.back() = group("_a", {}, {need({"CUSTOM_HOST"})});
+  req.sameSubtree = {{"_e", "_i", "_a"}};
+  EXPECT_EQ(run(req).requests.size(), 4u);
+}
+
+// cn1 in A, cn2 in A and B (VCPU); ss1 in A and ss2 in B share DISK_GB. A sharing provider serves
+// the group only when it is itself in the required aggregates (cn2 in A does not bring ss2 in);
+// root_required filters the anchors, not the sharing provider's own root; in_tree turns sharing
+// off for its group.
+TEST_F(CandidatesEngineTest, SharingProvidersWithMemberOfRootRequiredAndInTree) {
+  add("cn1", "", {{"VCPU", inv(4)}}, {}, {kAggA});
+  add("cn2", "", {{"VCPU", inv(4)}}, {"CUSTOM_GOOD"}, {kAggA, kAggB});
+  add("ss1", "", {{"DISK_GB", inv(100)}}, {"MISC_SHARES_VIA_AGGREGATE"}, {kAggA});
+  add("ss2", "", {{"DISK_GB", inv(100)}}, {"MISC_SHARES_VIA_AGGREGATE"}, {kAggB});
+  CandidateRequest req;
+  req.groups = {group("", {{"VCPU", 1}, {"DISK_GB", 10}})};
+  EXPECT_EQ(rendered(run(req)), (Strings{"cn1:VCPU=1 ss1:DISK_GB=10", "cn2:VCPU=1 ss1:DISK_GB=10",
+                                         "cn2:VCPU=1 ss2:DISK_GB=10"}));
+  req.groups[0].memberOf = {need({kAggA})};
+  EXPECT_EQ(rendered(run(req)),
+            (Strings{"cn1:VCPU=1 ss1:DISK_GB=10", "cn2:VCPU=1 ss1:DISK_GB=10"}));
+  req.groups[0].memberOf = {need({kAggB})};
+  EXPECT_EQ(rendered(run(req)), (Strings{"cn2:VCPU=1 ss2:DISK_GB=10"}));
+  req.groups[0].memberOf.clear();
+  req.rootRequired = {need({"CUSTOM_GOOD"})};
+  auto r = run(req);
+  EXPECT_EQ(rendered(r), (Strings{"cn2:VCPU=1 ss1:DISK_GB=10", "cn2:VCPU=1 ss2:DISK_GB=10"}));
+  EXPECT_EQ(summaries(r), (std::set<std::string>{"cn2", "ss1", "ss2"}));
+  req.rootRequired.clear();
+  req.groups[0].inTree = uuid("cn2");
+  EXPECT_TRUE(run(req).requests.empty());
+  req.groups[0] = group("", {{"VCPU", 1}});
+  req.groups[0].inTree = uuid("cn2");
+  req.groups.push_back(group("1", {{"DISK_GB", 10}}));  // a granular group still gets sharing
+  EXPECT_EQ(rendered(run(req), true), (Strings{"cn2:VCPU=1 ss1:DISK_GB=10 | ''=cn2 1=ss1",
+                                               "cn2:VCPU=1 ss2:DISK_GB=10 | ''=cn2 1=ss2"}));
+}
+
+// Forbidden aggregates, any-of (!in:A,B) and mixed with a required one. cn1 (A) -> pf1;
+// cn2 -> pf2 (B); cn3 -> pf3 (A, B). Unsuffixed: the provider or its root is in none of them;
+// granular: the provider itself.
+TEST_F(CandidatesEngineTest, ForbiddenAggregatesAnyOfAndMixedWithRequired) {
+  add("cn1", "", {{"VCPU", inv(4)}}, {}, {kAggA});
+  add("pf1", "cn1", {{kVf, inv(4)}});
+  add("cn2", "", {{"VCPU", inv(4)}});
+  add("pf2", "cn2", {{kVf, inv(4)}}, {}, {kAggB});
+  add("cn3", "", {{"VCPU", inv(4)}});
+  add("pf3", "cn3", {{kVf, inv(4)}}, {}, {kAggA, kAggB});
+  add("cn4", "", {{"VCPU", inv(4)}});
+  add("pf4", "cn4", {{kVf, inv(4)}});
+  auto vf = [&](const std::string& suffix, std::vector<SetTerm> memberOf) {
+    return rendered(run({group(suffix, {{kVf, 1}}, {}, std::move(memberOf))}));
+  };
+  EXPECT_EQ(vf("", {forbid({kAggA, kAggB})}), (Strings{"pf4:SRIOV_NET_VF=1"}));
+  EXPECT_EQ(vf("1", {forbid({kAggA, kAggB})}),
+            (Strings{"pf1:SRIOV_NET_VF=1", "pf4:SRIOV_NET_VF=1"}));
+  // In A (itself or by its root) and not in B.
+  EXPECT_EQ(vf("", {need({kAggA}), forbid({kAggB})}), (Strings{"pf1:SRIOV_NET_VF=1"}));
+  EXPECT_EQ(vf("1", {need({kAggA}), forbid({kAggB})}), Strings{});
+  // Two forbidden terms are the same as one any-of term.
+  EXPECT_EQ(vf("", {forbid({kAggA}), forbid({kAggB})}), (Strings{"pf4:SRIOV_NET_VF=1"}));
+}
+
+// A resourceless group matches providers by traits and aggregates alone, inventory or not, and
+// counts as a granular group for isolate. host (VCPU, CUSTOM_HOST) -> pf (VF, CUSTOM_PHYSNET_A,
+// in A).
+TEST_F(CandidatesEngineTest, ResourcelessGroupsMatchTraitsAndAggregatesAndCountForIsolate) {
+  add("host", "", {{"VCPU", inv(4)}}, {"CUSTOM_HOST"});
+  add("pf", "host", {{kVf, inv(4)}}, {"CUSTOM_PHYSNET_A"}, {kAggA});
+  CandidateRequest req;
+  req.groups = {group("_cn", {}, {need({"CUSTOM_HOST", "CUSTOM_PHYSNET_A"})}),
+                group("_net", {{kVf, 1}})};
+  req.sameSubtree = {{"_net", "_cn"}};
+  EXPECT_EQ(rendered(run(req), true), (Strings{"pf:SRIOV_NET_VF=1 | _cn=host _net=pf",
+                                               "pf:SRIOV_NET_VF=1 | _cn=pf _net=pf"}));
+  req.isolate = true;
+  auto r = run(req);
+  EXPECT_EQ(rendered(r, true), (Strings{"pf:SRIOV_NET_VF=1 | _cn=host _net=pf"}));
+  EXPECT_EQ(summaries(r), (std::set<std::string>{"host", "pf"}));
+  // By aggregate: only pf is in A, which isolate then forbids.
+  req.groups[0] = group("_cn", {}, {}, {need({kAggA})});
+  EXPECT_TRUE(run(req).requests.empty());
+  req.isolate = false;
+  EXPECT_EQ(rendered(run(req), true), (Strings{"pf:SRIOV_NET_VF=1 | _cn=pf _net=pf"}));
+}
+
+// Without randomize the first N are the same N every time; with it, N sampled from every
+// candidate (10 hosts, limit 1, 40 draws: the chance of one host every time is 10^-39).
+TEST_F(CandidatesEngineTest, LimitIsStableUnlessRandomizedThenSamplesEveryCandidate) {
+  for (int i = 0; i < 10; ++i) add("cn" + std::to_string(i), "", {{"VCPU", inv(4)}});
+  CandidateRequest req;
+  req.groups = {group("", {{"VCPU", 1}})};
+  req.limit = 1;
+  std::set<std::string> picked;
+  for (int i = 0; i < 40; ++i) picked.insert(rendered(run(req)).at(0));
+  EXPECT_EQ(picked.size(), 1u);
+  req.randomize = true;
+  picked.clear();
+  for (int i = 0; i < 40; ++i) picked.insert(rendered(run(req)).at(0));
+  EXPECT_GT(picked.size(), 1u);
+}
+
+// The engine walks the model's per-class provider index (pointers to its provider nodes): it must
+// follow inventory updates (same node), inventory removal and provider deletion.
+TEST_F(CandidatesEngineTest, ClassIndexFollowsInventoryUpdatesRemovalsAndDeletes) {
+  add("cn1", "", {{"VCPU", inv(4)}});
+  add("cn2", "", {{"VCPU", inv(4)}});
+  add("cn3", "", {{"MEMORY_MB", inv(1024)}});
+  auto vcpu = [&] { return rendered(run({group("", {{"VCPU", 1}})})); };
+  EXPECT_EQ(vcpu(), (Strings{"cn1:VCPU=1", "cn2:VCPU=1"}));
+  auto gen = [&](const std::string& name) { return model_.getProvider(uuid(name))->generation; };
+  ASSERT_TRUE(
+      model_.setInventories(uuid("cn3"), gen("cn3"), {{"MEMORY_MB", inv(1024)}, {"VCPU", inv(2)}}));
+  ASSERT_TRUE(model_.setInventories(uuid("cn1"), gen("cn1"), {{"MEMORY_MB", inv(512)}}));
+  EXPECT_EQ(vcpu(), (Strings{"cn2:VCPU=1", "cn3:VCPU=1"}));
+  ASSERT_TRUE(model_.deleteProvider(uuid("cn2")));
+  EXPECT_EQ(vcpu(), (Strings{"cn3:VCPU=1"}));
+  ASSERT_TRUE(model_.deleteInventories(uuid("cn3")));
+  EXPECT_EQ(vcpu(), Strings{});
+  EXPECT_EQ(rendered(run({group("", {{"MEMORY_MB", 512}})})), (Strings{"cn1:MEMORY_MB=512"}));
+}
+
 }  // namespace
 }  // namespace bwfloor::placement

@@ -261,9 +261,12 @@ ApiStatus checkConflictingTraits(const std::vector<std::pair<std::string, Reques
           })) {
         continue;
       }
-      std::string names;
-      for (const auto& x : t.anyOf) names += (names.empty() ? "" : ", ") + x;
-      conflicts.push_back("required" + suffix + ": (" + names + ")");
+      std::string key = "required" + suffix + ": (";
+      for (const auto& x : t.anyOf) {
+        if (key.back() != '(') key += ", ";
+        key += x;
+      }
+      conflicts.push_back(key + ")");
     }
   }
   if (conflicts.empty()) return ApiStatus::ok();

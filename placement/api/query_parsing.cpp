@@ -93,10 +93,10 @@ ApiStatus parseRequired(const std::string& text, const Microversion& v, std::vec
     bool forbidden = !t.empty() && t[0] == '!';
     t.erase(0, t.find_first_not_of('!'));  // quirk kept by Placement: "!!!FOO" is forbidden FOO
     if (t.empty()) {
-      return badRequest(
-          bad + "Expected 'required' parameter value of the form: " +
-          (allowForbidden ? "HW_CPU_X86_VMX,!CUSTOM_MAGIC" : "HW_CPU_X86_VMX,CUSTOM_MAGIC") +
-          ". Got an empty trait in: " + text);
+      std::string detail = bad + "Expected 'required' parameter value of the form: ";
+      detail += allowForbidden ? "HW_CPU_X86_VMX,!CUSTOM_MAGIC" : "HW_CPU_X86_VMX,CUSTOM_MAGIC";
+      detail += ". Got an empty trait in: ";
+      return badRequest(detail + text);
     }
     terms.push_back(SetTerm{{t}, forbidden});
   }

@@ -319,25 +319,41 @@ TEST(StatusSocketTest, EachConnectionGetsTheCurrentDocument) {
   EXPECT_THAT(tooLong.error().message(), HasSubstr("longer than 107"));
 }
 
-TEST(BindingLoopSriovTest, DirectPortWaitsForItsVfThenGetsMinTxRate) {
-  initLogging(LogOptions{spdlog::level::warn});
-  auto vfs = std::make_shared<dataplane::sriov::FakeVfApi>();
-  vfs->addPfForTest("ens5", 4);
-  FakeBindingServer server;
-  EnforcementBoard board;
-  EnforcementPoints points;
-  points[{kSriov, "ens5"}] = {"sriov", "ens5", Kbps(100000), Kbps(100000), "", ""};
-  board.publish(points);
-  BindingLoopOptions options;
-  options.host = kHost;
-  BindingLoop loop(options, server, board, [&](const EnforcementPoints&) {
-    std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
-    backends.push_back(std::make_unique<dataplane::sriov::VfRateBackend>(
-        dataplane::sriov::VfRateBackendConfig{{"ens5"}}, vfs));
-    return backends;
-  });
+// A loop whose only device is the PF ens5 (4 VFs), enforced by the real VfRateBackend.
+class BindingLoopSriovTest : public ::testing::Test {
+ protected:
+  BindingLoopSriovTest() {
+    initLogging(LogOptions{spdlog::level::warn});
+    vfs_->addPfForTest("ens5", 4);
+    EnforcementPoints points;
+    points[{kSriov, "ens5"}] = {"sriov", "ens5", Kbps(100000), Kbps(100000), "", ""};
+    board_.publish(points);
+  }
+  ~BindingLoopSriovTest() override { initLogging(LogOptions{}); }
+
+  std::unique_ptr<BindingLoop> makeLoop() {
+    BindingLoopOptions options;
+    options.host = kHost;
+    return std::make_unique<BindingLoop>(options, server_, board_, [this](const auto&) {
+      std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
+      backends.push_back(std::make_unique<dataplane::sriov::VfRateBackend>(
+          dataplane::sriov::VfRateBackendConfig{{"ens5"}}, vfs_));
+      return backends;
+    });
+  }
+
+  std::shared_ptr<dataplane::sriov::FakeVfApi> vfs_ =
+      std::make_shared<dataplane::sriov::FakeVfApi>();
+  FakeBindingServer server_;
+  EnforcementBoard board_;
+};
+
+TEST_F(BindingLoopSriovTest, DirectPortWaitsForItsVfThenGetsMinTxRate) {
+  auto& vfs = vfs_;
+  auto& server = server_;
+  auto loop = makeLoop();
   server.set({binding(kPortA, kMacA, 1500, 1000, "ens5", kSriov)});
-  ASSERT_TRUE(loop.step());
+  ASSERT_TRUE(loop->step());
   ASSERT_EQ(server.reports.size(), 1U);
   EXPECT_EQ(server.reports[0].second["state"], "placement-only");
   EXPECT_THAT(server.reports[0].second["detail"].get<std::string>(),
@@ -345,7 +361,7 @@ TEST(BindingLoopSriovTest, DirectPortWaitsForItsVfThenGetsMinTxRate) {
   EXPECT_EQ(vfs->mutationsForTest(), 0);
 
   vfs->setVfMacForTest("ens5", 2, kMacA);  // the VM is plugged
-  ASSERT_TRUE(loop.step());
+  ASSERT_TRUE(loop->step());
   EXPECT_EQ(vfs->vfForTest("ens5", 2).minTxRateMbps, 2U);  // 1500 kbit/s, rounded up
   ASSERT_EQ(server.reports.size(), 2U);
   // Egress is enforced; a VF has no ingress minimum, which the status says.
@@ -354,43 +370,28 @@ TEST(BindingLoopSriovTest, DirectPortWaitsForItsVfThenGetsMinTxRate) {
   EXPECT_EQ(server.reports[1].second["backend"], "sriov");
 
   server.set(json::array());  // server deleted
-  ASSERT_TRUE(loop.step());
+  ASSERT_TRUE(loop->step());
   EXPECT_EQ(vfs->vfForTest("ens5", 2).minTxRateMbps, 0U);
-  initLogging(LogOptions{});
 }
 
-TEST(BindingLoopSriovTest, AfterARestartWantedVfsAreAdoptedAndStaleOnesCleared) {
-  initLogging(LogOptions{spdlog::level::warn});
-  auto vfs = std::make_shared<dataplane::sriov::FakeVfApi>();
-  vfs->addPfForTest("ens5", 4);
+TEST_F(BindingLoopSriovTest, AfterARestartWantedVfsAreAdoptedAndStaleOnesCleared) {
+  auto& vfs = vfs_;
+  auto& server = server_;
   // What a previous agent left: VF 2 (still wanted, MAC A) and VF 1 (its server is gone).
   vfs->setVfMacForTest("ens5", 2, kMacA);
   vfs->setVfRateForTest("ens5", 2, 2, 0);
   vfs->setVfMacForTest("ens5", 1, "fa:16:3e:00:00:99");
   vfs->setVfRateForTest("ens5", 1, 5, 0);
-  FakeBindingServer server;
-  EnforcementBoard board;
-  EnforcementPoints points;
-  points[{kSriov, "ens5"}] = {"sriov", "ens5", Kbps(100000), Kbps(100000), "", ""};
-  board.publish(points);
-  BindingLoopOptions options;
-  options.host = kHost;
-  BindingLoop loop(options, server, board, [&](const EnforcementPoints&) {
-    std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
-    backends.push_back(std::make_unique<dataplane::sriov::VfRateBackend>(
-        dataplane::sriov::VfRateBackendConfig{{"ens5"}}, vfs));
-    return backends;
-  });
+  auto loop = makeLoop();
   server.set({binding(kPortA, kMacA, 1500, 0, "ens5", kSriov)});
-  ASSERT_TRUE(loop.step());
+  ASSERT_TRUE(loop->step());
   EXPECT_EQ(vfs->vfForTest("ens5", 2).minTxRateMbps, 2U) << "the wanted VF was changed";
   EXPECT_EQ(vfs->vfForTest("ens5", 1).minTxRateMbps, 0U) << "the stale VF kept its minimum";
   EXPECT_EQ(vfs->mutationsForTest(), 1);  // only the stale VF was written
 
   server.set(json::array());  // A's server deleted: adopted, so removable by port id
-  ASSERT_TRUE(loop.step());
+  ASSERT_TRUE(loop->step());
   EXPECT_EQ(vfs->vfForTest("ens5", 2).minTxRateMbps, 0U);
-  initLogging(LogOptions{});
 }
 
 TEST(EnforcementPointsTest, OvsBridgeUplinkAndReasonsWhyNot) {

@@ -65,6 +65,10 @@ class FakeBindingServer : public RestTransport {
     http::Response resp;
     if (method == "GET" && path.starts_with(std::string("/v1/hosts/") + kHost + "/bindings")) {
       resp.status = 200;
+      if (!rawAnswer.empty()) {
+        resp.body = rawAnswer;
+        return resp;
+      }
       resp.body = json{{"host", kHost}, {"revision", revision}, {"bindings", bindings}}.dump();
       return resp;
     }
@@ -86,6 +90,7 @@ class FakeBindingServer : public RestTransport {
   }
 
   bool down = false;
+  std::string rawAnswer;  // when set, GET answers this body as is
   uint64_t revision = 1;
   json bindings = json::array();
   std::vector<std::pair<std::string, json>> reports;
@@ -260,6 +265,20 @@ TEST_F(BindingLoopTest, ANewUplinkMovesTheGuarantee) {
   // The old uplink is no longer configured: the new backend does not see it, so what stays
   // there is only what the old backend had (nothing is deleted on a device no longer managed).
   EXPECT_EQ(status(kPortA)->uplink, "eth-new");
+}
+
+TEST_F(BindingLoopTest, ANonsenseAnswerIsAnErrorAndChangesNothing) {
+  server_.set({binding(kPortA, kMacA, 60000, 0)});
+  step();
+  const int mutations = kernel_->mutationsForTest();
+  for (const char* body : {"<html>oops</html>", R"({"bindings": 3})", "[]"}) {
+    server_.rawAnswer = body;
+    const auto st = loop_->step();
+    ASSERT_FALSE(st) << body;
+    EXPECT_THAT(st.error().message(), HasSubstr("not a bindings document"));
+  }
+  EXPECT_EQ(kernel_->mutationsForTest(), mutations);
+  EXPECT_NE(classOf("eth-test", kMacA), 0U) << "a bad answer removed what was programmed";
 }
 
 TEST_F(BindingLoopTest, ServerDownIsAnErrorAndChangesNothing) {

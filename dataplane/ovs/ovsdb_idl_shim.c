@@ -90,6 +90,8 @@ static void set_session_error(struct ovsdb_idl* idl, int was_connected,
   }
 }
 
+long long int bwfloor_shim_deadline(int timeout_ms) { return time_msec() + timeout_ms + 1; }
+
 int bwfloor_shim_wait_for_contents(struct ovsdb_idl* idl, long long int deadline, int timeout_ms,
                                    struct bwfloor_ovsdb_error* error) {
   int was_connected = 0;
@@ -234,7 +236,7 @@ int bwfloor_ovsdb_read_bridges(const char* remote, int timeout_ms,
   struct ovsdb_idl* idl = ovsdb_idl_create(remote, &ovsrec_idl_class, false, false);
   add_columns(idl);
   const int status =
-      bwfloor_shim_wait_for_contents(idl, time_msec() + timeout_ms, timeout_ms, error);
+      bwfloor_shim_wait_for_contents(idl, bwfloor_shim_deadline(timeout_ms), timeout_ms, error);
   if (status == BWFLOOR_OVSDB_OK) {
     copy_bridges(idl, out);
   }

@@ -31,6 +31,11 @@ void bwfloor_shim_set_error(struct bwfloor_ovsdb_error* error, int sys_errno, co
 
 /* Runs the IDL (opened without retry) until it holds the database contents or `deadline`
  * (time_msec()) passes; `timeout_ms` only words the message. Returns a bwfloor_ovsdb_status. */
+/* The deadline `timeout_ms` from now. time_msec() truncates to whole milliseconds, so the
+ * start may be up to 1 ms later than it says: one more millisecond keeps "waited at least
+ * timeout_ms" true. */
+long long int bwfloor_shim_deadline(int timeout_ms);
+
 int bwfloor_shim_wait_for_contents(struct ovsdb_idl* idl, long long int deadline, int timeout_ms,
                                    struct bwfloor_ovsdb_error* error);
 

@@ -186,7 +186,7 @@ int bwfloor_ovsdb_qos_read(const char* remote, int timeout_ms, struct bwfloor_ov
   struct ovsdb_idl* idl = ovsdb_idl_create(remote, &ovsrec_idl_class, false, false);
   bwfloor_shim_add_qos_columns(idl);
   const int status =
-      bwfloor_shim_wait_for_contents(idl, time_msec() + timeout_ms, timeout_ms, error);
+      bwfloor_shim_wait_for_contents(idl, bwfloor_shim_deadline(timeout_ms), timeout_ms, error);
   if (status == BWFLOOR_OVSDB_OK) {
     bwfloor_shim_copy_qos_tables(idl, out);
   }

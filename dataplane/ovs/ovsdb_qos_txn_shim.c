@@ -327,7 +327,7 @@ int bwfloor_ovsdb_qos_transact(const char* remote, int timeout_ms, int wait_for_
   if (entered != BWFLOOR_OVSDB_OK) {
     return entered;
   }
-  const long long int deadline = time_msec() + timeout_ms;
+  const long long int deadline = bwfloor_shim_deadline(timeout_ms);
   struct ovsdb_idl* idl = ovsdb_idl_create(remote, &ovsrec_idl_class, false, false);
   bwfloor_shim_add_qos_columns(idl);
   int status = bwfloor_shim_wait_for_contents(idl, deadline, timeout_ms, error);

@@ -186,7 +186,12 @@ class HtbContentionTest : public ::testing::Test {
     RecordProperty(std::string(direction) + "_guaranteed_a_mbps", std::to_string(guaranteed.a));
     RecordProperty(std::string(direction) + "_control_a_mbps", std::to_string(control.a));
     EXPECT_GE(guaranteed.a, kRequiredMbps) << direction << ": the guarantee did not hold";
-    EXPECT_LT(control.a, kGuaranteeMbps / 2) << direction << ": the control run is no control";
+    // The control must leave A below its minimum: otherwise the rig made no contention and the
+    // guaranteed run proves nothing. (How far below depends on the CPU: 5-40 Mbit/s on this
+    // host, 25-46 under the vf-vm rig's emulated CPUs, where one stream keeps a larger share.)
+    EXPECT_LT(control.a, kRequiredMbps)
+        << direction
+        << ": without a guarantee A got its minimum anyway, the control run is no control";
     // The clients' 5 s windows are not exactly the same, so A + B may exceed the link a little
     // (one measures while the other has stopped); each on its own never may.
     for (double rate : {guaranteed.a, guaranteed.b, control.a, control.b}) {

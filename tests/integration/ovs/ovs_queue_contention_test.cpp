@@ -3,21 +3,27 @@
 //
 //   ns vmA (1 TCP stream)  -- vA-h --+                                       ns net
 //                                    br-int ==patch== br-test -- up0 ==veth== (iperf3 servers)
-//   ns vmB (8 TCP streams) -- vB-h --+     ns host: ovsdb-server + ovs-vswitchd (userspace
-//   datapath)
+//   ns vmB (8 TCP streams) -- vB-h --+     ns host: ovsdb-server + ovs-vswitchd
 //
 // up0 is br-test's uplink; bwfloor's QoS on it caps it at 100 Mbit/s. Port A (vmA's MAC) is
 // guaranteed 60 Mbit/s egress, port B has no guarantee. iperf3 for 5 s (after a 1 s warm-up) from
 // both VMs at once, first with only an idle port C guaranteed (the control: the same 100 Mbit/s
 // QoS, A and B both in the default queue), then with A guaranteed.
 //
-// The VMs' veths send without checksum and segmentation offload: ovs-vswitchd's userspace datapath
-// forwards the frames it reads from an AF_PACKET socket as they are, so a partial checksum would
-// reach the server unfinished (a VM behind a tap device hands over complete frames too).
+// Datapath: BWFLOOR_TEST_OVS_DATAPATH = netdev (default: the userspace datapath, all this
+// machine's kernel can do) or system (OVS's kernel datapath, production's; CTest runs the binary
+// so inside the vf-vm rig, whose kernel has the openvswitch module).
+//
+// On the userspace datapath the VMs' veths send without checksum and segmentation offload: its
+// ovs-vswitchd forwards the frames it reads from an AF_PACKET socket as they are, so a partial
+// checksum would reach the server unfinished (a VM behind a tap device hands over complete frames
+// too).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -42,6 +48,30 @@ constexpr const char* kServer = "10.77.0.1";
 constexpr double kGuaranteeMbps = 60.0;
 constexpr double kRequiredMbps = 57.0;
 
+// The datapath under test (see the top of the file); anything else is a failure, not a default.
+std::string datapathUnderTest() {
+  const char* env = std::getenv("BWFLOOR_TEST_OVS_DATAPATH");
+  return env == nullptr || *env == '\0' ? "netdev" : env;
+}
+
+double uptimeSeconds() {
+  std::ifstream in("/proc/uptime");
+  double up = 0;
+  in >> up;
+  return up;
+}
+
+// ovs-vswitchd 3.1 sizes its kernel-datapath upcall handlers by count_cpu_cores(), which caches
+// the CPU count for 10 s starting from a last update at time 0 of CLOCK_MONOTONIC, i.e. boot.
+// Started within the first 10 s of uptime (a freshly booted test VM) it counts 0 CPUs, creates
+// no handler, and every packet that misses the kernel flow table is dropped as "lost" (what the
+// rig's first try saw: n_packets=0 on every OpenFlow rule). Real hosts start it later than that.
+void waitForOvsCpuCount() {
+  constexpr double kCpuCountCacheS = 10.0;
+  const bool ready = test::waitUntil([] { return uptimeSeconds() > kCpuCountCacheS + 0.5; }, 15s);
+  ASSERT_TRUE(ready) << "uptime " << uptimeSeconds() << " s";
+}
+
 struct Rates {
   double a = 0;
   double b = 0;
@@ -63,9 +93,14 @@ class OvsQueueContentionTest : public ::testing::Test {
     ASSERT_TRUE(inside.ok());
     buildLinks();
     if (HasFatalFailure()) return;
+    ASSERT_TRUE(datapath_ == "netdev" || datapath_ == "system")
+        << "BWFLOOR_TEST_OVS_DATAPATH=" << datapath_ << ": netdev or system";
+    if (datapath_ == "system") waitForOvsCpuCount();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(ovs_.start()) << ovs_.logTail();
     ASSERT_TRUE(ovs_.startVswitchd()) << ovs_.logTail();
-    ASSERT_TRUE(ovs_.addNeutronBridges("br-test", "up0")) << ovs_.logTail();
+    ASSERT_TRUE(ovs_.addNeutronBridges("br-test", "up0", datapath_)) << ovs_.logTail();
+    std::printf("[ datapath   ] %s\n", datapath_.c_str());
     ASSERT_TRUE(ovs_.vsctl({"add-port", "br-int", "vA-h", "--", "add-port", "br-int", "vB-h"}))
         << ovs_.logTail();
     Result<std::unique_ptr<tc::LibnlTcApi>> tc = tc::LibnlTcApi::open();
@@ -85,7 +120,11 @@ class OvsQueueContentionTest : public ::testing::Test {
     test::CommandResult r = ns.exec(argv);
     ASSERT_TRUE(r.ok()) << ns.name() << ": " << test::describe(argv) << ": " << r.output;
   }
+  // Userspace datapath only (see the top of the file); the kernel datapath takes offloaded
+  // frames, and under the vf-vm rig's emulated CPUs segmenting every frame in software would cap
+  // the senders below the uplink's rate.
   void noOffload(const Netns& ns, const std::string& dev) {
+    if (datapath_ != "netdev") return;
     test::CommandResult r =
         ns.exec({"ethtool", "-K", dev, "tx", "off", "tso", "off", "gso", "off"});
     ASSERT_TRUE(r.ok()) << ns.name() << ": ethtool: " << r.output;
@@ -176,6 +215,7 @@ class OvsQueueContentionTest : public ::testing::Test {
     return 0;
   }
 
+  const std::string datapath_ = datapathUnderTest();
   Netns host_{test::uniqueName("h")};
   Netns vmA_{test::uniqueName("a")};
   Netns vmB_{test::uniqueName("b")};
@@ -200,13 +240,18 @@ TEST_F(OvsQueueContentionTest, EgressMinimumHoldsAgainstEightStreams) {
   const uint64_t bytes = classBytes(kPortA) - bytesBefore;
 
   std::printf(
-      "[ ovs egress ] A (1 stream, min_egr 60 Mbit/s): %5.1f Mbit/s guaranteed vs %5.1f control; "
+      "[ ovs egress ] %s datapath: A (1 stream, min_egr 60 Mbit/s): %5.1f Mbit/s guaranteed vs "
+      "%5.1f control; "
       "B (8 streams): %5.1f vs %5.1f\n",
-      guaranteed.a, control.a, guaranteed.b, control.b);
+      datapath_.c_str(), guaranteed.a, control.a, guaranteed.b, control.b);
   RecordProperty("egress_guaranteed_a_mbps", std::to_string(guaranteed.a));
   RecordProperty("egress_control_a_mbps", std::to_string(control.a));
   EXPECT_GE(guaranteed.a, kRequiredMbps) << "the guarantee did not hold";
-  EXPECT_LT(control.a, kGuaranteeMbps / 2) << "the control run is no control";
+  // The control must leave A below its minimum: otherwise the rig made no contention and the
+  // guaranteed run proves nothing. (How far below depends on the CPU: 5-40 Mbit/s on this
+  // host, 25-46 under the vf-vm rig's emulated CPUs, where one stream keeps a larger share.)
+  EXPECT_LT(control.a, kRequiredMbps)
+      << ": without a guarantee A got its minimum anyway, the control run is no control";
   for (double rate : {guaranteed.a, guaranteed.b, control.a, control.b}) {
     EXPECT_LE(rate, 100.0 * 1.05) << "the QoS max-rate did not cap the uplink";
   }
@@ -216,10 +261,11 @@ TEST_F(OvsQueueContentionTest, EgressMinimumHoldsAgainstEightStreams) {
   ASSERT_TRUE(backend_->remove(kPortC));
 }
 
-// The evidence behind classifying with filters (ovs_queue_tc.h): on the userspace datapath an
-// OpenFlow set_queue action matches A's frames, yet none of them reaches queue N's class; the
-// u32 filter bwfloor adds puts them there.
-TEST_F(OvsQueueContentionTest, UserspaceDatapathIgnoresSetQueueTheFilterClassifies) {
+// How each datapath classifies into an OVS queue (ovs_queue_tc.h): an OpenFlow set_queue action
+// matching A's frames, with bwfloor's u32 filter taken away, and then the filter alone. On the
+// userspace datapath set_queue matches, yet none of A's frames reaches queue N's class; on the
+// kernel datapath set_queue puts them there. The filter works on both.
+TEST_F(OvsQueueContentionTest, SetQueueOnThisDatapathAndTheFilterClassify) {
   ASSERT_TRUE(backend_->program(spec(kPortA, kMacA, 60000)));
   const std::string queue = [&] {
     std::string out;
@@ -266,12 +312,16 @@ TEST_F(OvsQueueContentionTest, UserspaceDatapathIgnoresSetQueueTheFilterClassifi
   const uint64_t withFilter = classBytes(kPortA) - mid;
 
   std::printf(
-      "[ set_queue  ] flow matched %llu packets; queue %s class got %llu bytes; with the "
-      "u32 filter: %llu bytes\n",
-      static_cast<unsigned long long>(matched), queue.c_str(),
+      "[ set_queue  ] %s datapath: flow matched %llu packets; queue %s class got %llu bytes; "
+      "with the u32 filter: %llu bytes\n",
+      datapath_.c_str(), static_cast<unsigned long long>(matched), queue.c_str(),
       static_cast<unsigned long long>(withSetQueue), static_cast<unsigned long long>(withFilter));
   EXPECT_GT(matched, 1000u);
-  EXPECT_EQ(withSetQueue, 0u);
+  if (datapath_ == "netdev") {
+    EXPECT_EQ(withSetQueue, 0u) << "the userspace datapath honoured set_queue after all";
+  } else {
+    EXPECT_GT(withSetQueue, 1000000u) << "the kernel datapath did not honour set_queue";
+  }
   EXPECT_GT(withFilter, 1000000u);
   ASSERT_TRUE(backend_->remove(kPortA));
 }

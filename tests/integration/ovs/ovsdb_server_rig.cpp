@@ -177,17 +177,18 @@ OvsdbServerRig::~OvsdbServerRig() {
 }
 
 ::testing::AssertionResult OvsdbServerRig::addNeutronBridges(const std::string& physical,
-                                                             const std::string& uplink) {
+                                                             const std::string& uplink,
+                                                             const std::string& datapath) {
   const std::string intPatch = "int-" + physical;
   const std::string phyPatch = "phy-" + physical;
   return vsctl({"--",         "add-br",
                 "br-int",     "--",
                 "set",        "Bridge",
-                "br-int",     "datapath_type=netdev",
+                "br-int",     "datapath_type=" + datapath,
                 "--",         "add-br",
                 physical,     "--",
                 "set",        "Bridge",
-                physical,     "datapath_type=netdev",
+                physical,     "datapath_type=" + datapath,
                 "--",         "add-port",
                 "br-int",     intPatch,
                 "--",         "set",

@@ -29,8 +29,8 @@ class OvsdbServerRig {
   // Creates an empty database of `schema`, starts ovsdb-server on it and, for the Open_vSwitch
   // schema, runs `ovs-vsctl init` (which also proves the server answers).
   ::testing::AssertionResult start(const std::string& schema = kVswitchSchema);
-  // Starts ovs-vswitchd on the database (after start()). Bridges must use datapath_type=netdev
-  // (the userspace datapath): the rig does not need the openvswitch kernel module.
+  // Starts ovs-vswitchd on the database (after start()). Bridges use datapath_type=netdev (the
+  // userspace datapath) unless the kernel has the openvswitch module (the vf-vm rig's has).
   ::testing::AssertionResult startVswitchd();
   // Stops ovs-vswitchd (ovs-appctl exit: what it put in the kernel stays). Idempotent.
   ::testing::AssertionResult stopVswitchd();
@@ -38,11 +38,13 @@ class OvsdbServerRig {
   // Idempotent.
   ::testing::AssertionResult stop();
 
-  // Neutron's topology on the userspace datapath: br-int and the physical bridge `physical`
-  // (datapath_type=netdev), joined by the patch ports int-<physical> / phy-<physical>, with the
-  // existing kernel device `uplink` as the physical bridge's uplink.
+  // Neutron's topology: br-int and the physical bridge `physical` (datapath_type `datapath`:
+  // "netdev", the userspace datapath, by default; "system" needs the openvswitch kernel module),
+  // joined by the patch ports int-<physical> / phy-<physical>, with the existing kernel device
+  // `uplink` as the physical bridge's uplink.
   ::testing::AssertionResult addNeutronBridges(const std::string& physical,
-                                               const std::string& uplink);
+                                               const std::string& uplink,
+                                               const std::string& datapath = "netdev");
 
   // ovs-vsctl --db=<remote> --timeout=10 <args>, with --no-wait unless ovs-vswitchd runs (then it
   // returns once ovs-vswitchd has applied the change). Its output goes to `output` if given.

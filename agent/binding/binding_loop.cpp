@@ -174,7 +174,8 @@ BindingStatus BindingLoop::enforce(const json& binding) {
   if (!result) {
     logger("agent")->warn("binding: program failed {}: {}", dataplane::describe(spec),
                           result.error().toString());
-    setState(status, dataplane::Enforcement::failed(result.error().message()));
+    // The errno goes into the status: operators read it from `port show` and `server create`.
+    setState(status, dataplane::Enforcement::failed(result.error().toString()));
     return status;
   }
   setState(status, result->overall());

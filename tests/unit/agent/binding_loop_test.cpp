@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "agent/status/status_socket.h"
@@ -391,6 +392,23 @@ TEST_F(BindingLoopSriovTest, DirectPortWaitsForItsVfThenGetsMinTxRate) {
   server.set(json::array());  // server deleted
   ASSERT_TRUE(loop->step());
   EXPECT_EQ(vfs->vfForTest("ens5", 2).minTxRateMbps, 0U);
+}
+
+// A driver's refusal reaches the server (and so `port show` / `server create`) with its errno:
+// the operator needs "Operation not supported" to tell a switchdev NIC from a bad rate.
+TEST_F(BindingLoopSriovTest, ADriversRefusalIsReportedFailedWithTheErrno) {
+  auto loop = makeLoop();
+  vfs_->setVfMacForTest("ens5", 1, kMacA);
+  vfs_->failNextForTest("setVfRate", makeError(ErrorCode::kUnavailable,
+                                               "RTM_SETLINK ens5 vf 1 IFLA_VF_RATE", EOPNOTSUPP));
+  server_.set({binding(kPortA, kMacA, 1500, 0, "ens5", kSriov)});
+  ASSERT_TRUE(loop->step());
+  ASSERT_EQ(server_.reports.size(), 1U);
+  EXPECT_EQ(server_.reports[0].second["state"], "failed");
+  const std::string detail = server_.reports[0].second["detail"].get<std::string>();
+  EXPECT_THAT(detail, HasSubstr("VF 1 of ens5"));
+  EXPECT_THAT(detail, HasSubstr("errno 95"));
+  EXPECT_EQ(vfs_->vfForTest("ens5", 1).minTxRateMbps, 0U);
 }
 
 TEST_F(BindingLoopSriovTest, AfterARestartWantedVfsAreAdoptedAndStaleOnesCleared) {

@@ -1,0 +1,109 @@
+#include "tests/integration/dataplane/iperf_contention.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace bwfloor::test {
+
+IperfContention::IperfContention(const Netns& servers, std::string address, int basePort)
+    : servers_(servers), address_(std::move(address)), basePort_(basePort) {}
+
+::testing::AssertionResult IperfContention::start() {
+  for (int port = basePort_; port <= basePort_ + kBProcesses; ++port) {
+    daemons_.push_back(std::make_unique<Background>(
+        servers_.execArgv({"iperf3", "-s", "-p", std::to_string(port)})));
+    const std::string filter = "sport = :" + std::to_string(port);
+    const bool listening = waitUntil(
+        [&] {
+          CommandResult ss = servers_.exec({"ss", "-Hltn", filter}, 2s);
+          return ss.ok() && ss.output.find("LISTEN") != std::string::npos;
+        },
+        10s);
+    if (!listening) {
+      return ::testing::AssertionFailure()
+             << "iperf3 server on port " << port << ": " << daemons_.back()->output();
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+std::unique_ptr<Background> IperfContention::client(const Netns& from, int port, int streams,
+                                                    int seconds, bool reverse) const {
+  std::vector<std::string> argv{"iperf3",
+                                "-c",
+                                address_,
+                                "-p",
+                                std::to_string(port),
+                                "-t",
+                                std::to_string(seconds),
+                                "-P",
+                                std::to_string(streams),
+                                "-J"};
+  if (seconds > 1) argv.insert(argv.end(), {"-O", "1"});
+  if (reverse) argv.emplace_back("-R");
+  return std::make_unique<Background>(from.execArgv(argv));
+}
+
+::testing::AssertionResult IperfContention::waitIdle() {
+  std::string filter = "( sport = :" + std::to_string(basePort_);
+  for (int port = basePort_ + 1; port <= basePort_ + kBProcesses; ++port) {
+    filter += " or sport = :" + std::to_string(port);
+  }
+  filter += " )";
+  const bool idle = waitUntil(
+      [&] {
+        CommandResult ss = servers_.exec({"ss", "-Htn", "state", "established", filter}, 2s);
+        return ss.ok() && ss.output.empty();
+      },
+      30s);
+  if (idle) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "iperf3 servers still busy";
+}
+
+ContentionRates IperfContention::contend(const Netns& a, const Netns& b, bool reverse) {
+  EXPECT_TRUE(waitIdle());
+  std::unique_ptr<Background> clientA = client(a, basePort_, 1, 5, reverse);
+  std::vector<std::unique_ptr<Background>> clientsB;
+  for (int i = 1; i <= kBProcesses; ++i) {
+    clientsB.push_back(client(b, basePort_ + i, kBStreamsPerProcess, 5, reverse));
+  }
+  ContentionRates rates;
+  EXPECT_EQ(clientA->wait(30s), 0) << clientA->output();
+  rates.a = receivedMbps(*clientA);
+  for (const auto& c : clientsB) {
+    EXPECT_EQ(c->wait(30s), 0) << c->output();
+    rates.b += receivedMbps(*c);
+  }
+  return rates;
+}
+
+ContentionRates IperfContention::control(const Netns& a, const Netns& b, double belowMbps,
+                                         bool reverse) {
+  ContentionRates rates;
+  for (int attempt = 1; attempt <= kControlAttempts; ++attempt) {
+    rates = contend(a, b, reverse);
+    std::printf("[ control  ] attempt %d: A %5.1f Mbit/s, B %5.1f Mbit/s (needs A < %.1f)\n",
+                attempt, rates.a, rates.b, belowMbps);
+    if (rates.a < belowMbps) break;
+  }
+  return rates;
+}
+
+double IperfContention::alone(const Netns& a, int seconds) {
+  EXPECT_TRUE(waitIdle());
+  std::unique_ptr<Background> clientA = client(a, basePort_, 1, seconds, false);
+  EXPECT_EQ(clientA->wait(30s), 0) << clientA->output();
+  return receivedMbps(*clientA);
+}
+
+double receivedMbps(const Background& client) {
+  try {
+    nlohmann::json j = nlohmann::json::parse(client.output());
+    return j.at("end").at("sum_received").at("bits_per_second").get<double>() / 1e6;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "iperf3 output: " << e.what() << "\n" << client.output();
+    return 0;
+  }
+}
+
+}  // namespace bwfloor::test

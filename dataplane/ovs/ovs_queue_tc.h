@@ -16,9 +16,11 @@
 // connection, and nothing in the flow tables that a controller's resync would wipe. (A frame whose
 // skb->priority already names an HTB class, e.g. from another agent's set_queue flow, keeps that
 // class; bwfloor installs none.) Tunnelled traffic leaves with the host's MAC and is not
-// classified: as in Neutron, OVS minimums apply to flat and VLAN networks. (Only the userspace
-// datapath could be exercised here, this kernel has no openvswitch module; on the kernel
-// datapath the frame meets the same HTB with skb->priority 0, so the same filter applies.)
+// classified: as in Neutron, OVS minimums apply to flat and VLAN networks. Both datapaths are
+// tested: the userspace one on the build machine, the kernel one in the vf-vm rig (Debian's 6.1
+// kernel, tests/integration/ovs/ovs_queue_contention_test.cpp), where a set_queue flow and the
+// u32 filter each put A's frames into its class (36 MB in 2 s either way) and the guaranteed
+// port got 86-88 Mbit/s of 100 against 8 streams.
 //
 // Order matters: the kernel refuses to delete an HTB class that a filter is bound to ("HTB class
 // in use", EBUSY), and a filter is bound when its class exists as it is added, which is always

@@ -166,7 +166,10 @@ class HtbContentionTest : public ::testing::Test {
         << direction
         << ": without a guarantee A got its minimum anyway, the control run is no control";
     // The clients' 5 s windows are not exactly the same, so A + B may exceed the link a little
-    // (one measures while the other has stopped); each on its own never may.
+    // (iperf_contention.h); each on its own never may.
+    EXPECT_TRUE(iperf_.overlapped(control))
+        << direction << ": the control's clients never overlapped";
+    EXPECT_TRUE(iperf_.overlapped(guaranteed)) << direction << ": the clients never overlapped";
     for (double rate : {guaranteed.a, guaranteed.b, control.a, control.b}) {
       EXPECT_LE(rate, kUplinkMbps * 1.05) << direction << ": the root rate did not cap the link";
     }
@@ -193,7 +196,8 @@ class HtbContentionTest : public ::testing::Test {
   Netns vmB_{test::uniqueName("b")};
   Netns appA_{test::uniqueName("p")};
   Netns appB_{test::uniqueName("q")};
-  test::IperfContention iperf_{net_, kServer};  // its servers die before the namespaces go
+  test::IperfContention iperf_{net_, kServer,
+                               kUplinkMbps};  // its servers die before the namespaces go
   std::unique_ptr<HtbBackend> backend_;
 };
 

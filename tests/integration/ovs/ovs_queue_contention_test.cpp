@@ -165,8 +165,8 @@ class OvsQueueContentionTest : public ::testing::Test {
   Netns vmA_{test::uniqueName("a")};
   Netns vmB_{test::uniqueName("b")};
   Netns net_{test::uniqueName("n")};
-  test::OvsdbServerRig ovs_;                    // stopped before the namespaces go
-  test::IperfContention iperf_{net_, kServer};  // its servers die before the namespaces go
+  test::OvsdbServerRig ovs_;                           // stopped before the namespaces go
+  test::IperfContention iperf_{net_, kServer, 100.0};  // its servers die before the namespaces go
   std::shared_ptr<tc::TcApi> tc_;
   std::unique_ptr<OvsQueueBackend> backend_;
 };
@@ -197,6 +197,8 @@ TEST_F(OvsQueueContentionTest, EgressMinimumHoldsAgainstEightStreams) {
   // host, 25-46 under the vf-vm rig's emulated CPUs, where one stream keeps a larger share.)
   EXPECT_LT(control.a, kRequiredMbps)
       << ": without a guarantee A got its minimum anyway, the control run is no control";
+  EXPECT_TRUE(iperf_.overlapped(control)) << "the control's clients never overlapped";
+  EXPECT_TRUE(iperf_.overlapped(guaranteed)) << "the clients never overlapped";
   for (double rate : {guaranteed.a, guaranteed.b, control.a, control.b}) {
     EXPECT_LE(rate, 100.0 * 1.05) << "the QoS max-rate did not cap the uplink";
   }

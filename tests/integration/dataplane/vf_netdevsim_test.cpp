@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "core/logging.h"
+#include "dataplane/netlink/netlink_link_source.h"
 #include "dataplane/sriov/mnl_vf_api.h"
 #include "dataplane/sriov/vf_rate_backend.h"
 #include "tests/integration/dataplane/netns_rig.h"
@@ -110,6 +111,30 @@ TEST_F(VfNetdevsimTest, ListsEveryVf) {
       EXPECT_TRUE((*vfs)[0].stats.has_value());
     }
   }
+}
+
+// The agent's discovery (NetlinkLinkSource, libnl-route-3) sees the PF with every VF, and what
+// was set on a VF through the other API (MAC by `ip`, rate by MnlVfApi).
+TEST_F(VfNetdevsimTest, DiscoverySeesThePfAndItsVfs) {
+  const test::CommandResult mac =
+      test::run({"ip", "link", "set", pf_, "vf", "1", "mac", "02:00:00:00:20:01"});
+  ASSERT_TRUE(mac.ok()) << mac.output;
+  ASSERT_TRUE(api_->setVfRate(pf_, 1, 7, 70));
+  NetlinkLinkSource links;
+  Result<std::vector<LinkInfo>> listed = links.listLinks();
+  ASSERT_TRUE(listed) << listed.error();
+  const LinkInfo* pf = nullptr;
+  for (const LinkInfo& link : *listed) {
+    if (link.name == pf_) pf = &link;
+  }
+  ASSERT_NE(pf, nullptr) << pf_ << " not discovered";
+  EXPECT_EQ(pf->numVfs, static_cast<int>(vfCount_));
+  ASSERT_THAT(pf->vfs, SizeIs(vfCount_));
+  EXPECT_EQ(pf->vfs[1].index, 1u);
+  EXPECT_EQ(pf->vfs[1].mac, "02:00:00:00:20:01");
+  EXPECT_EQ(pf->vfs[1].minTxRateMbps, 7u);
+  EXPECT_EQ(pf->vfs[1].maxTxRateMbps, 70u);
+  EXPECT_EQ(pf->vfs[0].minTxRateMbps, 0u);
 }
 
 TEST_F(VfNetdevsimTest, CountersOfAProgrammedVf) {

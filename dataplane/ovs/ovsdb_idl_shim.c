@@ -218,10 +218,9 @@ void bwfloor_shim_leave(struct bwfloor_shim_session* session) {
   session->entered = 0;
 }
 
-int bwfloor_ovsdb_read_bridges(const char* remote, int timeout_ms,
-                               struct bwfloor_ovsdb_bridges* out,
-                               struct bwfloor_ovsdb_error* error) {
-  memset(out, 0, sizeof *out);
+int bwfloor_shim_read_snapshot(const char* remote, int timeout_ms,
+                               bwfloor_shim_columns_fn add_columns, bwfloor_shim_copy_fn copy,
+                               void* out, struct bwfloor_ovsdb_error* error) {
   memset(error, 0, sizeof *error);
   if (timeout_ms < 1) {
     timeout_ms = 1;
@@ -231,19 +230,26 @@ int bwfloor_ovsdb_read_bridges(const char* remote, int timeout_ms,
   if (entered != BWFLOOR_OVSDB_OK) {
     return entered;
   }
-
   /* No retry: fail fast when the socket is missing; callers retry with their own backoff. */
   struct ovsdb_idl* idl = ovsdb_idl_create(remote, &ovsrec_idl_class, false, false);
   add_columns(idl);
   const int status =
       bwfloor_shim_wait_for_contents(idl, bwfloor_shim_deadline(timeout_ms), timeout_ms, error);
   if (status == BWFLOOR_OVSDB_OK) {
-    copy_bridges(idl, out);
+    copy(idl, out);
   }
   ovsdb_idl_destroy(idl);
-
   bwfloor_shim_leave(&session);
   return status;
+}
+
+static void copy_bridges_to(struct ovsdb_idl* idl, void* out) { copy_bridges(idl, out); }
+
+int bwfloor_ovsdb_read_bridges(const char* remote, int timeout_ms,
+                               struct bwfloor_ovsdb_bridges* out,
+                               struct bwfloor_ovsdb_error* error) {
+  memset(out, 0, sizeof *out);
+  return bwfloor_shim_read_snapshot(remote, timeout_ms, add_columns, copy_bridges_to, out, error);
 }
 
 void bwfloor_ovsdb_bridges_free(struct bwfloor_ovsdb_bridges* bridges) {

@@ -31,6 +31,16 @@ void bwfloor_shim_set_error(struct bwfloor_ovsdb_error* error, int sys_errno, co
 
 /* Runs the IDL (opened without retry) until it holds the database contents or `deadline`
  * (time_msec()) passes; `timeout_ms` only words the message. Returns a bwfloor_ovsdb_status. */
+/* One snapshot of the database, for the read-only entry points: enters the shim, opens the IDL
+ * on `remote` (no retry), has `add_columns` choose what to replicate, waits for the contents
+ * until `timeout_ms` (at least 1) has passed and, when they came, runs `copy(idl, out)`.
+ * Returns a bwfloor_ovsdb_status; `error` says why otherwise. */
+typedef void (*bwfloor_shim_columns_fn)(struct ovsdb_idl* idl);
+typedef void (*bwfloor_shim_copy_fn)(struct ovsdb_idl* idl, void* out);
+int bwfloor_shim_read_snapshot(const char* remote, int timeout_ms,
+                               bwfloor_shim_columns_fn add_columns, bwfloor_shim_copy_fn copy,
+                               void* out, struct bwfloor_ovsdb_error* error);
+
 /* The deadline `timeout_ms` from now. time_msec() truncates to whole milliseconds, so the
  * start may be up to 1 ms later than it says: one more millisecond keeps "waited at least
  * timeout_ms" true. */

@@ -171,26 +171,13 @@ void bwfloor_ovsdb_qos_tables_free(struct bwfloor_ovsdb_qos_tables* tables) {
   memset(tables, 0, sizeof *tables);
 }
 
+static void copy_qos_tables_to(struct ovsdb_idl* idl, void* out) {
+  bwfloor_shim_copy_qos_tables(idl, out);
+}
+
 int bwfloor_ovsdb_qos_read(const char* remote, int timeout_ms, struct bwfloor_ovsdb_qos_tables* out,
                            struct bwfloor_ovsdb_error* error) {
   memset(out, 0, sizeof *out);
-  memset(error, 0, sizeof *error);
-  if (timeout_ms < 1) {
-    timeout_ms = 1;
-  }
-  struct bwfloor_shim_session session;
-  const int entered = bwfloor_shim_enter(remote, &session, error);
-  if (entered != BWFLOOR_OVSDB_OK) {
-    return entered;
-  }
-  struct ovsdb_idl* idl = ovsdb_idl_create(remote, &ovsrec_idl_class, false, false);
-  bwfloor_shim_add_qos_columns(idl);
-  const int status =
-      bwfloor_shim_wait_for_contents(idl, bwfloor_shim_deadline(timeout_ms), timeout_ms, error);
-  if (status == BWFLOOR_OVSDB_OK) {
-    bwfloor_shim_copy_qos_tables(idl, out);
-  }
-  ovsdb_idl_destroy(idl);
-  bwfloor_shim_leave(&session);
-  return status;
+  return bwfloor_shim_read_snapshot(remote, timeout_ms, bwfloor_shim_add_qos_columns,
+                                    copy_qos_tables_to, out, error);
 }

@@ -89,6 +89,20 @@ void reload(const std::string& path, AgentService& service) {
   service.reloadConfig(std::move(*config));
 }
 
+// The floor of unguaranteed traffic (HTB's default class, OVS's queue 0) counts against the
+// device's total: 1 Mbit/s, but at most 5% of the smallest device (the scenario's 1500 kbit/s
+// bridge), and never below 8 kbit/s.
+Kbps unguaranteedFloor(Kbps current, Kbps total) {
+  if (total.isZero()) return current;
+  return std::min(current, Kbps(std::max<uint64_t>(8, total.kbps() / 20)));
+}
+
+// A backend that cannot start leaves its points unenforced; the agent runs on (the bindings on
+// them report why).
+void logDisabled(const char* what, const Error& why) {
+  logger("agent")->error("{} enforcement disabled: {}", what, why.toString());
+}
+
 // One VfRateBackend over every PF that has an "sriov" point.
 void addVfBackend(const EnforcementPoints& points,
                   std::vector<std::unique_ptr<dataplane::QosBackend>>& backends) {
@@ -97,15 +111,10 @@ void addVfBackend(const EnforcementPoints& points,
     if (point.backend == "sriov") vf.devices.push_back(point.uplink);
   }
   if (vf.devices.empty()) return;
-  if (auto st = dataplane::sriov::validateVfRateConfig(vf); !st) {
-    logger("agent")->error("VF rate enforcement disabled: {}", st.error().message());
-    return;
-  }
+  if (auto st = dataplane::sriov::validateVfRateConfig(vf); !st)
+    return logDisabled("VF rate", st.error());
   auto api = dataplane::sriov::MnlVfApi::open();
-  if (!api) {
-    logger("agent")->error("VF rate enforcement disabled: {}", api.error().toString());
-    return;
-  }
+  if (!api) return logDisabled("VF rate", api.error());
   backends.push_back(std::make_unique<dataplane::sriov::VfRateBackend>(
       std::move(vf), std::shared_ptr<dataplane::sriov::VfApi>(std::move(*api))));
 }
@@ -115,61 +124,46 @@ void addOvsQueueBackend(const EnforcementPoints& points, const std::string& ovsd
                         std::vector<std::unique_ptr<dataplane::QosBackend>>& backends) {
   dataplane::OvsQueueBackendConfig ovs;
   for (const auto& [key, point] : points) {
-    if (point.backend == "ovs") ovs.bridges.push_back({point.uplink, point.egressTotal});
+    if (point.backend != "ovs") continue;
+    ovs.bridges.push_back({point.uplink, point.egressTotal});
+    ovs.defaultQueueRate = unguaranteedFloor(ovs.defaultQueueRate, point.egressTotal);
   }
   if (ovs.bridges.empty()) return;
-  // Queue 0 (unguaranteed traffic) as HTB's default class: at most 5% of the smallest bridge.
-  for (const auto& bridge : ovs.bridges) {
-    ovs.defaultQueueRate =
-        std::min(ovs.defaultQueueRate, Kbps(std::max<uint64_t>(8, bridge.egressTotal.kbps() / 20)));
-  }
-  if (auto st = dataplane::validateOvsQueueConfig(ovs); !st) {
-    logger("agent")->error("OVS queue enforcement disabled: {}", st.error().message());
-    return;
-  }
+  if (auto st = dataplane::validateOvsQueueConfig(ovs); !st)
+    return logDisabled("OVS queue", st.error());
   auto tc = dataplane::tc::LibnlTcApi::open();
-  if (!tc) {
-    logger("agent")->error("OVS queue enforcement disabled: {}", tc.error().toString());
-    return;
-  }
+  if (!tc) return logDisabled("OVS queue", tc.error());
   backends.push_back(std::make_unique<dataplane::OvsQueueBackend>(
       std::move(ovs), std::make_shared<dataplane::OvsdbIdlQosApi>(ovsdb),
       std::shared_ptr<dataplane::tc::TcApi>(std::move(*tc))));
 }
 
 // One HtbBackend over every uplink that has an "htb" point (totals = the bridge's inventory).
-std::vector<std::unique_ptr<dataplane::QosBackend>> makeBackends(const EnforcementPoints& points,
-                                                                 const std::string& ovsdb) {
+void addHtbBackend(const EnforcementPoints& points,
+                   std::vector<std::unique_ptr<dataplane::QosBackend>>& backends) {
   dataplane::tc::HtbBackendConfig htb;
   for (const auto& [key, point] : points) {
     if (point.backend != "htb") continue;
     htb.devices.push_back(
         {point.uplink, point.egressTotal, point.ingressTotal, point.ingressWhyNot});
+    for (const Kbps total : {point.egressTotal, point.ingressTotal}) {
+      htb.defaultClassRate = unguaranteedFloor(htb.defaultClassRate, total);
+    }
   }
+  if (htb.devices.empty()) return;
+  if (auto st = dataplane::tc::validateHtbConfig(htb); !st) return logDisabled("HTB", st.error());
+  auto api = dataplane::tc::LibnlTcApi::open();
+  if (!api) return logDisabled("HTB", api.error());
+  backends.push_back(std::make_unique<dataplane::tc::HtbBackend>(
+      std::move(htb), std::shared_ptr<dataplane::tc::TcApi>(std::move(*api))));
+}
+
+std::vector<std::unique_ptr<dataplane::QosBackend>> makeBackends(const EnforcementPoints& points,
+                                                                 const std::string& ovsdb) {
   std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
   addVfBackend(points, backends);
   addOvsQueueBackend(points, ovsdb, backends);
-  if (htb.devices.empty()) return backends;
-  // The default class's rate is the floor for unguaranteed traffic and counts against the root
-  // rate: 1 Mbit/s, but at most 5% of the smallest device (the scenario's 1500 kbit/s bridge).
-  for (const auto& device : htb.devices) {
-    for (const Kbps total : {device.egressTotal, device.ingressTotal}) {
-      if (total.isZero()) continue;
-      htb.defaultClassRate =
-          std::min(htb.defaultClassRate, Kbps(std::max<uint64_t>(8, total.kbps() / 20)));
-    }
-  }
-  if (auto st = dataplane::tc::validateHtbConfig(htb); !st) {
-    logger("agent")->error("HTB enforcement disabled: {}", st.error().message());
-    return backends;
-  }
-  auto api = dataplane::tc::LibnlTcApi::open();
-  if (!api) {
-    logger("agent")->error("HTB enforcement disabled: {}", api.error().toString());
-    return backends;
-  }
-  backends.push_back(std::make_unique<dataplane::tc::HtbBackend>(
-      std::move(htb), std::shared_ptr<dataplane::tc::TcApi>(std::move(*api))));
+  addHtbBackend(points, backends);
   return backends;
 }
 

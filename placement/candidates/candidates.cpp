@@ -37,6 +37,41 @@ bool forbiddenHold(const std::set<std::string>& have, const std::vector<SetTerm>
                      [&](const SetTerm& t) { return !t.forbidden || !hasAny(have, t.anyOf); });
 }
 
+// A group's trait terms with their Bloom masks (Provider::traitBloom): a provider whose filter
+// misses a term's mask has none of the term's traits, which most providers show without a walk
+// of their trait set (the walk is a chain of cache misses per provider).
+class TraitTerms {
+ public:
+  explicit TraitTerms(const std::vector<SetTerm>& terms) : terms_(terms) {
+    for (const auto& t : terms) {
+      uint64_t mask = 0;
+      for (const auto& x : t.anyOf) mask |= traitBloomBit(x);
+      masks_.push_back(mask);
+    }
+  }
+  // Every term holds on p.
+  bool hold(const Provider& p) const {
+    for (size_t i = 0; i < terms_.size(); ++i) {
+      if (has(p, i) == terms_[i].forbidden) return false;
+    }
+    return true;
+  }
+  // No forbidden term is violated by p.
+  bool forbiddenHold(const Provider& p) const {
+    for (size_t i = 0; i < terms_.size(); ++i) {
+      if (terms_[i].forbidden && has(p, i)) return false;
+    }
+    return true;
+  }
+
+ private:
+  bool has(const Provider& p, size_t i) const {
+    return (p.traitBloom & masks_[i]) != 0 && hasAny(p.traits, terms_[i].anyOf);
+  }
+  const std::vector<SetTerm>& terms_;
+  std::vector<uint64_t> masks_;
+};
+
 // Per class of a tree group, the (anchor, provider) pairs that can supply it, then grouped by
 // anchor (anchor sequence numbers come from the first class).
 struct ClassOptions {
@@ -219,9 +254,10 @@ void Engine::singleProviderGroup(const RequestGroup& g, const Providers* only,
   std::vector<int> rcs;
   for (const auto& [rc, amount] : g.resources) rcs.push_back(classIndex(rc));
   std::vector<const Inventory*> invs(g.resources.size());
+  const TraitTerms traits(g.traits);
   auto consider = [&](const Provider& p) {
     // Cheapest test first: traits reject most providers of a class (other physnets, vnic types).
-    if (!termsHold(p.traits, g.traits) || !termsHold(p.aggregates, g.memberOf)) return;
+    if (!traits.hold(p) || !termsHold(p.aggregates, g.memberOf)) return;
     size_t i = 0;
     for (const auto& [rc, amount] : g.resources) {
       auto it = p.inventories.find(rc);
@@ -279,6 +315,7 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
   if (!treeRoot(g, tree)) return;
   auto inAll = [&](const Provider& q) { return requiredHold(q.aggregates, g.memberOf); };
   auto inAny = [&](const Provider& q) { return !forbiddenHold(q.aggregates, g.memberOf); };
+  const TraitTerms traits(g.traits);
   std::vector<int> rcs;
   std::vector<ClassOptions> perClass(g.resources.size());
   PtrMap<uint32_t> seqOf;                // anchor -> sequence number, from the first class
@@ -295,7 +332,7 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
       const Provider* root = rootOf(*p);
       if (!root || (tree && root != tree)) return;
       const ResourceAmounts* used = usageOf(*p);
-      if (!fits(*p, used, rc, amount) || !forbiddenHold(p->traits, g.traits)) return;
+      if (!fits(*p, used, rc, amount) || !traits.forbiddenHold(*p)) return;
       ClassOptions::Option option{p, usedOf(used, rc), &p->inventories.at(rc)};
       bool selfIn = inAll(*p);  // also true when member_of names no required aggregate
       auto offer = [&](const Provider* anchor) {

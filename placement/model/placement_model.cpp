@@ -1,6 +1,8 @@
 #include "placement/model/placement_model.h"
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <mutex>
 
 #include "core/logging.h"
@@ -16,6 +18,22 @@ bool isCustomName(const std::string& name) {
   });
 }
 
+uint64_t traitBloomBit(const std::string& trait) {
+  return uint64_t{1} << (std::hash<std::string>{}(trait) % 64);
+}
+
+void PlacementModel::stamp(Provider& node) {
+  // Process-wide, so that no two models (tests run several) ever share a revision.
+  static std::atomic<uint64_t> revisions{0};
+  node.revision = ++revisions;
+  node.traitBloom = 0;
+  for (const auto& t : node.traits) node.traitBloom |= traitBloomBit(t);
+}
+
+void PlacementModel::usageChanged(const std::string& uuid) {
+  if (auto it = providers_.find(uuid); it != providers_.end()) stamp(it->second);
+}
+
 PlacementModel::PlacementModel(std::shared_ptr<Store> store) : store_(std::move(store)) {
   const auto& classes = standardResourceClasses();
   for (size_t i = 0; i < classes.size(); ++i) resourceClasses_[classes[i]] = static_cast<int>(i);
@@ -28,6 +46,7 @@ Status PlacementModel::load() {
   for (auto& [name, id] : snap.customResourceClasses) resourceClasses_[name] = id;
   customTraits_.insert(snap.customTraits.begin(), snap.customTraits.end());
   for (auto& p : snap.providers) {
+    stamp(p);
     indexProvider(nullptr, &p);
     std::string uuid = p.uuid;
     indexClasses(providers_.emplace(uuid, std::move(p)).first->second, true);
@@ -79,6 +98,7 @@ void PlacementModel::indexConsumer(const Consumer* before, const Consumer* after
       auto& used = usage_[rp];
       for (const auto& [rc, n] : amounts) used[rc] -= n;
       providerConsumers_[rp].erase(before->uuid);
+      usageChanged(rp);
     }
   }
   if (after) {
@@ -86,6 +106,7 @@ void PlacementModel::indexConsumer(const Consumer* before, const Consumer* after
       auto& used = usage_[rp];
       for (const auto& [rc, n] : amounts) used[rc] += n;
       providerConsumers_[rp].insert(after->uuid);
+      usageChanged(rp);
     }
   }
 }
@@ -141,6 +162,7 @@ ApiStatus PlacementModel::commit(Txn& txn) {
     if (staged) {
       Provider& node = providers_[uuid];
       node = std::move(*staged);
+      stamp(node);
       indexClasses(node, true);
     } else if (before) {
       providers_.erase(it);

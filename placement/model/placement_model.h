@@ -155,6 +155,9 @@ class PlacementModel {
   // The class index of a provider node of providers_ (after it is stored, before it changes).
   void indexClasses(const Provider& node, bool add);
   void indexConsumer(const Consumer* before, const Consumer* after);
+  // A provider node changed (or its usage did): a new revision, its trait filter again.
+  static void stamp(Provider& node);
+  void usageChanged(const std::string& uuid);
   ApiStatus commit(Txn& txn);
 
   std::shared_ptr<Store> store_;

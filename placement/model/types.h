@@ -40,7 +40,17 @@ struct Provider {
   std::set<std::string> aggregates;
   int64_t createdAt = 0;  // unix seconds
   int64_t updatedAt = 0;
+
+  // Kept by PlacementModel for readers under its lock; neither stored nor part of the API.
+  // `revision` is unique in the process and changes with every change of the provider or of its
+  // usage, so a cache of anything derived from them can key on it. `traitBloom` has
+  // traitBloomBit(t) set for each trait: most providers fail a trait test on it alone.
+  uint64_t revision = 0;
+  uint64_t traitBloom = 0;
 };
+
+// One bit per trait name for Provider::traitBloom.
+uint64_t traitBloomBit(const std::string& trait);
 
 using ResourceAmounts = std::map<std::string, int64_t>;  // resource class -> amount
 

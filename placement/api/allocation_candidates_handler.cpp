@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <mutex>
+#include <unordered_map>
 
 #include "placement/api/handlers.h"
 #include "placement/api/json_checks.h"
@@ -374,6 +376,11 @@ class JsonText {
     used_ += x.size() + 2;
     return *this;
   }
+  JsonText& text(std::string_view x) {
+    std::memcpy(room(x.size()), x.data(), x.size());
+    used_ += x.size();
+    return *this;
+  }
   JsonText& num(int64_t n) {
     char* out = room(24);
     used_ += std::to_chars(out, out + 24, n).ptr - out;
@@ -491,6 +498,86 @@ void writeSummary(JsonText& out, const Microversion& v, const PlacementModel& m,
   out.raw("}");
 }
 
+// provider_summaries entries as text, by provider node, for as long as the node's revision
+// stands (a new one comes with any change of its inventories, traits, parent, root or usage):
+// an answer can describe thousands of providers that rarely change between two requests. Only
+// from 1.27, where a summary lists every class (before, it depends on the request). Process-wide
+// (revisions are unique in the process), bounded in bytes; a request that finds it busy writes
+// its summaries itself rather than wait.
+class SummaryCache {
+ public:
+  void write(JsonText& out, const Microversion& v, const PlacementModel& m,
+             const std::vector<const Provider*>& providers,
+             const std::set<std::string>& requested) {
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (!v.atLeast(27) || !lock.try_lock()) {
+      writeAll(out, v, m, providers, requested);
+      return;
+    }
+    // Nodes of deleted providers stay behind: drop everything once they could dominate.
+    if (entries_.size() > 2 * m.providersUnlocked().size() + 1024) clear();
+    bool nested = v.atLeast(29);
+    for (size_t i = 0; i < providers.size(); ++i) {
+      if (i) out.raw(",");
+      const Provider& p = *providers[i];
+      auto it = entries_.find(&p);
+      if (it != entries_.end() && it->second.revision == p.revision &&
+          it->second.nested == nested) {
+        out.text(it->second.text);
+        continue;
+      }
+      JsonText one(512);
+      writeSummary(one, v, m, p, requested);
+      std::string text = one.take();
+      out.text(text);
+      store(it, p, nested, std::move(text));
+    }
+  }
+
+  static SummaryCache& instance() {
+    static SummaryCache cache;
+    return cache;
+  }
+
+ private:
+  struct Entry {
+    uint64_t revision;
+    bool nested;  // the 1.29 shape (parent and root uuids)
+    std::string text;
+  };
+  using Entries = std::unordered_map<const Provider*, Entry>;
+  static constexpr size_t kEntryOverhead = 96;   // node, bucket and allocation headers
+  static constexpr size_t kBudget = 24u << 20u;  // bytes: N=10000 hosts fit mostly
+
+  static void writeAll(JsonText& out, const Microversion& v, const PlacementModel& m,
+                       const std::vector<const Provider*>& providers,
+                       const std::set<std::string>& requested) {
+    for (size_t i = 0; i < providers.size(); ++i) {
+      if (i) out.raw(",");
+      writeSummary(out, v, m, *providers[i], requested);
+    }
+  }
+  void store(Entries::iterator it, const Provider& p, bool nested, std::string text) {
+    if (it != entries_.end()) {
+      bytes_ -= it->second.text.size();
+      bytes_ += text.size();
+      it->second = {p.revision, nested, std::move(text)};
+      return;
+    }
+    if (bytes_ + text.size() + kEntryOverhead > kBudget) return;
+    bytes_ += text.size() + kEntryOverhead;
+    entries_.emplace(&p, Entry{p.revision, nested, std::move(text)});
+  }
+  void clear() {
+    entries_.clear();
+    bytes_ = 0;
+  }
+
+  std::mutex mutex_;
+  Entries entries_;
+  size_t bytes_ = 0;
+};
+
 }  // namespace
 
 http::Response allocationCandidates(PlacementModel& model, RequestContext& ctx) {
@@ -513,10 +600,8 @@ http::Response allocationCandidates(PlacementModel& model, RequestContext& ctx) 
       writeRequest(out, ctx.version, parsed->request, set, set.items[i]);
     }
     out.raw(R"(],"provider_summaries":{)");
-    for (size_t i = 0; i < set.summaryProviders.size(); ++i) {
-      if (i) out.raw(",");
-      writeSummary(out, ctx.version, m, *set.summaryProviders[i], parsed->requestedClasses);
-    }
+    SummaryCache::instance().write(out, ctx.version, m, set.summaryProviders,
+                                   parsed->requestedClasses);
     out.raw("}}");
     body = out.take();
   });

@@ -10,12 +10,12 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
-#include <unordered_map>
 
 #include "placement/api/handlers.h"
 #include "placement/api/json_checks.h"
 #include "placement/api/query_parsing.h"
 #include "placement/candidates/candidates.h"
+#include "placement/candidates/group_candidates.h"
 
 namespace bwfloor::placement::handlers {
 
@@ -457,13 +457,9 @@ void writeRequest(JsonText& out, const Microversion& v, const CandidateRequest& 
   out.raw("}");
 }
 
-void writeSummary(JsonText& out, const Microversion& v, const PlacementModel& m, const Provider& p,
+void writeSummary(JsonText& out, const Microversion& v, const Provider& p,
                   const std::set<std::string>& requested) {
-  const ResourceAmounts* used = nullptr;
-  if (!p.inventories.empty()) {
-    auto it = m.usageUnlocked().find(p.uuid);
-    if (it != m.usageUnlocked().end()) used = &it->second;
-  }
+  const ResourceAmounts* used = p.usage;
   out.name(p.uuid).raw(R"(:{"resources":{)");
   bool first = true;
   for (const auto& [rc, inv] : p.inventories) {
@@ -511,7 +507,7 @@ class SummaryCache {
              const std::set<std::string>& requested) {
     std::unique_lock lock(mutex_, std::defer_lock);
     if (!v.atLeast(27) || !lock.try_lock()) {
-      writeAll(out, v, m, providers, requested);
+      writeAll(out, v, providers, requested);
       return;
     }
     // Nodes of deleted providers stay behind: drop everything once they could dominate.
@@ -520,17 +516,16 @@ class SummaryCache {
     for (size_t i = 0; i < providers.size(); ++i) {
       if (i) out.raw(",");
       const Provider& p = *providers[i];
-      auto it = entries_.find(&p);
-      if (it != entries_.end() && it->second.revision == p.revision &&
-          it->second.nested == nested) {
-        out.text(it->second.text);
+      const uint32_t* at = index_.find(&p);
+      if (at && entries_[*at].revision == p.revision && entries_[*at].nested == nested) {
+        out.text(entries_[*at].text);
         continue;
       }
       JsonText one(512);
-      writeSummary(one, v, m, p, requested);
+      writeSummary(one, v, p, requested);
       std::string text = one.take();
       out.text(text);
-      store(it, p, nested, std::move(text));
+      store(at, p, nested, std::move(text));
     }
   }
 
@@ -545,36 +540,38 @@ class SummaryCache {
     bool nested;  // the 1.29 shape (parent and root uuids)
     std::string text;
   };
-  using Entries = std::unordered_map<const Provider*, Entry>;
-  static constexpr size_t kEntryOverhead = 96;   // node, bucket and allocation headers
+  static constexpr size_t kEntryOverhead = 64;   // entry, index slots, allocation header
   static constexpr size_t kBudget = 24u << 20u;  // bytes: N=10000 hosts fit mostly
 
-  static void writeAll(JsonText& out, const Microversion& v, const PlacementModel& m,
+  static void writeAll(JsonText& out, const Microversion& v,
                        const std::vector<const Provider*>& providers,
                        const std::set<std::string>& requested) {
     for (size_t i = 0; i < providers.size(); ++i) {
       if (i) out.raw(",");
-      writeSummary(out, v, m, *providers[i], requested);
+      writeSummary(out, v, *providers[i], requested);
     }
   }
-  void store(Entries::iterator it, const Provider& p, bool nested, std::string text) {
-    if (it != entries_.end()) {
-      bytes_ -= it->second.text.size();
+  void store(const uint32_t* at, const Provider& p, bool nested, std::string text) {
+    if (at) {
+      bytes_ -= entries_[*at].text.size();
       bytes_ += text.size();
-      it->second = {p.revision, nested, std::move(text)};
+      entries_[*at] = {p.revision, nested, std::move(text)};
       return;
     }
     if (bytes_ + text.size() + kEntryOverhead > kBudget) return;
     bytes_ += text.size() + kEntryOverhead;
-    entries_.emplace(&p, Entry{p.revision, nested, std::move(text)});
+    index_.insert(&p, static_cast<uint32_t>(entries_.size()));
+    entries_.push_back({p.revision, nested, std::move(text)});
   }
   void clear() {
+    index_.clear();
     entries_.clear();
     bytes_ = 0;
   }
 
   std::mutex mutex_;
-  Entries entries_;
+  candidates::PtrMap<uint32_t> index_;  // provider node -> entries_ (flat: no node per entry)
+  std::vector<Entry> entries_;
   size_t bytes_ = 0;
 };
 

@@ -37,39 +37,46 @@ bool forbiddenHold(const std::set<std::string>& have, const std::vector<SetTerm>
                      [&](const SetTerm& t) { return !t.forbidden || !hasAny(have, t.anyOf); });
 }
 
-// A group's trait terms with their Bloom masks (Provider::traitBloom): a provider whose filter
-// misses a term's mask has none of the term's traits, which most providers show without a walk
-// of their trait set (the walk is a chain of cache misses per provider).
+// A group's trait terms as the model's trait ids, with their Bloom masks (Provider::traitBloom):
+// a provider whose filter misses a term's mask has none of the term's traits; the others are
+// looked up in the provider's sorted trait ids. Either way no walk of the provider's trait set
+// of strings (a chain of cache misses per provider, thousands of providers per request).
 class TraitTerms {
  public:
-  explicit TraitTerms(const std::vector<SetTerm>& terms) : terms_(terms) {
+  TraitTerms(const PlacementModel& model, const std::vector<SetTerm>& terms) {
     for (const auto& t : terms) {
-      uint64_t mask = 0;
-      for (const auto& x : t.anyOf) mask |= traitBloomBit(x);
-      masks_.push_back(mask);
+      Term& term = terms_.emplace_back();
+      term.forbidden = t.forbidden;
+      for (const auto& x : t.anyOf) {
+        term.mask |= traitBloomBit(x);
+        term.ids.push_back(model.traitIdUnlocked(x));
+      }
     }
   }
   // Every term holds on p.
   bool hold(const Provider& p) const {
-    for (size_t i = 0; i < terms_.size(); ++i) {
-      if (has(p, i) == terms_[i].forbidden) return false;
-    }
-    return true;
+    return std::all_of(terms_.begin(), terms_.end(),
+                       [&](const Term& t) { return has(p, t) != t.forbidden; });
   }
   // No forbidden term is violated by p.
   bool forbiddenHold(const Provider& p) const {
-    for (size_t i = 0; i < terms_.size(); ++i) {
-      if (terms_[i].forbidden && has(p, i)) return false;
-    }
-    return true;
+    return std::none_of(terms_.begin(), terms_.end(),
+                        [&](const Term& t) { return t.forbidden && has(p, t); });
   }
 
  private:
-  bool has(const Provider& p, size_t i) const {
-    return (p.traitBloom & masks_[i]) != 0 && hasAny(p.traits, terms_[i].anyOf);
+  struct Term {
+    std::vector<uint32_t> ids;
+    uint64_t mask = 0;
+    bool forbidden = false;
+  };
+  static bool has(const Provider& p, const Term& t) {
+    if ((p.traitBloom & t.mask) == 0) return false;
+    return std::any_of(t.ids.begin(), t.ids.end(), [&](uint32_t id) {
+      return std::binary_search(p.traitIds.begin(), p.traitIds.end(), id);
+    });
   }
-  const std::vector<SetTerm>& terms_;
-  std::vector<uint64_t> masks_;
+  std::vector<Term> terms_;
 };
 
 // Per class of a tree group, the (anchor, provider) pairs that can supply it, then grouped by
@@ -108,9 +115,7 @@ class Engine {
     auto it = providers_.find(uuid);
     return it == providers_.end() ? nullptr : &it->second;
   }
-  const Provider* rootOf(const Provider& p) const {
-    return p.parentUuid.empty() ? &p : find(p.rootUuid);
-  }
+  static const Provider* rootOf(const Provider& p) { return p.root; }
   const Provider* parentOf(const Provider& p) const {
     return p.parentUuid.empty() ? nullptr : find(p.parentUuid);
   }
@@ -119,11 +124,7 @@ class Engine {
     auto it = used->find(rc);
     return it == used->end() ? 0 : it->second;
   }
-  const ResourceAmounts* usageOf(const Provider& p) const {
-    const auto& usage = model_.usageUnlocked();
-    auto it = usage.find(p.uuid);
-    return it == usage.end() ? nullptr : &it->second;
-  }
+  static const ResourceAmounts* usageOf(const Provider& p) { return p.usage; }
   // Whether `amount` fits on p as a whole: capacity and unit rules.
   static bool fits(const Provider& p, const ResourceAmounts* used, const std::string& rc,
                    int64_t amount) {
@@ -254,7 +255,7 @@ void Engine::singleProviderGroup(const RequestGroup& g, const Providers* only,
   std::vector<int> rcs;
   for (const auto& [rc, amount] : g.resources) rcs.push_back(classIndex(rc));
   std::vector<const Inventory*> invs(g.resources.size());
-  const TraitTerms traits(g.traits);
+  const TraitTerms traits(model_, g.traits);
   auto consider = [&](const Provider& p) {
     // Cheapest test first: traits reject most providers of a class (other physnets, vnic types).
     if (!traits.hold(p) || !termsHold(p.aggregates, g.memberOf)) return;
@@ -315,7 +316,7 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
   if (!treeRoot(g, tree)) return;
   auto inAll = [&](const Provider& q) { return requiredHold(q.aggregates, g.memberOf); };
   auto inAny = [&](const Provider& q) { return !forbiddenHold(q.aggregates, g.memberOf); };
-  const TraitTerms traits(g.traits);
+  const TraitTerms traits(model_, g.traits);
   std::vector<int> rcs;
   std::vector<ClassOptions> perClass(g.resources.size());
   PtrMap<uint32_t> seqOf;                // anchor -> sequence number, from the first class
@@ -619,11 +620,9 @@ void Engine::summarize() {
   }
   if (roots.size() * 8 >= providers_.size()) {
     // Most trees: one pass over every provider beats a walk down each tree.
-    candidates::NameIndex rootIndex(roots.size());
-    for (const Provider* root : roots) rootIndex.add(root->uuid);
     std::vector<std::pair<uint32_t, const Provider*>> found;
     for (const auto& [uuid, p] : providers_) {
-      if (const uint32_t* seq = rootIndex.find(p.rootUuid)) found.emplace_back(*seq, &p);
+      if (const uint32_t* seq = p.root ? seqOf.find(p.root) : nullptr) found.emplace_back(*seq, &p);
     }
     std::stable_sort(found.begin(), found.end(),
                      [](const auto& x, const auto& y) { return x.first < y.first; });

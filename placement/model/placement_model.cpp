@@ -26,12 +26,28 @@ void PlacementModel::stamp(Provider& node) {
   // Process-wide, so that no two models (tests run several) ever share a revision.
   static std::atomic<uint64_t> revisions{0};
   node.revision = ++revisions;
+}
+
+void PlacementModel::derive(Provider& node) {
   node.traitBloom = 0;
-  for (const auto& t : node.traits) node.traitBloom |= traitBloomBit(t);
+  node.traitIds.clear();
+  for (const auto& t : node.traits) {
+    node.traitBloom |= traitBloomBit(t);
+    node.traitIds.push_back(
+        traitIds_.try_emplace(t, static_cast<uint32_t>(traitIds_.size())).first->second);
+  }
+  std::sort(node.traitIds.begin(), node.traitIds.end());
+  auto root = providers_.find(node.rootUuid);
+  node.root = root == providers_.end() ? nullptr : &root->second;
+  auto used = usage_.find(node.uuid);
+  node.usage = used == usage_.end() ? nullptr : &used->second;
 }
 
 void PlacementModel::usageChanged(const std::string& uuid) {
-  if (auto it = providers_.find(uuid); it != providers_.end()) stamp(it->second);
+  auto it = providers_.find(uuid);
+  if (it == providers_.end()) return;
+  stamp(it->second);
+  it->second.usage = &usage_[uuid];  // usage_'s nodes stay put until the provider goes
 }
 
 PlacementModel::PlacementModel(std::shared_ptr<Store> store) : store_(std::move(store)) {
@@ -51,6 +67,7 @@ Status PlacementModel::load() {
     std::string uuid = p.uuid;
     indexClasses(providers_.emplace(uuid, std::move(p)).first->second, true);
   }
+  for (auto& [uuid, p] : providers_) derive(p);
   for (auto& c : snap.consumers) {
     indexConsumer(nullptr, &c);
     std::string uuid = c.uuid;
@@ -154,6 +171,7 @@ ApiStatus PlacementModel::commit(Txn& txn) {
     return ApiError{503, "Placement store write failed: " + st.error().message(),
                     "placement.undefined_code"};
   }
+  std::vector<Provider*> written;
   for (auto& [uuid, staged] : txn.providers_) {
     auto it = providers_.find(uuid);
     const Provider* before = it == providers_.end() ? nullptr : &it->second;
@@ -164,10 +182,12 @@ ApiStatus PlacementModel::commit(Txn& txn) {
       node = std::move(*staged);
       stamp(node);
       indexClasses(node, true);
+      written.push_back(&node);
     } else if (before) {
       providers_.erase(it);
     }
   }
+  for (Provider* node : written) derive(*node);  // a new root may come after its children
   for (auto& [uuid, staged] : txn.consumers_) {
     auto it = consumers_.find(uuid);
     const Consumer* before = it == consumers_.end() ? nullptr : &it->second;

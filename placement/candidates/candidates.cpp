@@ -119,17 +119,17 @@ class Engine {
   const Provider* parentOf(const Provider& p) const {
     return p.parentUuid.empty() ? nullptr : find(p.parentUuid);
   }
-  static int64_t usedOf(const ResourceAmounts* used, const std::string& rc) {
-    if (!used) return 0;
-    auto it = used->find(rc);
-    return it == used->end() ? 0 : it->second;
+  // The provider's inventory and usage of a class (a model class id), or null.
+  static const Provider::ClassState* stateOf(const Provider& p, uint32_t id) {
+    for (const auto& state : p.classes) {
+      if (state.id == id) return &state;
+    }
+    return nullptr;
   }
-  static const ResourceAmounts* usageOf(const Provider& p) { return p.usage; }
   // Whether `amount` fits on p as a whole: capacity and unit rules.
-  static bool fits(const Provider& p, const ResourceAmounts* used, const std::string& rc,
-                   int64_t amount) {
-    auto it = p.inventories.find(rc);
-    return it != p.inventories.end() && fitsInventory(it->second, usedOf(used, rc), amount);
+  static bool fits(const Provider& p, uint32_t id, int64_t amount) {
+    const Provider::ClassState* state = stateOf(p, id);
+    return state && fitsInventory(state->inventory, state->used, amount);
   }
   static bool fitsInventory(const Inventory& inv, int64_t used, int64_t amount) {
     return used + amount <= inv.capacity() && amount >= inv.minUnit && amount <= inv.maxUnit &&
@@ -254,28 +254,25 @@ void Engine::singleProviderGroup(const RequestGroup& g, const Providers* only,
   if (!treeRoot(g, tree)) return;
   std::vector<int> rcs;
   for (const auto& [rc, amount] : g.resources) rcs.push_back(classIndex(rc));
-  std::vector<const Inventory*> invs(g.resources.size());
+  std::vector<uint32_t> ids;
+  for (const auto& [rc, amount] : g.resources) ids.push_back(model_.classIdUnlocked(rc));
+  std::vector<const Provider::ClassState*> states(g.resources.size());
   const TraitTerms traits(model_, g.traits);
   auto consider = [&](const Provider& p) {
     // Cheapest test first: traits reject most providers of a class (other physnets, vnic types).
     if (!traits.hold(p) || !termsHold(p.aggregates, g.memberOf)) return;
     size_t i = 0;
     for (const auto& [rc, amount] : g.resources) {
-      auto it = p.inventories.find(rc);
-      if (it == p.inventories.end()) return;
-      invs[i++] = &it->second;
-    }
-    const ResourceAmounts* used = usageOf(p);
-    i = 0;
-    for (const auto& [rc, amount] : g.resources) {
-      if (!fitsInventory(*invs[i++], usedOf(used, rc), amount)) return;
+      states[i] = stateOf(p, ids[i]);
+      if (!states[i] || !fitsInventory(states[i]->inventory, states[i]->used, amount)) return;
+      ++i;
     }
     const Provider* root = rootOf(p);
     if (!root || (tree && root != tree)) return;
     uint32_t e = out.open();
     i = 0;
     for (const auto& [rc, amount] : g.resources) {
-      out.allocs.push_back({&p, rcs[i], amount, usedOf(used, rc), invs[i]});
+      out.allocs.push_back({&p, rcs[i], amount, states[i]->used, &states[i]->inventory});
       ++i;
     }
     out.mapped.push_back(&p);
@@ -328,13 +325,17 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
     const auto* set = model_.providersWithClassUnlocked(rc);
     if (!set) return;
     rcs.push_back(classIndex(rc));
+    uint32_t id = model_.classIdUnlocked(rc);
     auto& options = perClass[c];
     auto consider = [&](const Provider* p) {
       const Provider* root = rootOf(*p);
       if (!root || (tree && root != tree)) return;
-      const ResourceAmounts* used = usageOf(*p);
-      if (!fits(*p, used, rc, amount) || !traits.forbiddenHold(*p)) return;
-      ClassOptions::Option option{p, usedOf(used, rc), &p->inventories.at(rc)};
+      const Provider::ClassState* state = stateOf(*p, id);
+      if (!state || !fitsInventory(state->inventory, state->used, amount) ||
+          !traits.forbiddenHold(*p)) {
+        return;
+      }
+      ClassOptions::Option option{p, state->used, &state->inventory};
       bool selfIn = inAll(*p);  // also true when member_of names no required aggregate
       auto offer = [&](const Provider* anchor) {
         if (!anchorAllowed(anchor)) return;
@@ -679,7 +680,7 @@ bool Engine::runLazily() {
     }
   }
   const ProviderSet* driver = nullptr;
-  const std::string* driverRc = nullptr;
+  uint32_t driverId = PlacementModel::kNoClassId;
   int64_t driverAmount = 0;
   double best = 0;
   for (const auto& [rc, amount] : smallest) {
@@ -688,14 +689,15 @@ bool Engine::runLazily() {
     constexpr size_t kSample = 32;
     size_t sampled = 0;
     size_t fitting = 0;
+    uint32_t id = model_.classIdUnlocked(rc);
     for (auto it = set->begin(); it != set->end() && sampled < kSample; ++it, ++sampled) {
-      fitting += fits(**it, usageOf(**it), rc, amount) ? 1 : 0;
+      fitting += fits(**it, id, amount) ? 1 : 0;
     }
     double estimate = static_cast<double>(set->size()) * static_cast<double>(fitting + 1) /
                       static_cast<double>(sampled + 1);
     if (!driver || estimate < best) {
       driver = set;
-      driverRc = &rc;
+      driverId = id;
       driverAmount = amount;
       best = estimate;
     }
@@ -705,7 +707,7 @@ bool Engine::runLazily() {
   Providers tree;
   for (const Provider* p : *driver) {
     // A tree is worth a visit only if one of its providers can take the amount.
-    if (!fits(*p, usageOf(*p), *driverRc, driverAmount)) continue;
+    if (!fits(*p, driverId, driverAmount)) continue;
     const Provider* root = rootOf(*p);
     if (!root || !visited.insert(root, 1).second || !anchorAllowed(root)) continue;
     collectTree(root, tree);

@@ -41,6 +41,19 @@ void PlacementModel::derive(Provider& node) {
   node.root = root == providers_.end() ? nullptr : &root->second;
   auto used = usage_.find(node.uuid);
   node.usage = used == usage_.end() ? nullptr : &used->second;
+  deriveClasses(node);
+}
+
+void PlacementModel::deriveClasses(Provider& node) {
+  node.classes.clear();
+  for (const auto& [rc, inv] : node.inventories) {
+    int64_t used = 0;
+    if (node.usage) {
+      if (auto it = node.usage->find(rc); it != node.usage->end()) used = it->second;
+    }
+    auto id = classIds_.try_emplace(rc, static_cast<uint32_t>(classIds_.size())).first->second;
+    node.classes.push_back({id, used, inv});
+  }
 }
 
 void PlacementModel::usageChanged(const std::string& uuid) {
@@ -48,6 +61,7 @@ void PlacementModel::usageChanged(const std::string& uuid) {
   if (it == providers_.end()) return;
   stamp(it->second);
   it->second.usage = &usage_[uuid];  // usage_'s nodes stay put until the provider goes
+  deriveClasses(it->second);
 }
 
 PlacementModel::PlacementModel(std::shared_ptr<Store> store) : store_(std::move(store)) {

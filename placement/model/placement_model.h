@@ -146,9 +146,15 @@ class PlacementModel {
   bool hasTreesUnlocked() const { return nestedProviders_ > 0; }
   // The id of a trait name in Provider::traitIds; kNoTraitId when no provider ever had it.
   static constexpr uint32_t kNoTraitId = UINT32_MAX;
+  static constexpr uint32_t kNoClassId = UINT32_MAX;
   uint32_t traitIdUnlocked(const std::string& trait) const {
     auto it = traitIds_.find(trait);
     return it == traitIds_.end() ? kNoTraitId : it->second;
+  }
+  // The id of a resource class in Provider::classes; kNoClassId when no provider ever had it.
+  uint32_t classIdUnlocked(const std::string& rc) const {
+    auto it = classIds_.find(rc);
+    return it == classIds_.end() ? kNoClassId : it->second;
   }
 
   // A staged write (placement/model/txn.h); public so that write helpers can take it.
@@ -167,6 +173,8 @@ class PlacementModel {
   // The derived fields of a provider node: trait ids and filter, root node (once every node of
   // the write is in place).
   void derive(Provider& node);
+  // Provider::classes from the node's inventories and usage.
+  void deriveClasses(Provider& node);
   void usageChanged(const std::string& uuid);
   ApiStatus commit(Txn& txn);
 
@@ -184,6 +192,7 @@ class PlacementModel {
   std::map<std::string, int> traitUse_;         // trait -> number of providers having it
   std::unordered_map<std::string, ProviderSet> providersByClass_;
   std::unordered_map<std::string, uint32_t> traitIds_;  // every trait a provider ever had
+  std::unordered_map<std::string, uint32_t> classIds_;  // every class a provider ever had
   int64_t nestedProviders_ = 0;  // providers with a parent: Placement's "has_trees"
 };
 

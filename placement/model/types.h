@@ -48,12 +48,19 @@ struct Provider {
   // traitBloomBit(t) set for each trait: most providers fail a trait test on it alone; the others
   // find the trait's id (PlacementModel::traitIdUnlocked) in `traitIds`, sorted, without a walk of
   // `traits`. `root` is the model's node of rootUuid, `usage` the model's usage of the provider
-  // (null when nothing was ever allocated on it).
+  // (null when nothing was ever allocated on it). `classes` is `inventories` with each class's id
+  // (PlacementModel::classIdUnlocked) and usage: what the candidates engine tests, in one array.
+  struct ClassState {
+    uint32_t id;
+    int64_t used;
+    Inventory inventory;
+  };
   uint64_t revision = 0;
   uint64_t traitBloom = 0;
   std::vector<uint32_t> traitIds;
   const Provider* root = nullptr;
   const std::map<std::string, int64_t>* usage = nullptr;
+  std::vector<ClassState> classes;
 };
 
 // One bit per trait name for Provider::traitBloom.

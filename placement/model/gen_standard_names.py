@@ -1,4 +1,4 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """Writes standard_names.cpp from Debian's os-traits and os-resource-classes, the same packages
 Debian's OpenStack Placement loads its standard names from."""
 import sys

@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 
 #include "placement/api/handlers.h"
 #include "placement/api/json_checks.h"
 #include "placement/api/query_parsing.h"
 #include "placement/candidates/candidates.h"
+#include "placement/candidates/group_candidates.h"
 
 namespace bwfloor::placement::handlers {
 
@@ -374,6 +376,11 @@ class JsonText {
     used_ += x.size() + 2;
     return *this;
   }
+  JsonText& text(std::string_view x) {
+    std::memcpy(room(x.size()), x.data(), x.size());
+    used_ += x.size();
+    return *this;
+  }
   JsonText& num(int64_t n) {
     char* out = room(24);
     used_ += std::to_chars(out, out + 24, n).ptr - out;
@@ -450,13 +457,9 @@ void writeRequest(JsonText& out, const Microversion& v, const CandidateRequest& 
   out.raw("}");
 }
 
-void writeSummary(JsonText& out, const Microversion& v, const PlacementModel& m, const Provider& p,
+void writeSummary(JsonText& out, const Microversion& v, const Provider& p,
                   const std::set<std::string>& requested) {
-  const ResourceAmounts* used = nullptr;
-  if (!p.inventories.empty()) {
-    auto it = m.usageUnlocked().find(p.uuid);
-    if (it != m.usageUnlocked().end()) used = &it->second;
-  }
+  const ResourceAmounts* used = p.usage;
   out.name(p.uuid).raw(R"(:{"resources":{)");
   bool first = true;
   for (const auto& [rc, inv] : p.inventories) {
@@ -491,6 +494,88 @@ void writeSummary(JsonText& out, const Microversion& v, const PlacementModel& m,
   out.raw("}");
 }
 
+// provider_summaries entries as text, by provider node, for as long as the node's revision
+// stands (a new one comes with any change of its inventories, traits, parent, root or usage):
+// an answer can describe thousands of providers that rarely change between two requests. Only
+// from 1.27, where a summary lists every class (before, it depends on the request). Process-wide
+// (revisions are unique in the process), bounded in bytes (the N=10000 benchmark must stay under
+// 200 MB RSS: past the budget, summaries are written uncached); a request that finds it busy
+// writes its summaries itself rather than wait.
+class SummaryCache {
+ public:
+  void write(JsonText& out, const Microversion& v, const PlacementModel& m,
+             const std::vector<const Provider*>& providers,
+             const std::set<std::string>& requested) {
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (!v.atLeast(27) || !lock.try_lock()) {
+      writeAll(out, v, providers, requested);
+      return;
+    }
+    // Nodes of deleted providers stay behind: drop everything once they could dominate.
+    if (entries_.size() > 2 * m.providersUnlocked().size() + 1024) clear();
+    bool nested = v.atLeast(29);
+    for (size_t i = 0; i < providers.size(); ++i) {
+      if (i) out.raw(",");
+      const Provider& p = *providers[i];
+      const uint32_t* at = index_.find(&p);
+      if (at && entries_[*at].revision == p.revision && entries_[*at].nested == nested) {
+        out.text(entries_[*at].text);
+        continue;
+      }
+      JsonText one(512);
+      writeSummary(one, v, p, requested);
+      std::string text = one.take();
+      out.text(text);
+      store(at, p, nested, std::move(text));
+    }
+  }
+
+  static SummaryCache& instance() {
+    static SummaryCache cache;
+    return cache;
+  }
+
+ private:
+  struct Entry {
+    uint64_t revision;
+    bool nested;  // the 1.29 shape (parent and root uuids)
+    std::string text;
+  };
+  static constexpr size_t kEntryOverhead = 64;   // entry, index slots, allocation header
+  static constexpr size_t kBudget = 16u << 20u;  // bytes: N=1000 hosts take 3 MB
+
+  static void writeAll(JsonText& out, const Microversion& v,
+                       const std::vector<const Provider*>& providers,
+                       const std::set<std::string>& requested) {
+    for (size_t i = 0; i < providers.size(); ++i) {
+      if (i) out.raw(",");
+      writeSummary(out, v, *providers[i], requested);
+    }
+  }
+  void store(const uint32_t* at, const Provider& p, bool nested, std::string text) {
+    if (at) {
+      bytes_ -= entries_[*at].text.size();
+      bytes_ += text.size();
+      entries_[*at] = {p.revision, nested, std::move(text)};
+      return;
+    }
+    if (bytes_ + text.size() + kEntryOverhead > kBudget) return;
+    bytes_ += text.size() + kEntryOverhead;
+    index_.insert(&p, static_cast<uint32_t>(entries_.size()));
+    entries_.push_back({p.revision, nested, std::move(text)});
+  }
+  void clear() {
+    index_.clear();
+    entries_.clear();
+    bytes_ = 0;
+  }
+
+  std::mutex mutex_;
+  candidates::PtrMap<uint32_t> index_;  // provider node -> entries_ (flat: no node per entry)
+  std::vector<Entry> entries_;
+  size_t bytes_ = 0;
+};
+
 }  // namespace
 
 http::Response allocationCandidates(PlacementModel& model, RequestContext& ctx) {
@@ -513,10 +598,8 @@ http::Response allocationCandidates(PlacementModel& model, RequestContext& ctx) 
       writeRequest(out, ctx.version, parsed->request, set, set.items[i]);
     }
     out.raw(R"(],"provider_summaries":{)");
-    for (size_t i = 0; i < set.summaryProviders.size(); ++i) {
-      if (i) out.raw(",");
-      writeSummary(out, ctx.version, m, *set.summaryProviders[i], parsed->requestedClasses);
-    }
+    SummaryCache::instance().write(out, ctx.version, m, set.summaryProviders,
+                                   parsed->requestedClasses);
     out.raw("}}");
     body = out.take();
   });

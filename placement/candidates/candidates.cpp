@@ -37,6 +37,48 @@ bool forbiddenHold(const std::set<std::string>& have, const std::vector<SetTerm>
                      [&](const SetTerm& t) { return !t.forbidden || !hasAny(have, t.anyOf); });
 }
 
+// A group's trait terms as the model's trait ids, with their Bloom masks (Provider::traitBloom):
+// a provider whose filter misses a term's mask has none of the term's traits; the others are
+// looked up in the provider's sorted trait ids. Either way no walk of the provider's trait set
+// of strings (a chain of cache misses per provider, thousands of providers per request).
+class TraitTerms {
+ public:
+  TraitTerms(const PlacementModel& model, const std::vector<SetTerm>& terms) {
+    for (const auto& t : terms) {
+      Term& term = terms_.emplace_back();
+      term.forbidden = t.forbidden;
+      for (const auto& x : t.anyOf) {
+        term.mask |= traitBloomBit(x);
+        term.ids.push_back(model.traitIdUnlocked(x));
+      }
+    }
+  }
+  // Every term holds on p.
+  bool hold(const Provider& p) const {
+    return std::all_of(terms_.begin(), terms_.end(),
+                       [&](const Term& t) { return has(p, t) != t.forbidden; });
+  }
+  // No forbidden term is violated by p.
+  bool forbiddenHold(const Provider& p) const {
+    return std::none_of(terms_.begin(), terms_.end(),
+                        [&](const Term& t) { return t.forbidden && has(p, t); });
+  }
+
+ private:
+  struct Term {
+    std::vector<uint32_t> ids;
+    uint64_t mask = 0;
+    bool forbidden = false;
+  };
+  static bool has(const Provider& p, const Term& t) {
+    if ((p.traitBloom & t.mask) == 0) return false;
+    return std::any_of(t.ids.begin(), t.ids.end(), [&](uint32_t id) {
+      return std::binary_search(p.traitIds.begin(), p.traitIds.end(), id);
+    });
+  }
+  std::vector<Term> terms_;
+};
+
 // Per class of a tree group, the (anchor, provider) pairs that can supply it, then grouped by
 // anchor (anchor sequence numbers come from the first class).
 struct ClassOptions {
@@ -73,27 +115,21 @@ class Engine {
     auto it = providers_.find(uuid);
     return it == providers_.end() ? nullptr : &it->second;
   }
-  const Provider* rootOf(const Provider& p) const {
-    return p.parentUuid.empty() ? &p : find(p.rootUuid);
-  }
+  static const Provider* rootOf(const Provider& p) { return p.root; }
   const Provider* parentOf(const Provider& p) const {
     return p.parentUuid.empty() ? nullptr : find(p.parentUuid);
   }
-  static int64_t usedOf(const ResourceAmounts* used, const std::string& rc) {
-    if (!used) return 0;
-    auto it = used->find(rc);
-    return it == used->end() ? 0 : it->second;
-  }
-  const ResourceAmounts* usageOf(const Provider& p) const {
-    const auto& usage = model_.usageUnlocked();
-    auto it = usage.find(p.uuid);
-    return it == usage.end() ? nullptr : &it->second;
+  // The provider's inventory and usage of a class (a model class id), or null.
+  static const Provider::ClassState* stateOf(const Provider& p, uint32_t id) {
+    for (const auto& state : p.classes) {
+      if (state.id == id) return &state;
+    }
+    return nullptr;
   }
   // Whether `amount` fits on p as a whole: capacity and unit rules.
-  static bool fits(const Provider& p, const ResourceAmounts* used, const std::string& rc,
-                   int64_t amount) {
-    auto it = p.inventories.find(rc);
-    return it != p.inventories.end() && fitsInventory(it->second, usedOf(used, rc), amount);
+  static bool fits(const Provider& p, uint32_t id, int64_t amount) {
+    const Provider::ClassState* state = stateOf(p, id);
+    return state && fitsInventory(state->inventory, state->used, amount);
   }
   static bool fitsInventory(const Inventory& inv, int64_t used, int64_t amount) {
     return used + amount <= inv.capacity() && amount >= inv.minUnit && amount <= inv.maxUnit &&
@@ -218,27 +254,25 @@ void Engine::singleProviderGroup(const RequestGroup& g, const Providers* only,
   if (!treeRoot(g, tree)) return;
   std::vector<int> rcs;
   for (const auto& [rc, amount] : g.resources) rcs.push_back(classIndex(rc));
-  std::vector<const Inventory*> invs(g.resources.size());
+  std::vector<uint32_t> ids;
+  for (const auto& [rc, amount] : g.resources) ids.push_back(model_.classIdUnlocked(rc));
+  std::vector<const Provider::ClassState*> states(g.resources.size());
+  const TraitTerms traits(model_, g.traits);
   auto consider = [&](const Provider& p) {
     // Cheapest test first: traits reject most providers of a class (other physnets, vnic types).
-    if (!termsHold(p.traits, g.traits) || !termsHold(p.aggregates, g.memberOf)) return;
+    if (!traits.hold(p) || !termsHold(p.aggregates, g.memberOf)) return;
     size_t i = 0;
     for (const auto& [rc, amount] : g.resources) {
-      auto it = p.inventories.find(rc);
-      if (it == p.inventories.end()) return;
-      invs[i++] = &it->second;
-    }
-    const ResourceAmounts* used = usageOf(p);
-    i = 0;
-    for (const auto& [rc, amount] : g.resources) {
-      if (!fitsInventory(*invs[i++], usedOf(used, rc), amount)) return;
+      states[i] = stateOf(p, ids[i]);
+      if (!states[i] || !fitsInventory(states[i]->inventory, states[i]->used, amount)) return;
+      ++i;
     }
     const Provider* root = rootOf(p);
     if (!root || (tree && root != tree)) return;
     uint32_t e = out.open();
     i = 0;
     for (const auto& [rc, amount] : g.resources) {
-      out.allocs.push_back({&p, rcs[i], amount, usedOf(used, rc), invs[i]});
+      out.allocs.push_back({&p, rcs[i], amount, states[i]->used, &states[i]->inventory});
       ++i;
     }
     out.mapped.push_back(&p);
@@ -279,6 +313,7 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
   if (!treeRoot(g, tree)) return;
   auto inAll = [&](const Provider& q) { return requiredHold(q.aggregates, g.memberOf); };
   auto inAny = [&](const Provider& q) { return !forbiddenHold(q.aggregates, g.memberOf); };
+  const TraitTerms traits(model_, g.traits);
   std::vector<int> rcs;
   std::vector<ClassOptions> perClass(g.resources.size());
   PtrMap<uint32_t> seqOf;                // anchor -> sequence number, from the first class
@@ -290,13 +325,17 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
     const auto* set = model_.providersWithClassUnlocked(rc);
     if (!set) return;
     rcs.push_back(classIndex(rc));
+    uint32_t id = model_.classIdUnlocked(rc);
     auto& options = perClass[c];
     auto consider = [&](const Provider* p) {
       const Provider* root = rootOf(*p);
       if (!root || (tree && root != tree)) return;
-      const ResourceAmounts* used = usageOf(*p);
-      if (!fits(*p, used, rc, amount) || !forbiddenHold(p->traits, g.traits)) return;
-      ClassOptions::Option option{p, usedOf(used, rc), &p->inventories.at(rc)};
+      const Provider::ClassState* state = stateOf(*p, id);
+      if (!state || !fitsInventory(state->inventory, state->used, amount) ||
+          !traits.forbiddenHold(*p)) {
+        return;
+      }
+      ClassOptions::Option option{p, state->used, &state->inventory};
       bool selfIn = inAll(*p);  // also true when member_of names no required aggregate
       auto offer = [&](const Provider* anchor) {
         if (!anchorAllowed(anchor)) return;
@@ -582,11 +621,9 @@ void Engine::summarize() {
   }
   if (roots.size() * 8 >= providers_.size()) {
     // Most trees: one pass over every provider beats a walk down each tree.
-    candidates::NameIndex rootIndex(roots.size());
-    for (const Provider* root : roots) rootIndex.add(root->uuid);
     std::vector<std::pair<uint32_t, const Provider*>> found;
     for (const auto& [uuid, p] : providers_) {
-      if (const uint32_t* seq = rootIndex.find(p.rootUuid)) found.emplace_back(*seq, &p);
+      if (const uint32_t* seq = p.root ? seqOf.find(p.root) : nullptr) found.emplace_back(*seq, &p);
     }
     std::stable_sort(found.begin(), found.end(),
                      [](const auto& x, const auto& y) { return x.first < y.first; });
@@ -643,7 +680,7 @@ bool Engine::runLazily() {
     }
   }
   const ProviderSet* driver = nullptr;
-  const std::string* driverRc = nullptr;
+  uint32_t driverId = PlacementModel::kNoClassId;
   int64_t driverAmount = 0;
   double best = 0;
   for (const auto& [rc, amount] : smallest) {
@@ -652,14 +689,15 @@ bool Engine::runLazily() {
     constexpr size_t kSample = 32;
     size_t sampled = 0;
     size_t fitting = 0;
+    uint32_t id = model_.classIdUnlocked(rc);
     for (auto it = set->begin(); it != set->end() && sampled < kSample; ++it, ++sampled) {
-      fitting += fits(**it, usageOf(**it), rc, amount) ? 1 : 0;
+      fitting += fits(**it, id, amount) ? 1 : 0;
     }
     double estimate = static_cast<double>(set->size()) * static_cast<double>(fitting + 1) /
                       static_cast<double>(sampled + 1);
     if (!driver || estimate < best) {
       driver = set;
-      driverRc = &rc;
+      driverId = id;
       driverAmount = amount;
       best = estimate;
     }
@@ -669,7 +707,7 @@ bool Engine::runLazily() {
   Providers tree;
   for (const Provider* p : *driver) {
     // A tree is worth a visit only if one of its providers can take the amount.
-    if (!fits(*p, usageOf(*p), *driverRc, driverAmount)) continue;
+    if (!fits(*p, driverId, driverAmount)) continue;
     const Provider* root = rootOf(*p);
     if (!root || !visited.insert(root, 1).second || !anchorAllowed(root)) continue;
     collectTree(root, tree);

@@ -4,10 +4,7 @@
 // providers; one allocation per anchor would dominate the search).
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
-#include <cstring>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,40 +58,6 @@ class PtrMap {
     }
   }
   std::vector<std::pair<const void*, V>> slots_;
-  size_t size_ = 0;
-};
-
-// A fixed-size set of strings (uuids) mapped to their insertion index; the keys must outlive it.
-// Hashes the first 16 bytes only: uuids differ there.
-class NameIndex {
- public:
-  explicit NameIndex(size_t n) : slots_(std::max<size_t>(16, std::bit_ceil(n * 2)), {{}, 0}) {}
-  void add(std::string_view key) {
-    for (size_t i = hash(key);; i = (i + 1) & (slots_.size() - 1)) {
-      if (slots_[i].first.data() == nullptr) {
-        slots_[i] = {key, static_cast<uint32_t>(size_++)};
-        return;
-      }
-      if (slots_[i].first == key) return;
-    }
-  }
-  const uint32_t* find(std::string_view key) const {
-    for (size_t i = hash(key);; i = (i + 1) & (slots_.size() - 1)) {
-      if (slots_[i].first.data() == nullptr) return nullptr;
-      if (slots_[i].first == key) return &slots_[i].second;
-    }
-  }
-
- private:
-  size_t hash(std::string_view key) const {
-    uint64_t a = 0;
-    uint64_t b = 0;
-    std::memcpy(&a, key.data(), std::min<size_t>(8, key.size()));
-    if (key.size() > 8) std::memcpy(&b, key.data() + 8, std::min<size_t>(8, key.size() - 8));
-    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ key.size()) * 0xC2B2AE3D27D4EB4Full;
-    return static_cast<size_t>(h ^ (h >> 31)) & (slots_.size() - 1);
-  }
-  std::vector<std::pair<std::string_view, uint32_t>> slots_;
   size_t size_ = 0;
 };
 

@@ -1,6 +1,8 @@
 #include "placement/model/placement_model.h"
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <mutex>
 
 #include "core/logging.h"
@@ -16,6 +18,52 @@ bool isCustomName(const std::string& name) {
   });
 }
 
+uint64_t traitBloomBit(const std::string& trait) {
+  return uint64_t{1} << (std::hash<std::string>{}(trait) % 64);
+}
+
+void PlacementModel::stamp(Provider& node) {
+  // Process-wide, so that no two models (tests run several) ever share a revision.
+  static std::atomic<uint64_t> revisions{0};
+  node.revision = ++revisions;
+}
+
+void PlacementModel::derive(Provider& node) {
+  node.traitBloom = 0;
+  node.traitIds.clear();
+  for (const auto& t : node.traits) {
+    node.traitBloom |= traitBloomBit(t);
+    node.traitIds.push_back(
+        traitIds_.try_emplace(t, static_cast<uint32_t>(traitIds_.size())).first->second);
+  }
+  std::sort(node.traitIds.begin(), node.traitIds.end());
+  auto root = providers_.find(node.rootUuid);
+  node.root = root == providers_.end() ? nullptr : &root->second;
+  auto used = usage_.find(node.uuid);
+  node.usage = used == usage_.end() ? nullptr : &used->second;
+  deriveClasses(node);
+}
+
+void PlacementModel::deriveClasses(Provider& node) {
+  node.classes.clear();
+  for (const auto& [rc, inv] : node.inventories) {
+    int64_t used = 0;
+    if (node.usage) {
+      if (auto it = node.usage->find(rc); it != node.usage->end()) used = it->second;
+    }
+    auto id = classIds_.try_emplace(rc, static_cast<uint32_t>(classIds_.size())).first->second;
+    node.classes.push_back({id, used, inv});
+  }
+}
+
+void PlacementModel::usageChanged(const std::string& uuid) {
+  auto it = providers_.find(uuid);
+  if (it == providers_.end()) return;
+  stamp(it->second);
+  it->second.usage = &usage_[uuid];  // usage_'s nodes stay put until the provider goes
+  deriveClasses(it->second);
+}
+
 PlacementModel::PlacementModel(std::shared_ptr<Store> store) : store_(std::move(store)) {
   const auto& classes = standardResourceClasses();
   for (size_t i = 0; i < classes.size(); ++i) resourceClasses_[classes[i]] = static_cast<int>(i);
@@ -28,10 +76,12 @@ Status PlacementModel::load() {
   for (auto& [name, id] : snap.customResourceClasses) resourceClasses_[name] = id;
   customTraits_.insert(snap.customTraits.begin(), snap.customTraits.end());
   for (auto& p : snap.providers) {
+    stamp(p);
     indexProvider(nullptr, &p);
     std::string uuid = p.uuid;
     indexClasses(providers_.emplace(uuid, std::move(p)).first->second, true);
   }
+  for (auto& [uuid, p] : providers_) derive(p);
   for (auto& c : snap.consumers) {
     indexConsumer(nullptr, &c);
     std::string uuid = c.uuid;
@@ -79,6 +129,7 @@ void PlacementModel::indexConsumer(const Consumer* before, const Consumer* after
       auto& used = usage_[rp];
       for (const auto& [rc, n] : amounts) used[rc] -= n;
       providerConsumers_[rp].erase(before->uuid);
+      usageChanged(rp);
     }
   }
   if (after) {
@@ -86,6 +137,7 @@ void PlacementModel::indexConsumer(const Consumer* before, const Consumer* after
       auto& used = usage_[rp];
       for (const auto& [rc, n] : amounts) used[rc] += n;
       providerConsumers_[rp].insert(after->uuid);
+      usageChanged(rp);
     }
   }
 }
@@ -133,6 +185,7 @@ ApiStatus PlacementModel::commit(Txn& txn) {
     return ApiError{503, "Placement store write failed: " + st.error().message(),
                     "placement.undefined_code"};
   }
+  std::vector<Provider*> written;
   for (auto& [uuid, staged] : txn.providers_) {
     auto it = providers_.find(uuid);
     const Provider* before = it == providers_.end() ? nullptr : &it->second;
@@ -141,11 +194,14 @@ ApiStatus PlacementModel::commit(Txn& txn) {
     if (staged) {
       Provider& node = providers_[uuid];
       node = std::move(*staged);
+      stamp(node);
       indexClasses(node, true);
+      written.push_back(&node);
     } else if (before) {
       providers_.erase(it);
     }
   }
+  for (Provider* node : written) derive(*node);  // a new root may come after its children
   for (auto& [uuid, staged] : txn.consumers_) {
     auto it = consumers_.find(uuid);
     const Consumer* before = it == consumers_.end() ? nullptr : &it->second;

@@ -4,6 +4,7 @@
 // an exclusive lock, so concurrent writers can never over-allocate and a failed write changes
 // nothing. HTTP concerns (microversions, JSON) live in placement/api.
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -143,6 +144,18 @@ class PlacementModel {
     return it == providersByClass_.end() ? nullptr : &it->second;
   }
   bool hasTreesUnlocked() const { return nestedProviders_ > 0; }
+  // The id of a trait name in Provider::traitIds; kNoTraitId when no provider ever had it.
+  static constexpr uint32_t kNoTraitId = UINT32_MAX;
+  static constexpr uint32_t kNoClassId = UINT32_MAX;
+  uint32_t traitIdUnlocked(const std::string& trait) const {
+    auto it = traitIds_.find(trait);
+    return it == traitIds_.end() ? kNoTraitId : it->second;
+  }
+  // The id of a resource class in Provider::classes; kNoClassId when no provider ever had it.
+  uint32_t classIdUnlocked(const std::string& rc) const {
+    auto it = classIds_.find(rc);
+    return it == classIds_.end() ? kNoClassId : it->second;
+  }
 
   // A staged write (placement/model/txn.h); public so that write helpers can take it.
   class Txn;
@@ -155,6 +168,14 @@ class PlacementModel {
   // The class index of a provider node of providers_ (after it is stored, before it changes).
   void indexClasses(const Provider& node, bool add);
   void indexConsumer(const Consumer* before, const Consumer* after);
+  // A provider node changed (or its usage did): a new revision, its trait filter again.
+  static void stamp(Provider& node);
+  // The derived fields of a provider node: trait ids and filter, root node (once every node of
+  // the write is in place).
+  void derive(Provider& node);
+  // Provider::classes from the node's inventories and usage.
+  void deriveClasses(Provider& node);
+  void usageChanged(const std::string& uuid);
   ApiStatus commit(Txn& txn);
 
   std::shared_ptr<Store> store_;
@@ -170,6 +191,8 @@ class PlacementModel {
   std::map<std::string, int> resourceClasses_;  // name -> id
   std::map<std::string, int> traitUse_;         // trait -> number of providers having it
   std::unordered_map<std::string, ProviderSet> providersByClass_;
+  std::unordered_map<std::string, uint32_t> traitIds_;  // every trait a provider ever had
+  std::unordered_map<std::string, uint32_t> classIds_;  // every class a provider ever had
   int64_t nestedProviders_ = 0;  // providers with a parent: Placement's "has_trees"
 };
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 
@@ -40,7 +41,30 @@ struct Provider {
   std::set<std::string> aggregates;
   int64_t createdAt = 0;  // unix seconds
   int64_t updatedAt = 0;
+
+  // Kept by PlacementModel for readers under its lock; neither stored nor part of the API.
+  // `revision` is unique in the process and changes with every change of the provider or of its
+  // usage, so a cache of anything derived from them can key on it. `traitBloom` has
+  // traitBloomBit(t) set for each trait: most providers fail a trait test on it alone; the others
+  // find the trait's id (PlacementModel::traitIdUnlocked) in `traitIds`, sorted, without a walk of
+  // `traits`. `root` is the model's node of rootUuid, `usage` the model's usage of the provider
+  // (null when nothing was ever allocated on it). `classes` is `inventories` with each class's id
+  // (PlacementModel::classIdUnlocked) and usage: what the candidates engine tests, in one array.
+  struct ClassState {
+    uint32_t id;
+    int64_t used;
+    Inventory inventory;
+  };
+  uint64_t revision = 0;
+  uint64_t traitBloom = 0;
+  std::vector<uint32_t> traitIds;
+  const Provider* root = nullptr;
+  const std::map<std::string, int64_t>* usage = nullptr;
+  std::vector<ClassState> classes;
 };
+
+// One bit per trait name for Provider::traitBloom.
+uint64_t traitBloomBit(const std::string& trait);
 
 using ResourceAmounts = std::map<std::string, int64_t>;  // resource class -> amount
 

@@ -173,6 +173,34 @@ TEST_F(CandidatesApiTest, ClaimThenRequery) {
             json({{"capacity", 8}, {"used", 7}}));
 }
 
+// Summaries are cached by provider revision (allocation_candidates_handler.cpp): every write
+// that changes what a summary shows must show in the next answer.
+TEST_F(CandidatesApiTest, SummariesFollowUsageTraitsInventoriesAndShape) {
+  auto summary = [&](const std::string& version = "1.39") {
+    return get("resources=VCPU:1", version).body["provider_summaries"][cn_];
+  };
+  EXPECT_EQ(summary()["resources"]["VCPU"], json({{"capacity", 8}, {"used", 2}}));
+  std::string consumer = uuid4().toString();
+  ASSERT_EQ(put(consumer, {{cn_, {{"VCPU", 3}}}}).status, 204);
+  EXPECT_EQ(summary()["resources"]["VCPU"], json({{"capacity", 8}, {"used", 5}}));
+  ASSERT_EQ(send("DELETE", "/allocations/" + consumer, "", "1.28").status, 204);
+  EXPECT_EQ(summary()["resources"]["VCPU"], json({{"capacity", 8}, {"used", 2}}));
+
+  auto cn = model_.getProvider(cn_);
+  ASSERT_TRUE(cn.has_value());
+  auto traited = model_.setTraits(cn_, cn->generation, {"HW_CPU_X86_AVX", "HW_CPU_X86_AVX2"});
+  ASSERT_TRUE(traited.has_value());
+  EXPECT_EQ(summary()["traits"], json({"HW_CPU_X86_AVX", "HW_CPU_X86_AVX2"}));
+  auto inv = model_.setInventory(cn_, traited->generation, "VCPU", Inventory{.total = 16});
+  ASSERT_TRUE(inv.has_value());
+  EXPECT_EQ(summary()["resources"]["VCPU"], json({{"capacity", 16}, {"used", 2}}));
+
+  // The 1.29 shape and the one before alternate on the same providers.
+  EXPECT_TRUE(summary("1.29").contains("root_provider_uuid"));
+  EXPECT_FALSE(summary("1.28").contains("root_provider_uuid"));
+  EXPECT_TRUE(summary("1.29").contains("root_provider_uuid"));
+}
+
 TEST_F(CandidatesApiTest, LimitTrimsRequestsAndSummaries) {
   auto other = model_.createProvider("cn2", std::nullopt, std::nullopt);
   ASSERT_TRUE(other.has_value());

@@ -51,8 +51,7 @@ void PlacementModel::deriveClasses(Provider& node) {
     if (node.usage) {
       if (auto it = node.usage->find(rc); it != node.usage->end()) used = it->second;
     }
-    auto id = classIds_.try_emplace(rc, static_cast<uint32_t>(classIds_.size())).first->second;
-    node.classes.push_back({id, used, inv});
+    node.classes.push_back({classIdUnlocked(rc), used, inv});
   }
 }
 
@@ -185,6 +184,12 @@ ApiStatus PlacementModel::commit(Txn& txn) {
     return ApiError{503, "Placement store write failed: " + st.error().message(),
                     "placement.undefined_code"};
   }
+  // Names first: the provider nodes derived below look their classes' ids up (a renamed class
+  // keeps its id under the new name).
+  for (const auto& t : changes.addTraits) customTraits_.insert(t);
+  for (const auto& t : changes.deleteTraits) customTraits_.erase(t);
+  for (const auto& name : changes.deleteResourceClasses) resourceClasses_.erase(name);
+  for (const auto& [name, id] : changes.addResourceClasses) resourceClasses_[name] = id;
   std::vector<Provider*> written;
   for (auto& [uuid, staged] : txn.providers_) {
     auto it = providers_.find(uuid);
@@ -212,10 +217,6 @@ ApiStatus PlacementModel::commit(Txn& txn) {
       consumers_.erase(it);
     }
   }
-  for (const auto& t : changes.addTraits) customTraits_.insert(t);
-  for (const auto& t : changes.deleteTraits) customTraits_.erase(t);
-  for (const auto& [name, id] : changes.addResourceClasses) resourceClasses_[name] = id;
-  for (const auto& name : changes.deleteResourceClasses) resourceClasses_.erase(name);
   return ApiStatus::ok();
 }
 

@@ -151,10 +151,10 @@ class PlacementModel {
     auto it = traitIds_.find(trait);
     return it == traitIds_.end() ? kNoTraitId : it->second;
   }
-  // The id of a resource class in Provider::classes; kNoClassId when no provider ever had it.
+  // The id of a resource class (Provider::classes); kNoClassId for an unknown name.
   uint32_t classIdUnlocked(const std::string& rc) const {
-    auto it = classIds_.find(rc);
-    return it == classIds_.end() ? kNoClassId : it->second;
+    auto it = resourceClasses_.find(rc);
+    return it == resourceClasses_.end() ? kNoClassId : static_cast<uint32_t>(it->second);
   }
 
   // A staged write (placement/model/txn.h); public so that write helpers can take it.
@@ -168,7 +168,7 @@ class PlacementModel {
   // The class index of a provider node of providers_ (after it is stored, before it changes).
   void indexClasses(const Provider& node, bool add);
   void indexConsumer(const Consumer* before, const Consumer* after);
-  // A provider node changed (or its usage did): a new revision, its trait filter again.
+  // A provider node changed (or its usage did): a new revision.
   static void stamp(Provider& node);
   // The derived fields of a provider node: trait ids and filter, root node (once every node of
   // the write is in place).
@@ -192,7 +192,6 @@ class PlacementModel {
   std::map<std::string, int> traitUse_;         // trait -> number of providers having it
   std::unordered_map<std::string, ProviderSet> providersByClass_;
   std::unordered_map<std::string, uint32_t> traitIds_;  // every trait a provider ever had
-  std::unordered_map<std::string, uint32_t> classIds_;  // every class a provider ever had
   int64_t nestedProviders_ = 0;  // providers with a parent: Placement's "has_trees"
 };
 

@@ -201,6 +201,22 @@ TEST_F(CandidatesApiTest, SummariesFollowUsageTraitsInventoriesAndShape) {
   EXPECT_TRUE(summary("1.29").contains("root_provider_uuid"));
 }
 
+// A renamed custom class keeps its inventories and usage, and candidates find it by its new name
+// only (the engine matches classes by id: the rename must not leave a provider behind).
+TEST_F(CandidatesApiTest, ARenamedClassIsFoundByItsNewName) {
+  ASSERT_TRUE(model_.createResourceClass("CUSTOM_FOO", true).has_value());
+  ASSERT_TRUE(model_.addInventory(pf_, "CUSTOM_FOO", Inventory{.total = 3}).has_value());
+  ASSERT_EQ(put(uuid4().toString(), {{pf_, {{"CUSTOM_FOO", 1}}}}).status, 204);
+  ASSERT_TRUE(model_.renameResourceClass("CUSTOM_FOO", "CUSTOM_BAR"));
+  Answer a = get("resources=CUSTOM_BAR:2");
+  ASSERT_EQ(a.status, 200) << a.body.dump();
+  ASSERT_EQ(a.body["allocation_requests"].size(), 1u) << a.body.dump();
+  EXPECT_EQ(a.body["provider_summaries"][pf_]["resources"]["CUSTOM_BAR"],
+            json({{"capacity", 3}, {"used", 1}}));
+  EXPECT_EQ(get("resources=CUSTOM_BAR:3").body["allocation_requests"], json::array());
+  EXPECT_EQ(get("resources=CUSTOM_FOO:1").status, 400);
+}
+
 TEST_F(CandidatesApiTest, LimitTrimsRequestsAndSummaries) {
   auto other = model_.createProvider("cn2", std::nullopt, std::nullopt);
   ASSERT_TRUE(other.has_value());

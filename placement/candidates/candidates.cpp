@@ -63,6 +63,18 @@ class TraitTerms {
     return std::none_of(terms_.begin(), terms_.end(),
                         [&](const Term& t) { return t.forbidden && has(p, t); });
   }
+  // Every required term is held by one of `providerAt(0)` .. `providerAt(n - 1)` (the providers
+  // a tree group takes its classes from, together).
+  template <class ProviderAt>
+  bool requiredHeldByAny(size_t n, ProviderAt providerAt) const {
+    return std::all_of(terms_.begin(), terms_.end(), [&](const Term& t) {
+      if (t.forbidden) return true;
+      for (size_t i = 0; i < n; ++i) {
+        if (has(providerAt(i), t)) return true;
+      }
+      return false;
+    });
+  }
 
  private:
   struct Term {
@@ -153,7 +165,7 @@ class Engine {
   bool findGroups(const Providers* tree);
   void collectTree(const Provider* root, Providers& out) const;
   bool runLazily();
-  void addTreeEntries(const RequestGroup& g, const std::vector<int>& rcs,
+  void addTreeEntries(const RequestGroup& g, const TraitTerms& traits, const std::vector<int>& rcs,
                       const std::vector<ClassOptions>& perClass, uint32_t seq,
                       const Provider* anchor, GroupCandidates& out);
   void prepareMerge();
@@ -375,26 +387,21 @@ void Engine::treeGroup(const RequestGroup& g, const Providers* only, GroupCandid
   for (uint32_t seq = 0; seq < anchors.size(); ++seq) {
     bool all = std::all_of(perClass.begin(), perClass.end(),
                            [&](const ClassOptions& o) { return o.count(seq) > 0; });
-    if (all) addTreeEntries(g, rcs, perClass, seq, anchors[seq], out);
+    if (all) addTreeEntries(g, traits, rcs, perClass, seq, anchors[seq], out);
   }
 }
 
 // The Cartesian product over classes of one anchor's providers, kept when the providers used
 // together hold every required term.
-void Engine::addTreeEntries(const RequestGroup& g, const std::vector<int>& rcs,
-                            const std::vector<ClassOptions>& perClass, uint32_t seq,
-                            const Provider* anchor, GroupCandidates& out) {
+void Engine::addTreeEntries(const RequestGroup& g, const TraitTerms& traits,
+                            const std::vector<int>& rcs, const std::vector<ClassOptions>& perClass,
+                            uint32_t seq, const Provider* anchor, GroupCandidates& out) {
   idx_.assign(perClass.size(), 0);
   combo_.resize(perClass.size());
   while (true) {
     for (size_t c = 0; c < perClass.size(); ++c) combo_[c] = &perClass[c].at(seq, idx_[c]);
-    bool ok = std::all_of(g.traits.begin(), g.traits.end(), [&](const SetTerm& t) {
-      return t.forbidden ||
-             std::any_of(combo_.begin(), combo_.end(), [&](const ClassOptions::Option* o) {
-               return hasAny(o->provider->traits, t.anyOf);
-             });
-    });
-    if (ok) {
+    if (traits.requiredHeldByAny(
+            combo_.size(), [&](size_t c) -> const Provider& { return *combo_[c]->provider; })) {
       uint32_t e = out.open();
       size_t c = 0;
       for (const auto& [rc, amount] : g.resources) {

@@ -3,11 +3,11 @@
 // namespace; port A sends 1 TCP stream, port B 8 streams, both at once, 5 s measured after a 1 s
 // warm-up; the rates are what the servers received.
 //
-// B's 8 streams share one iperf3 process (kBProcesses x kBStreamsPerProcess). Splitting them
-// over several processes was tried, to give B more CPU under the vf-vm rig's emulated CPUs: the
-// receivers then reported more than the link can carry (A 92 + B 36-107 Mbit/s through a 100
-// Mbit/s HTB root whose byte counters agreed with the link), so the split is kept configurable
-// but off; the vf-vm rig runs the HTB proof on a slower uplink instead (htb_contention_test.cpp).
+// B's 8 streams share one iperf3 process. Splitting them over several processes was tried, to
+// give B more CPU under the vf-vm rig's emulated CPUs: the receivers then reported more than the
+// link can carry (A 92 + B 36-107 Mbit/s through a 100 Mbit/s HTB root whose byte counters
+// agreed with the link), so the vf-vm rig runs the HTB proof on a slower uplink instead
+// (htb_contention_test.cpp).
 
 #include <gtest/gtest.h>
 
@@ -26,13 +26,11 @@ struct ContentionRates {
 
 class IperfContention {
  public:
-  static constexpr int kBProcesses = 1;
-  static constexpr int kBStreamsPerProcess = 8;
-
+  static constexpr int kBStreams = 8;
   static constexpr int kAttempts = 3;
 
-  // Servers in `servers` listen on `address`, ports basePort (A's) .. basePort + kBProcesses;
-  // the shaped link between them and the clients carries `linkMbps`.
+  // Servers in `servers` listen on `address`, port basePort for A and basePort + 1 for B; the
+  // shaped link between them and the clients carries `linkMbps`.
   IperfContention(const Netns& servers, std::string address, double linkMbps, int basePort = 5201);
 
   // Starts the servers and waits until each listens.

@@ -1,17 +1,29 @@
 #pragma once
 // The iperf3 side of the contention proofs (HtbBackend, OvsQueueBackend): servers in one network
-// namespace; port A sends 1 TCP stream, port B 8 streams, both at once, 5 s measured after a 1 s
-// warm-up; the rates are what the servers received.
+// namespace; port A carries 1 TCP stream for 14 s and port B, started at the same moment, 8
+// streams for 5 s measured after a 1 s warm-up. B's rate is what its receivers got in its 5 s;
+// A's is what its receiver got in the same seconds, from A's per-second reports.
 //
-// B's 8 streams share one iperf3 process. Splitting them over several processes was tried, to
-// give B more CPU under the vf-vm rig's emulated CPUs: the receivers then reported more than the
-// link can carry (A 92 + B 36-107 Mbit/s through a 100 Mbit/s HTB root whose byte counters
-// agreed with the link), so the vf-vm rig runs the HTB proof on a slower uplink instead
-// (htb_contention_test.cpp).
+// Why A runs longer than B: two 5 s clients started at once did not overlap under the vf-vm rig's
+// emulated CPUs. With A's guarantee in force B's connection set-up waited behind A's traffic,
+// B's 5 s began when A's were nearly over, and both reported close to the whole link (A 45.6 +
+// B 39.7 Mbit/s on a 50 Mbit/s link, three times in a row). Why not start A first and B once A
+// flows: then the incumbent's head start, not the queue, decided the control runs (A kept
+// 63-66 of 100 Mbit/s in the rig, 63-70 on the host when B went first instead).
+//
+// B's 8 streams can run in several iperf3 processes (iperf3 3.12 is single-threaded): under the
+// rig's 2 emulated CPUs one process carrying all 8 could not send more than ~21 Mbit/s, so B left
+// most of a 100 Mbit/s link idle and the control run measured the CPU, not the link. All rates
+// are then taken over the seconds in which every B process measured, on one time axis (per-second
+// receiver reports shifted by when each client connected): means over different windows do not
+// add up, and iperf3's end-of-test summary counts the data still queued when a sender stopped as
+// if it had arrived in time (B read 104-106 Mbit/s through a 100 Mbit/s queue that way).
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,8 +32,9 @@
 namespace bwfloor::test {
 
 struct ContentionRates {
-  double a = 0;  // Mbit/s received from A
-  double b = 0;  // Mbit/s received from B, all its streams
+  double a = 0;            // Mbit/s received from A in B's measured seconds
+  double b = 0;            // Mbit/s received from B, all its streams
+  bool aCoveredB = false;  // A flowed for all of B's measured seconds
 };
 
 class IperfContention {
@@ -29,19 +42,22 @@ class IperfContention {
   static constexpr int kBStreams = 8;
   static constexpr int kAttempts = 3;
 
-  // Servers in `servers` listen on `address`, port basePort for A and basePort + 1 for B; the
-  // shaped link between them and the clients carries `linkMbps`.
-  IperfContention(const Netns& servers, std::string address, double linkMbps, int basePort = 5201);
+  // Servers in `servers` listen on `address`, port basePort for A and the next `bProcesses`
+  // ports for B, whose streams are split evenly over that many iperf3 processes; the shaped link
+  // between them and the clients carries `linkMbps`.
+  IperfContention(const Netns& servers, std::string address, double linkMbps, int bProcesses,
+                  int basePort = 5201);
 
   // Starts the servers and waits until each listens.
   ::testing::AssertionResult start();
-  // A (from namespace `a`) and B (from `b`) at once; `reverse`: the servers send (iperf3 -R).
-  // Both clients start together, but their 5 s windows need not coincide (under emulated CPUs
-  // one may connect a second late): a run whose rates add up to more than the link can carry
-  // (10 % slack) did not measure contention, as A's rate partly came from an empty link. Such a
-  // run is repeated, at most kAttempts times, each printed; the caller checks overlapped().
+  // A (from namespace `a`) and B (from `b`) together; `reverse`: the servers send (iperf3 -R). A
+  // run in which A did not flow for all of B's measured seconds, or whose rates add up to more than
+  // the link can carry (10 % slack), did not measure contention. Such a run is repeated, at most
+  // kAttempts times, each printed; the caller checks overlapped().
   ContentionRates contend(const Netns& a, const Netns& b, bool reverse = false);
-  bool overlapped(const ContentionRates& r) const { return r.a + r.b <= linkMbps_ * 1.1; }
+  bool overlapped(const ContentionRates& r) const {
+    return r.aCoveredB && r.a + r.b <= linkMbps_ * 1.1;
+  }
   // The control run: contend() until A gets less than `belowMbps` (at most kAttempts times, each
   // printed); the last rates. Without a guarantee A shares B's queue, and who wins a shared FIFO
   // depends on who gets the CPU: on a loaded machine (or emulated CPUs) a single stream sometimes
@@ -53,8 +69,12 @@ class IperfContention {
 
  private:
   ContentionRates contendOnce(const Netns& a, const Netns& b, bool reverse);
+  // Waits until `connections` TCP connections to server port `port` are established; the time
+  // it saw them, or nullopt after `timeout`.
+  std::optional<std::chrono::steady_clock::time_point> waitConnected(
+      int port, std::size_t connections, std::chrono::milliseconds timeout) const;
   std::unique_ptr<Background> client(const Netns& from, int port, int streams, int seconds,
-                                     bool reverse) const;
+                                     int warmUpSeconds, bool reverse) const;
   // A starved client can end before its server has: a new test on that server would be refused
   // ("the server is busy"). Waits until no TCP connection to the servers is left.
   ::testing::AssertionResult waitIdle();
@@ -62,6 +82,7 @@ class IperfContention {
   const Netns& servers_;
   std::string address_;
   double linkMbps_;
+  int bProcesses_;
   int basePort_;
   std::vector<std::unique_ptr<Background>> daemons_;
 };

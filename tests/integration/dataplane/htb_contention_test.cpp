@@ -187,8 +187,8 @@ class HtbContentionTest : public ::testing::Test {
   Netns vmB_{test::uniqueName("b")};
   Netns appA_{test::uniqueName("p")};
   Netns appB_{test::uniqueName("q")};
-  // B in 2 iperf3 processes: 1 cannot fill the link under the vf-vm rig (iperf_contention.h).
-  test::IperfContention iperf_{net_, kServer, kUplinkMbps, 2};  // dies before the namespaces go
+  test::IperfContention iperf_{net_, kServer, kUplinkMbps,
+                               test::bProcessesFromEnvironment()};  // dies before the namespaces go
   std::unique_ptr<HtbBackend> backend_;
 };
 

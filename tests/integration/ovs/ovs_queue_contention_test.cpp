@@ -166,11 +166,7 @@ class OvsQueueContentionTest : public ::testing::Test {
   Netns vmB_{test::uniqueName("b")};
   Netns net_{test::uniqueName("n")};
   test::OvsdbServerRig ovs_;  // stopped before the namespaces go
-  // B's streams in one iperf3 process on the userspace datapath: there ovs-vswitchd forwards
-  // every packet on the same 2 cores, and a second sender process took enough of its CPU to
-  // drop A to 49-78 Mbit/s (68-84 with one). The kernel datapath, under the vf-vm rig's emulated
-  // CPUs, needs two for B to fill the link (iperf_contention.h).
-  test::IperfContention iperf_{net_, kServer, 100.0, datapath_ == "system" ? 2 : 1};
+  test::IperfContention iperf_{net_, kServer, 100.0, test::bProcessesFromEnvironment()};
   // (its servers die before the namespaces go)
   std::shared_ptr<tc::TcApi> tc_;
   std::unique_ptr<OvsQueueBackend> backend_;

@@ -13,12 +13,11 @@
 //
 // B's 8 streams can run in several iperf3 processes (iperf3 3.12 is single-threaded; see
 // bProcessesFromEnvironment()): under the rig's 2 emulated CPUs one process carrying all 8 could
-// not send more than ~21 Mbit/s, so B left most of a 100 Mbit/s link idle and the control run
-// measured the CPU, not the link. All rates are then taken over the seconds in which every B
-// process measured, on one time axis (per-second receiver reports shifted by when each client
-// connected): means over different windows do not add up, and iperf3's end-of-test summary counts
-// the data still queued when a sender stopped as if it had arrived in time (B read 104-106 Mbit/s
-// through a 100 Mbit/s queue that way).
+// not send more than ~21 Mbit/s in some runs. All rates are then taken over the seconds in which
+// every B process measured, on one time axis (per-second receiver reports shifted by when each
+// client connected): means over different windows do not add up, and iperf3's end-of-test summary
+// counts the data still queued when a sender stopped as if it had arrived in time (B read 104-106
+// Mbit/s through a 100 Mbit/s queue that way).
 
 #include <gtest/gtest.h>
 
@@ -90,10 +89,11 @@ class IperfContention {
   std::vector<std::unique_ptr<Background>> daemons_;
 };
 
-// How many iperf3 processes carry B's streams: BWFLOOR_TEST_B_PROCESSES, default 1. The vf-vm
-// tests set 2 (one cannot fill the link under emulated CPUs). On the host one is right: a second
-// one's connection set-up can lose a SYN-ACK in the full queue and start seconds late (measured
-// 4.1 s), and on OVS's userspace datapath it takes CPU from ovs-vswitchd's forwarding.
+// How many iperf3 processes carry B's streams: BWFLOOR_TEST_B_PROCESSES, default 1, which every
+// registered test uses. More than one was tried in the vf-vm rig and dropped: under a guarantee
+// a second process's connection set-up loses SYN-ACKs in the full default class and starts 3-13 s
+// late (three attempts in a row in one run), and on OVS's userspace datapath a second sender
+// takes CPU from ovs-vswitchd's forwarding (A 49-78 Mbit/s instead of 68-84).
 int bProcessesFromEnvironment();
 
 // The receiver's rate in an iperf3 -J report, in Mbit/s; a test failure (and 0) when unreadable.

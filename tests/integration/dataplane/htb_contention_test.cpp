@@ -167,8 +167,8 @@ class HtbContentionTest : public ::testing::Test {
     EXPECT_LT(control.a, kRequiredMbps)
         << direction
         << ": without a guarantee A got its minimum anyway, the control run is no control";
-    // B flowed for all of A's run and the rates fit the link (iperf_contention.h); each rate on
-    // its own never exceeds the link.
+    // A flowed for all of B's measured seconds and the rates fit the link (iperf_contention.h);
+    // each rate on its own never exceeds the link.
     EXPECT_TRUE(iperf_.overlapped(control))
         << direction << ": the control's clients never overlapped";
     EXPECT_TRUE(iperf_.overlapped(guaranteed)) << direction << ": the clients never overlapped";
@@ -198,8 +198,8 @@ class HtbContentionTest : public ::testing::Test {
   Netns vmB_{test::uniqueName("b")};
   Netns appA_{test::uniqueName("p")};
   Netns appB_{test::uniqueName("q")};
-  test::IperfContention iperf_{net_, kServer, kUplinkMbps,
-                               test::bProcessesFromEnvironment()};  // dies before the namespaces go
+  test::IperfContention iperf_{net_, kServer,
+                               kUplinkMbps};  // its servers die before the namespaces go
   std::unique_ptr<HtbBackend> backend_;
 };
 

@@ -1,31 +1,27 @@
 #include "tests/integration/dataplane/iperf_contention.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <stdexcept>
 #include <utility>
 
 namespace bwfloor::test {
 
 IperfContention::IperfContention(const Netns& servers, std::string address, double linkMbps,
-                                 int bProcesses, int basePort)
-    : servers_(servers),
-      address_(std::move(address)),
-      linkMbps_(linkMbps),
-      bProcesses_(bProcesses),
-      basePort_(basePort) {
-  if (bProcesses < 1 || kBStreams % bProcesses != 0) {
-    throw std::invalid_argument("IperfContention: B's streams must split evenly over processes");
-  }
+                                 int basePort)
+    : servers_(servers), address_(std::move(address)), linkMbps_(linkMbps), basePort_(basePort) {}
+
+std::string IperfContention::serversFilter() const {
+  return "( sport = :" + std::to_string(basePort_) +
+         " or sport = :" + std::to_string(basePort_ + 1) + " )";
 }
 
 ::testing::AssertionResult IperfContention::start() {
-  for (int port = basePort_; port <= basePort_ + bProcesses_; ++port) {
+  for (int port : {basePort_, basePort_ + 1}) {
     daemons_.push_back(std::make_unique<Background>(
         servers_.execArgv({"iperf3", "-s", "-J", "-p", std::to_string(port)})));
     const std::string filter = "sport = :" + std::to_string(port);
@@ -63,11 +59,7 @@ std::unique_ptr<Background> IperfContention::client(const Netns& from, int port,
 }
 
 ::testing::AssertionResult IperfContention::waitIdle() {
-  std::string filter = "( sport = :" + std::to_string(basePort_);
-  for (int port = basePort_ + 1; port <= basePort_ + bProcesses_; ++port) {
-    filter += " or sport = :" + std::to_string(port);
-  }
-  filter += " )";
+  const std::string filter = serversFilter();
   const bool idle = waitUntil(
       [&] {
         CommandResult ss = servers_.exec({"ss", "-Htn", "state", "established", filter}, 2s);
@@ -90,17 +82,14 @@ ContentionRates IperfContention::contend(const Netns& a, const Netns& b, bool re
   return rates;
 }
 
-std::vector<std::optional<std::chrono::steady_clock::time_point>> IperfContention::waitConnected(
-    const std::vector<std::pair<int, std::size_t>>& wanted,
+std::array<std::optional<std::chrono::steady_clock::time_point>, 2> IperfContention::waitConnected(
     std::chrono::milliseconds timeout) const {
-  // One `ss` per poll for all ports: waiting port by port can miss a client that connected,
-  // ran and ended while another was still being waited for.
-  std::vector<std::optional<std::chrono::steady_clock::time_point>> seen(wanted.size());
-  std::string filter = "(";
-  for (const auto& [port, connections] : wanted) {
-    filter += (filter.size() > 1 ? " or sport = :" : " sport = :") + std::to_string(port);
-  }
-  filter += " )";
+  // One `ss` per poll for both servers: waiting port by port can miss a client that connected,
+  // ran and ended while the other was still being waited for.
+  const std::array<std::pair<int, std::size_t>, 2> wanted{
+      {{basePort_, 2}, {basePort_ + 1, kBStreams + 1}}};  // + the control connection
+  std::array<std::optional<std::chrono::steady_clock::time_point>, 2> seen;
+  const std::string filter = serversFilter();
   waitUntil(
       [&] {
         CommandResult ss = servers_.exec({"ss", "-Htn", "state", "established", filter}, 2s);
@@ -115,12 +104,10 @@ std::vector<std::optional<std::chrono::steady_clock::time_point>> IperfContentio
           const std::size_t colon = local.rfind(':');
           if (colon != std::string::npos) ++perPort[std::atoi(local.c_str() + colon + 1)];
         }
-        bool all = true;
         for (std::size_t i = 0; i < wanted.size(); ++i) {
           if (!seen[i] && perPort[wanted[i].first] >= wanted[i].second) seen[i] = now;
-          all = all && seen[i].has_value();
         }
-        return all;
+        return seen[0] && seen[1];
       },
       timeout);
   return seen;
@@ -182,71 +169,41 @@ double lastEnd(const std::vector<ReceiverInterval>& intervals) {
 }  // namespace
 
 ContentionRates IperfContention::contendOnce(const Netns& a, const Netns& b, bool reverse) {
-  // Each B process: 1 s warm-up + 6 s measured, of which the seconds all of them measured count
-  // (at least kMinSeconds). A B process whose connection set-up lost a SYN-ACK in a full queue
-  // starts 1 or 3 s late (SYN retransmission): a 1 s skew still leaves 5 s in common, a 3 s one
-  // makes the run inconclusive (repeated). A runs long enough to cover them.
+  // B: 1 s warm-up + 6 s measured, all of which must fall in A's run. A runs long enough to
+  // cover B even when B connects seconds late (a SYN-ACK lost in a full queue).
   constexpr int kBSeconds = 6;
-  constexpr double kMinSeconds = 4;
   constexpr int kASeconds = 15;
-  const int streamsPerProcess = kBStreams / bProcesses_;
   ContentionRates rates;
   EXPECT_TRUE(waitIdle());
   // B first by a few milliseconds: under emulated CPUs a B that starts while A already fills
   // the link and both CPUs can take more than 8 s to connect.
-  std::vector<std::unique_ptr<Background>> clientsB;
-  for (int i = 1; i <= bProcesses_; ++i) {
-    clientsB.push_back(client(b, basePort_ + i, streamsPerProcess, kBSeconds, 1, reverse));
-  }
+  std::unique_ptr<Background> clientB = client(b, basePort_ + 1, kBStreams, kBSeconds, 1, reverse);
   std::unique_ptr<Background> clientA = client(a, basePort_, 1, kASeconds, 0, reverse);
-  // A client's test, and its reports' clock, start when all its streams are connected (plus the
-  // control connection). The time axis below counts seconds from A's start.
-  std::vector<std::pair<int, std::size_t>> wanted{{basePort_, 2}};
-  for (int i = 1; i <= bProcesses_; ++i) wanted.emplace_back(basePort_ + i, streamsPerProcess + 1);
-  const auto started = waitConnected(wanted, 15s);
-
-  std::vector<std::vector<ReceiverInterval>> bReports;
-  for (const auto& clientB : clientsB) {
-    EXPECT_EQ(clientB->wait(30s), 0) << clientB->output();
-    bReports.push_back(receiverIntervals(*clientB, reverse));
-  }
+  // A client's test, and its reports' clock, start when all its streams are connected. The time
+  // axis below counts seconds from A's start.
+  const auto [aStarted, bStarted] = waitConnected(15s);
+  EXPECT_EQ(clientB->wait(30s), 0) << clientB->output();
   EXPECT_EQ(clientA->wait(30s), 0) << clientA->output();
-  const std::vector<ReceiverInterval> aReports = receiverIntervals(*clientA, reverse);
-  for (std::size_t i = 0; i < started.size(); ++i) {
+  if (!aStarted || !bStarted) {
     // Not a failure on its own: the run is inconclusive (aCoveredB false) and repeated.
-    if (!started[i]) {
-      std::printf("[ connect  ] port %d: not all %zu connections seen within 15 s\n",
-                  wanted[i].first, wanted[i].second);
-      return rates;
-    }
+    std::printf("[ connect  ] %s's connections not all seen within 15 s\n", aStarted ? "B" : "A");
+    return rates;
   }
-
-  // The seconds in which every B process measured: rates over different windows do not add up
-  // (one process alone on the link after another stopped reads as more than the link).
-  const auto sinceA = [&](std::size_t i) {
-    return std::chrono::duration<double>(*started[i] - *started[0]).count() + 1;  // + warm-up
-  };
-  double from = 0;
-  double to = std::numeric_limits<double>::max();
-  for (std::size_t i = 1; i < started.size(); ++i) {
-    from = std::max(from, sinceA(i));
-    to = std::min(to, sinceA(i) + kBSeconds);
-  }
-  bool measured = to - from >= kMinSeconds;
-
-  for (std::size_t i = 0; i < bReports.size(); ++i) {
-    const std::optional<double> mbps = meanMbps(bReports[i], sinceA(i + 1), from, to);
-    measured = measured && mbps.has_value();
-    rates.b += mbps.value_or(0);
-  }
+  const std::vector<ReceiverInterval> aReports = receiverIntervals(*clientA, reverse);
+  const double from = std::chrono::duration<double>(*bStarted - *aStarted).count() + 1;  // warm-up
+  const double to = from + kBSeconds;
+  const std::optional<double> bMbps =
+      meanMbps(receiverIntervals(*clientB, reverse), from, from, to);
   const std::optional<double> aMbps = meanMbps(aReports, 0, from, to);
   rates.a = aMbps.value_or(0);
-  rates.aCoveredB = measured && aMbps.has_value() && lastEnd(aReports) >= to;
+  rates.b = bMbps.value_or(0);
+  rates.aCoveredB = lastEnd(aReports) >= to && aMbps && bMbps;
   if (!rates.aCoveredB) {
-    std::printf("[ window   ] B measured from");
-    for (std::size_t i = 1; i < started.size(); ++i) std::printf(" %.2f", sinceA(i));
-    std::printf(" s for %d s, A until %.2f s: %.2f s in common, %.0f needed\n", kBSeconds,
-                lastEnd(aReports), std::min(to, lastEnd(aReports)) - from, kMinSeconds);
+    std::printf(
+        "[ window   ] B measured from %.2f s for %d s, A until %.2f s: %.2f s in common, "
+        "%.0f needed\n",
+        from, kBSeconds, lastEnd(aReports), std::min(to, lastEnd(aReports)) - from,
+        static_cast<double>(kBSeconds));
   }
   return rates;
 }
@@ -268,11 +225,6 @@ double IperfContention::alone(const Netns& a, int seconds) {
   std::unique_ptr<Background> clientA = client(a, basePort_, 1, seconds, 0, false);
   EXPECT_EQ(clientA->wait(30s), 0) << clientA->output();
   return receivedMbps(*clientA);
-}
-
-int bProcessesFromEnvironment() {
-  const char* env = std::getenv("BWFLOOR_TEST_B_PROCESSES");
-  return env == nullptr ? 1 : std::atoi(env);
 }
 
 double receivedMbps(const Background& client) {

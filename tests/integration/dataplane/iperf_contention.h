@@ -1,8 +1,8 @@
 #pragma once
 // The iperf3 side of the contention proofs (HtbBackend, OvsQueueBackend): servers in one network
 // namespace; port A carries 1 TCP stream for 15 s and port B, started at the same moment, 8
-// streams for 6 s measured after a 1 s warm-up. The rates are what the receivers got in the
-// seconds every B process measured (at least 4), from their per-second reports.
+// streams for 6 s measured after a 1 s warm-up. The rates are what the receivers got in B's
+// measured seconds, from their per-second reports.
 //
 // Why A runs longer than B: two 5 s clients started at once did not overlap under the vf-vm rig's
 // emulated CPUs. With A's guarantee in force B's connection set-up waited behind A's traffic,
@@ -11,21 +11,23 @@
 // flows: then the incumbent's head start, not the queue, decided the control runs (A kept
 // 63-66 of 100 Mbit/s in the rig, 63-70 on the host when B went first instead).
 //
-// B's 8 streams can run in several iperf3 processes (iperf3 3.12 is single-threaded; see
-// bProcessesFromEnvironment()): under the rig's 2 emulated CPUs one process carrying all 8 could
-// not send more than ~21 Mbit/s in some runs. All rates are then taken over the seconds in which
-// every B process measured, on one time axis (per-second receiver reports shifted by when each
-// client connected): means over different windows do not add up, and iperf3's end-of-test summary
-// counts the data still queued when a sender stopped as if it had arrived in time (B read 104-106
-// Mbit/s through a 100 Mbit/s queue that way).
+// B's 8 streams share one iperf3 process (iperf3 3.12 is single-threaded). Two processes were
+// tried in the vf-vm rig and dropped: under a guarantee the second one's connection set-up lost
+// SYN-ACKs in the full default class and started 3-13 s late, and on OVS's userspace datapath a
+// second sender took CPU from ovs-vswitchd's forwarding (A 49-78 Mbit/s instead of 68-84).
+//
+// All rates are per-second receiver reports on one time axis (shifted by when each client
+// connected), over B's measured seconds: iperf3's end-of-test summary counts the data still
+// queued when a sender stopped as if it had arrived in time (B read 104-106 Mbit/s through a
+// 100 Mbit/s queue that way).
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "tests/integration/dataplane/netns_rig.h"
@@ -43,11 +45,9 @@ class IperfContention {
   static constexpr int kBStreams = 8;
   static constexpr int kAttempts = 3;
 
-  // Servers in `servers` listen on `address`, port basePort for A and the next `bProcesses`
-  // ports for B, whose streams are split evenly over that many iperf3 processes; the shaped link
-  // between them and the clients carries `linkMbps`.
-  IperfContention(const Netns& servers, std::string address, double linkMbps, int bProcesses,
-                  int basePort = 5201);
+  // Servers in `servers` listen on `address`, port basePort for A and basePort + 1 for B; the
+  // shaped link between them and the clients carries `linkMbps`.
+  IperfContention(const Netns& servers, std::string address, double linkMbps, int basePort = 5201);
 
   // Starts the servers and waits until each listens.
   ::testing::AssertionResult start();
@@ -70,11 +70,12 @@ class IperfContention {
 
  private:
   ContentionRates contendOnce(const Netns& a, const Netns& b, bool reverse);
-  // Polls until each (server port, connections) of `wanted` has that many TCP connections
-  // established; when each was first seen, or nullopt for those not seen within `timeout`.
-  std::vector<std::optional<std::chrono::steady_clock::time_point>> waitConnected(
-      const std::vector<std::pair<int, std::size_t>>& wanted,
+  // Polls until A's and B's servers each have all their client's connections established; when
+  // each was first seen (A, B), or nullopt for one not seen within `timeout`.
+  std::array<std::optional<std::chrono::steady_clock::time_point>, 2> waitConnected(
       std::chrono::milliseconds timeout) const;
+  // `ss` filter for connections to either server.
+  std::string serversFilter() const;
   std::unique_ptr<Background> client(const Netns& from, int port, int streams, int seconds,
                                      int warmUpSeconds, bool reverse) const;
   // A starved client can end before its server has: a new test on that server would be refused
@@ -84,17 +85,9 @@ class IperfContention {
   const Netns& servers_;
   std::string address_;
   double linkMbps_;
-  int bProcesses_;
   int basePort_;
   std::vector<std::unique_ptr<Background>> daemons_;
 };
-
-// How many iperf3 processes carry B's streams: BWFLOOR_TEST_B_PROCESSES, default 1, which every
-// registered test uses. More than one was tried in the vf-vm rig and dropped: under a guarantee
-// a second process's connection set-up loses SYN-ACKs in the full default class and starts 3-13 s
-// late (three attempts in a row in one run), and on OVS's userspace datapath a second sender
-// takes CPU from ovs-vswitchd's forwarding (A 49-78 Mbit/s instead of 68-84).
-int bProcessesFromEnvironment();
 
 // The receiver's rate in an iperf3 -J report, in Mbit/s; a test failure (and 0) when unreadable.
 double receivedMbps(const Background& client);

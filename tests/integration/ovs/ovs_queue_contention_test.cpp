@@ -165,9 +165,8 @@ class OvsQueueContentionTest : public ::testing::Test {
   Netns vmA_{test::uniqueName("a")};
   Netns vmB_{test::uniqueName("b")};
   Netns net_{test::uniqueName("n")};
-  test::OvsdbServerRig ovs_;  // stopped before the namespaces go
-  test::IperfContention iperf_{net_, kServer, 100.0, test::bProcessesFromEnvironment()};
-  // (its servers die before the namespaces go)
+  test::OvsdbServerRig ovs_;                           // stopped before the namespaces go
+  test::IperfContention iperf_{net_, kServer, 100.0};  // its servers die before the namespaces go
   std::shared_ptr<tc::TcApi> tc_;
   std::unique_ptr<OvsQueueBackend> backend_;
 };

@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -89,12 +91,10 @@ void reload(const std::string& path, AgentService& service) {
   service.reloadConfig(std::move(*config));
 }
 
-// The floor of unguaranteed traffic (HTB's default class, OVS's queue 0) counts against the
-// device's total: 1 Mbit/s, but at most 5% of the smallest device (the scenario's 1500 kbit/s
-// bridge), and never below 8 kbit/s.
+// The smallest of the devices' floors (dataplane::unguaranteedFloor): one rate per backend.
 Kbps unguaranteedFloor(Kbps current, Kbps total) {
   if (total.isZero()) return current;
-  return std::min(current, Kbps(std::max<uint64_t>(8, total.kbps() / 20)));
+  return std::min(current, dataplane::unguaranteedFloor(total));
 }
 
 // A backend that cannot start leaves its points unenforced; the agent runs on (the bindings on
@@ -119,10 +119,32 @@ void addVfBackend(const EnforcementPoints& points,
       std::move(vf), std::shared_ptr<dataplane::sriov::VfApi>(std::move(*api))));
 }
 
+// The send buffer of ovs-vswitchd's one AF_PACKET socket: it takes net.core.wmem_default when
+// it starts, and we share its network namespace. The kernel's default when unreadable.
+uint64_t ovsSenderBufferBytes() {
+  constexpr uint64_t kKernelDefault = 212992;
+  std::ifstream in("/proc/sys/net/core/wmem_default");
+  uint64_t bytes = 0;
+  if (in >> bytes && bytes > 0) return bytes;
+  logger("agent")->warn("cannot read /proc/sys/net/core/wmem_default; assuming {} bytes",
+                        kKernelDefault);
+  return kKernelDefault;
+}
+
+// The part of ovs-vswitchd's send buffer each userspace-datapath uplink may fill with its leaves:
+// the one socket serves them all, whichever backend shapes them (tc/htb_layout.h).
+uint64_t senderBufferShare(const EnforcementPoints& points) {
+  const auto shared = std::count_if(points.begin(), points.end(), [](const auto& entry) {
+    return !entry.second.backend.empty() && entry.second.sharedSender;
+  });
+  return shared == 0 ? 0 : ovsSenderBufferBytes() / static_cast<uint64_t>(shared);
+}
+
 // One OvsQueueBackend over every bridge that has an "ovs" point.
 void addOvsQueueBackend(const EnforcementPoints& points, const std::string& ovsdb,
                         std::vector<std::unique_ptr<dataplane::QosBackend>>& backends) {
   dataplane::OvsQueueBackendConfig ovs;
+  ovs.netdevSenderBufferBytes = senderBufferShare(points);
   for (const auto& [key, point] : points) {
     if (point.backend != "ovs") continue;
     ovs.bridges.push_back({point.uplink, point.egressTotal});
@@ -139,13 +161,22 @@ void addOvsQueueBackend(const EnforcementPoints& points, const std::string& ovsd
 }
 
 // One HtbBackend over every uplink that has an "htb" point (totals = the bridge's inventory).
+// Uplinks of OVS userspace-datapath bridges share ovs-vswitchd's one sending socket, so each gets
+// an equal part of its send buffer for its leaves (tc/htb_layout.h).
 void addHtbBackend(const EnforcementPoints& points,
                    std::vector<std::unique_ptr<dataplane::QosBackend>>& backends) {
   dataplane::tc::HtbBackendConfig htb;
+  const uint64_t bufferShare = senderBufferShare(points);
   for (const auto& [key, point] : points) {
     if (point.backend != "htb") continue;
-    htb.devices.push_back(
-        {point.uplink, point.egressTotal, point.ingressTotal, point.ingressWhyNot});
+    htb.devices.push_back({point.uplink, point.egressTotal, point.ingressTotal, point.ingressWhyNot,
+                           point.sharedSender ? bufferShare : 0});
+    if (point.sharedSender) {
+      logger("agent")->info(
+          "HTB on {}: OVS userspace datapath, every class gets a pfifo leaf sized to {} bytes of "
+          "ovs-vswitchd's send buffer (its uplinks share it)",
+          point.uplink, bufferShare);
+    }
     for (const Kbps total : {point.egressTotal, point.ingressTotal}) {
       htb.defaultClassRate = unguaranteedFloor(htb.defaultClassRate, total);
     }

@@ -89,11 +89,9 @@ ip -n "$ns" link add eth-test type veth peer name eth-test-peer
 ip -n "$ns" link add ens5 type veth peer name ens5-peer
 for dev in eth-test eth-test-peer ens5 ens5-peer; do ip -n "$ns" link set "$dev" up; done
 in_ns ethtool -K eth-test tx off >/dev/null
-# A NIC-like transmit queue (64 packets) on the uplink. Measured with the veth default of 1000:
-# the guaranteed port got only 618 of its 1000 kbit/s. The userspace datapath sends each port's
-# frames through one packet socket, and frames waiting in the qdisc are likely still charged to
-# that socket's send buffer: long class queues fill it and OVS drops every port's frames alike.
-ip -n "$ns" link set eth-test txqueuelen 64
+# The uplink keeps the veth's default transmit queue (1000 packets): the agent gives every HTB
+# class on a userspace-datapath uplink a short leaf queue sized to ovs-vswitchd's send buffer
+# (dataplane/tc/htb_layout.h), so no queue length has to be tuned by hand.
 vsctl add-port br-test eth-test
 vsctl show | sed 's/^/    /'
 

@@ -34,10 +34,12 @@ EnforcementPoint ovsPoint(const std::string& bridge, const ResolvedBandwidth& bw
     p.backend = "ovs";
     p.uplink = bridge;
     p.egressTotal = Kbps(*bw.egressKbps);
+    p.sharedSender = found->datapathType == "netdev";
     return p;
   }
   p.backend = "htb";
   p.uplink = uplinks.front();
+  p.sharedSender = found->datapathType == "netdev";
   p.egressTotal = Kbps(*bw.egressKbps);
   p.ingressTotal = Kbps(bw.ingressKbps.value_or(0));
   // The userspace datapath reads the uplink through a packet socket, which the kernel serves

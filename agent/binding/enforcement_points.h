@@ -33,6 +33,9 @@ struct EnforcementPoint {
   Kbps ingressTotal{0};       // 0: no ingress enforcement on this device
   std::string whyNot;         // when backend is "": the reason operators see
   std::string ingressWhyNot;  // when ingressTotal is 0 although placement has an ingress total
+  // The uplink's frames come from one socket shared by every port (an OVS userspace datapath
+  // bridge): HTB needs short leaves sized to that socket's send buffer (tc/htb_layout.h).
+  bool sharedSender = false;
   bool operator==(const EnforcementPoint&) const = default;
 };
 

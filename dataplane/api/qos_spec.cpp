@@ -1,5 +1,6 @@
 #include "dataplane/api/qos_spec.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace bwfloor::dataplane {
@@ -12,6 +13,12 @@ std::string describe(const QosSpec& spec) {
   if (spec.maxEgress) out << " max_egr_kbps=" << spec.maxEgress->kbps();
   if (spec.maxIngress) out << " max_igr_kbps=" << spec.maxIngress->kbps();
   return out.str();
+}
+
+Kbps unguaranteedFloor(Kbps total) {
+  constexpr uint64_t kFloorKbps = 1000;
+  constexpr uint64_t kSmallestKbps = 8;
+  return Kbps(std::min(kFloorKbps, std::max(kSmallestKbps, total.kbps() / 20)));
 }
 
 }  // namespace bwfloor::dataplane

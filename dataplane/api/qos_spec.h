@@ -28,6 +28,13 @@ struct QosSpec {
   bool operator==(const QosSpec&) const = default;
 };
 
+// The floor of unguaranteed traffic on a device (HTB's default class, OVS's queue 0), which counts
+// against the device's total: 1 Mbit/s, but at most 5% of the total (the scenario's 1500 kbit/s
+// bridge: 75 kbit/s), and never below 8 kbit/s. Small enough that the minimums placement may hand
+// out (the whole total) still fit beside it with 5% to spare on small links, large enough that
+// unguaranteed traffic (ARP, DHCP, a new VM's first packets) is never starved for good.
+Kbps unguaranteedFloor(Kbps total);
+
 // One-line description for logs: "port=… mac=… dev=… min_egr_kbps=… min_igr_kbps=…".
 std::string describe(const QosSpec& spec);
 

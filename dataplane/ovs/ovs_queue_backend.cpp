@@ -85,8 +85,14 @@ const OvsQueueBridgeConfig* OvsQueueBackend::bridgeConfig(const std::string& bri
   return nullptr;
 }
 
-uint32_t OvsQueueBackend::leafPackets(const OvsdbBridgeRow& bridge) const {
-  return bridge.datapathType == "netdev" ? config_.netdevLeafPackets : 0;
+LeafPackets OvsQueueBackend::leafPackets(const OvsdbBridgeRow& bridge, Kbps min) const {
+  const OvsQueueBridgeConfig* config = bridgeConfig(bridge.name);
+  if (bridge.datapathType != "netdev" || config_.netdevSenderBufferBytes == 0 ||
+      config == nullptr) {
+    return {};
+  }
+  const uint32_t frames = tc::framesInBuffer(config_.netdevSenderBufferBytes, 0);
+  return {tc::portLeafPackets(frames, min, config->egressTotal), tc::defaultLeafPackets(frames)};
 }
 
 Result<OvsPortQueueSpec> OvsQueueBackend::validate(const QosSpec& spec) const {
@@ -151,7 +157,6 @@ std::vector<AppliedQos> OvsQueueBackend::appliedOn(
   if (view.qos->type != kOvsQosType) bridgeProblem = "QoS type is " + view.qos->type;
   if (!view.defaultQueue) bridgeProblem = "default queue 0 missing from QoS " + view.qos->uuid;
   const std::vector<std::string> devices = uplinkDevices(view);
-  const uint32_t leaf = leafPackets(*view.bridge);
   for (const auto& [portId, queue] : view.portQueues) {
     const OvsdbQueueRow& row = *tables.findQueue(view.qos->queues.at(queue));
     const uint32_t minor = ovsClassMinor(queue);
@@ -174,7 +179,8 @@ std::vector<AppliedQos> OvsQueueBackend::appliedOn(
       auto state = uplinks.find(dev);
       if (state == uplinks.end() || !parsed) continue;
       if (!problem) {
-        problem = classificationProblem(state->second, portId, *parsed, minor, leaf);
+        problem = classificationProblem(state->second, portId, *parsed, minor,
+                                        leafPackets(*view.bridge, egress.minKbps));
       }
       auto cls = state->second.classes.find(minor);
       if (cls != state->second.classes.end()) {  // what the kernel holds, not what OVSDB says
@@ -239,14 +245,15 @@ Status OvsQueueBackend::classify(const OvsQosTables& tables, const OvsPortQueueS
   for (const auto& [id, q] : view.portQueues) wanted[id] = ovsClassMinor(q);
   const uint32_t minor = ovsClassMinor(queue->second);
   const tc::MacAddress mac = tc::parseMac(port.mac).value();
-  const uint32_t leaf = leafPackets(*view.bridge);
+  const LeafPackets leaves = leafPackets(*view.bridge, port.minEgress);
   for (const std::string& dev : uplinkDevices(view)) {
     ASSIGN_OR_RETURN(UplinkTcState state, readUplink(*tc_, dev));
     RETURN_IF_ERROR(ensurePortClassified(*tc_, state, port.portId, mac, minor));
     RETURN_IF_ERROR(removeStrayFilters(*tc_, state, wanted));
-    if (leaf > 0) {
-      RETURN_IF_ERROR(ensureLeaf(*tc_, state, minor, leaf));
-      RETURN_IF_ERROR(ensureLeaf(*tc_, state, ovsClassMinor(kOvsDefaultQueue), leaf));
+    if (leaves.port > 0) RETURN_IF_ERROR(ensureLeaf(*tc_, state, minor, leaves.port));
+    if (leaves.defaultQueue > 0) {
+      RETURN_IF_ERROR(
+          ensureLeaf(*tc_, state, ovsClassMinor(kOvsDefaultQueue), leaves.defaultQueue));
     }
   }
   return Status::ok();

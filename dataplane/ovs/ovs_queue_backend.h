@@ -43,9 +43,10 @@ struct OvsQueueBackendConfig {
   std::vector<OvsQueueBridgeConfig> bridges;
   // min-rate of queue 0, the floor of all unguaranteed traffic (its ceiling is the total).
   Kbps defaultQueueRate{1000};
-  // Userspace (netdev) datapath only: the pfifo length under every class (ovs_queue_tc.h). 0 keeps
-  // HTB's default leaves.
-  uint32_t netdevLeafPackets = 16;
+  // Userspace (netdev) datapath only: the bytes of ovs-vswitchd's one send buffer that each uplink
+  // may fill; every class gets a pfifo leaf sized to it as HtbBackend's are (tc/htb_layout.h,
+  // ovs_queue_tc.h). 0 keeps HTB's default leaves.
+  uint64_t netdevSenderBufferBytes = 212992;
 };
 
 // Every problem at once, one per line: empty or duplicate bridges, a zero total or one above what
@@ -79,7 +80,8 @@ class OvsQueueBackend : public QosBackend {
                     const std::string& keepBridge);
   Status classify(const OvsQosTables& tables, const OvsPortQueueSpec& port);
   Status removeLocked(const std::string& portId);  // canonical id, mutex held
-  uint32_t leafPackets(const OvsdbBridgeRow& bridge) const;
+  // The pfifo lengths on a bridge's uplink (0: HTB's own leaves): a queue with `min`, queue 0.
+  LeafPackets leafPackets(const OvsdbBridgeRow& bridge, Kbps min) const;
 
   OvsQueueBackendConfig config_;
   std::shared_ptr<OvsdbQosApi> ovsdb_;

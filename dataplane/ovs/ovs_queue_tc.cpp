@@ -73,7 +73,7 @@ Result<UplinkTcState> readUplink(TcApi& api, const std::string& dev) {
 
 std::optional<std::string> classificationProblem(const UplinkTcState& state,
                                                  const std::string& portId, const MacAddress& mac,
-                                                 uint32_t minor, uint32_t leafPackets) {
+                                                 uint32_t minor, LeafPackets leaves) {
   const std::string on = " on " + state.dev;
   if (!state.present) return "device " + state.dev + " missing";
   if (!state.htb) return "no htb qdisc 1:" + on + " (ovs-vswitchd has not applied the QoS)";
@@ -93,14 +93,14 @@ std::optional<std::string> classificationProblem(const UplinkTcState& state,
   if (std::none_of(first, last, [&](const auto& entry) { return entry.second == desired; })) {
     return "u32 filter for " + formatMac(mac) + " -> " + classId(minor) + " missing" + on;
   }
-  if (leafPackets > 0) {
-    for (uint32_t m : {minor, uint32_t{1}}) {
-      auto leaf = state.leaves.find(m);
-      if (leaf == state.leaves.end() || leaf->second.kind != "pfifo" ||
-          leaf->second.fifoLimitPackets != leafPackets) {
-        return "pfifo leaf of " + std::to_string(leafPackets) + " packets missing under class " +
-               classId(m) + on;
-      }
+  for (const auto& [m, packets] :
+       {std::pair{minor, leaves.port}, std::pair{1u, leaves.defaultQueue}}) {
+    if (packets == 0) continue;
+    auto leaf = state.leaves.find(m);
+    if (leaf == state.leaves.end() || leaf->second.kind != "pfifo" ||
+        leaf->second.fifoLimitPackets != packets) {
+      return "pfifo leaf of " + std::to_string(packets) + " packets missing under class " +
+             classId(m) + on;
     }
   }
   return std::nullopt;

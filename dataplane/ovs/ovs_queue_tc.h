@@ -30,15 +30,16 @@
 //
 // Userspace datapath only: ovs-vswitchd sends every frame for every port through one non-blocking
 // AF_PACKET socket, and a queued frame stays charged to that socket's send buffer (212992 bytes
-// by default, ~90 full-size frames) until it leaves the HTB. With HTB's default leaf queues
+// by default, ~92 full-size frames) until it leaves the HTB. With HTB's default leaf queues
 // (txqueuelen = 1000 packets each) one backlogged class fills the buffer and ovs-vswitchd's sends
 // fail with EAGAIN for all classes alike: the guaranteed port loses frames it was promised
-// (contention rig, 60 Mbit/s guaranteed: 1 and 27 Mbit/s without leaves, 65-74 with 16-packet
-// leaves). A short pfifo under each class keeps the backlog of a class well below the buffer;
-// about five classes can be backlogged at once before the buffer fills again, a limit of this
-// datapath's AF_PACKET ports (production userspace datapaths use DPDK ports, which are no kernel
-// devices and get no linux-htb at all). On the kernel datapath there is no such shared socket and
-// HTB's default leaves stay.
+// (contention rig, 60 Mbit/s guaranteed: 1 and 27 Mbit/s without leaves). So every class gets a
+// short pfifo leaf, sized exactly as HtbBackend sizes its own (tc/htb_layout.h: the default queue
+// 1/8 of the frames the buffer holds, a port's queue half of them times its share of the total,
+// at least 3), so that all leaves together stay within the buffer. (A fixed 16 packets per class,
+// the first version, filled the buffer with five backlogged classes.) Production userspace
+// datapaths use DPDK ports, which are no kernel devices and get no linux-htb at all. On the
+// kernel datapath there is no such shared socket and HTB's default leaves stay.
 
 #include <cstdint>
 #include <map>
@@ -71,10 +72,16 @@ Result<UplinkTcState> readUplink(tc::TcApi& api, const std::string& dev);
 
 // Why the port's frames on `dev` are not classified into class 1:<minor> (with a leaf of
 // `leafPackets` when non-zero), or nullopt when they are.
+// The pfifo lengths under a port's class and the default class 1:1; 0 = HTB's own leaves.
+struct LeafPackets {
+  uint32_t port = 0;
+  uint32_t defaultQueue = 0;
+};
+
 std::optional<std::string> classificationProblem(const UplinkTcState& state,
                                                  const std::string& portId,
                                                  const tc::MacAddress& mac, uint32_t minor,
-                                                 uint32_t leafPackets);
+                                                 LeafPackets leaves);
 
 // Each function compares with `state`, changes only what differs, logs every change at info and
 // keeps `state` up to date. kUnavailable when ovs-vswitchd has not (yet) made the qdisc or class.

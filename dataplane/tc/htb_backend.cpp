@@ -229,7 +229,23 @@ Status HtbBackend::programDirection(DeviceState& device, Direction direction,
     tcLog()->warn("op=overcommitted dev={} direction={} sum_min_kbps={} total_kbps={}", tree.dev,
                   directionName(direction), sum.kbps(), device.total(direction).kbps());
   }
+  warnIfLeavesOverfillBuffer(device, direction);
   return Status::ok();
+}
+
+// Every leaf full at once must still fit in the shared sender's buffer (htb_layout.h); past that
+// the guarantee can fail as it did without leaves, so operators are told.
+void HtbBackend::warnIfLeavesOverfillBuffer(const DeviceState& device, Direction direction) const {
+  if (device.leafPackets(direction, kDefaultClassMinor, Kbps(0)) == 0) return;
+  uint64_t packets = 0;
+  for (const auto& [minor, leaf] : device.tree(direction).leaves) packets += leaf.fifoLimitPackets;
+  const uint32_t frames = framesInBuffer(device.config.senderBufferBytes, device.uplinkMtu);
+  if (packets <= frames) return;
+  tcLog()->warn(
+      "op=sender-buffer-overcommitted dev={} leaf_packets={} buffer_frames={} buffer_bytes={}: "
+      "with this many ports backlogged at once ovs-vswitchd's sends can fail for every class; "
+      "raise net.core.wmem_default and restart ovs-vswitchd and the agent",
+      device.config.device, packets, frames, device.config.senderBufferBytes);
 }
 
 Result<uint32_t> HtbBackend::chooseMinor(const DeviceState& device, Direction direction,

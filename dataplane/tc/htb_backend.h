@@ -76,9 +76,12 @@ class HtbBackend : public QosBackend {
   Status ensureTree(DeviceState& device, Direction direction);
   Status ensureClass(TreeState& tree, const HtbClass& desired, const std::string& portTag);
   Status ensurePort(TreeState& tree, const Request& request, Direction direction, uint32_t minor);
+  // The leaf class 1:<minor> must have (DeviceState::leafPackets); 0 packets: HTB's own.
+  Status ensureLeaf(TreeState& tree, uint32_t minor, uint32_t packets, const std::string& subject);
   Status putFilter(const std::string& dev, const U32Filter* current, const U32Filter& desired);
   Status ensureIfb(DeviceState& device);
   Status ensureRedirect(DeviceState& device);
+  void warnIfLeavesOverfillBuffer(const DeviceState& device, Direction direction) const;
   Result<uint32_t> chooseMinor(const DeviceState& device, Direction direction,
                                const Uuid& port) const;
 

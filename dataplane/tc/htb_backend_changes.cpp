@@ -69,7 +69,12 @@ Status HtbBackend::ensureTree(DeviceState& device, Direction direction) {
     tree.qdisc = true;
   }
   RETURN_IF_ERROR(ensureClass(tree, rootClass(total), "role=root"));
-  RETURN_IF_ERROR(ensureClass(tree, defaultClass(config_.defaultClassRate, total), "role=default"));
+  const HtbClass deflt = defaultClass(config_.defaultClassRate, total);
+  RETURN_IF_ERROR(ensureClass(tree, deflt, "role=default"));
+  RETURN_IF_ERROR(ensureLeaf(tree, kDefaultClassMinor,
+                             device.leafPackets(direction, kDefaultClassMinor,
+                                                Kbps::fromBytesPerSec(deflt.rateBytesPerSec)),
+                             "role=default"));
   if (!tree.hashTable) {
     Status st = api_->addFilter(tree.dev, portHashTable());
     if (!st && st.error().code() != ErrorCode::kAlreadyExists) return st;
@@ -121,6 +126,7 @@ Status HtbBackend::ensureClass(TreeState& tree, const HtbClass& desired,
     tcLog()->info("op=delete-class {} dev={} classid={} reason=wrong-parent parent={}", subject,
                   tree.dev, classId(minor), formatHandle(current->parent));
     tree.classes.erase(minor);
+    tree.leaves.erase(minor);
     if (minor == kRootClassMinor) tree.rootClass.reset();
     if (minor == kDefaultClassMinor) tree.defaultClass.reset();
     current = nullptr;
@@ -153,9 +159,34 @@ Status HtbBackend::ensurePort(TreeState& tree, const Request& request, Direction
                   formatU32Handle(desired.handle), formatMac(request.mac), classId(minor));
     tree.putPort(PortEntry{request.id, request.mac, minor, desired});
   }
-  return ensureClass(
+  RETURN_IF_ERROR(ensureClass(
       tree, htbClass(minor, kRootClassMinor, request.minOf(direction), request.ceilOf(direction)),
-      subject);
+      subject));
+  const DeviceState& device = devices_.at(request.device);
+  return ensureLeaf(tree, minor, device.leafPackets(direction, minor, request.minOf(direction)),
+                    subject);
+}
+
+Status HtbBackend::ensureLeaf(TreeState& tree, uint32_t minor, uint32_t packets,
+                              const std::string& subject) {
+  auto it = tree.leaves.find(minor);
+  if (packets == 0) {  // HTB's own leaf is right here: take ours away, if there is one
+    if (it == tree.leaves.end() || it->second.handle != leafQdiscHandle(minor)) return Status::ok();
+    RETURN_IF_ERROR(ignoreNotFound(api_->deleteQdisc(tree.dev, it->second)));
+    tcLog()->info("op=delete-qdisc {} dev={} parent={} reason=not-needed", subject, tree.dev,
+                  classId(minor));
+    tree.leaves.erase(it);
+    return Status::ok();
+  }
+  const Qdisc desired = leafQdisc(minor, packets);
+  if (it != tree.leaves.end() && it->second == desired) return Status::ok();
+  // Creates the leaf, or replaces whatever qdisc the class has.
+  RETURN_IF_ERROR(api_->addQdisc(tree.dev, desired));
+  tcLog()->info("op={}-qdisc {} dev={} parent={} handle={} kind=pfifo limit_packets={}",
+                it != tree.leaves.end() ? "replace" : "add", subject, tree.dev, classId(minor),
+                formatHandle(desired.handle), packets);
+  tree.leaves[minor] = desired;
+  return Status::ok();
 }
 
 Status HtbBackend::ensureIfb(DeviceState& device) {
@@ -231,6 +262,7 @@ Status HtbBackend::removeFromTree(DeviceState& device, Direction direction, cons
         ignoreNotFound(api_->deleteClass(tree.dev, makeHandle(kHtbMajor, entry.minor))));
     tcLog()->info("op=delete-class {} dev={} classid={}", subject, tree.dev, classId(entry.minor));
     tree.classes.erase(entry.minor);
+    tree.leaves.erase(entry.minor);  // went with its class
   }
   RETURN_IF_ERROR(ignoreNotFound(api_->deleteFilter(tree.dev, entry.filter)));
   tcLog()->info("op=delete-filter {} dev={} handle={}", subject, tree.dev,
@@ -287,6 +319,7 @@ Status HtbBackend::removeStrayClasses(TreeState& tree) {
     RETURN_IF_ERROR(ignoreNotFound(api_->deleteClass(tree.dev, it->second.handle)));
     tcLog()->info("op=delete-class dev={} classid={} reason=no-filter-references-it", tree.dev,
                   classId(it->first));
+    tree.leaves.erase(it->first);
     it = tree.classes.erase(it);
   }
   tree.mayHaveStrays = false;

@@ -1,6 +1,7 @@
 #include "dataplane/tc/htb_layout.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 
 namespace bwfloor::dataplane::tc {
@@ -209,6 +210,37 @@ HtbClass rootClass(Kbps total) { return htbClass(kRootClassMinor, 0, total, tota
 
 HtbClass defaultClass(Kbps floor, Kbps total) {
   return htbClass(kDefaultClassMinor, kRootClassMinor, std::min(floor, total), total);
+}
+
+uint32_t frameTruesize(uint32_t mtu) {
+  constexpr uint32_t kDefaultMtu = 1500;
+  constexpr uint32_t kEthHeader = 14;
+  constexpr uint32_t kReserve = 16 + 20;  // LL_RESERVED_SPACE + sockaddr_ll (packet_snd)
+  constexpr uint32_t kSharedInfo = 320;   // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
+  constexpr uint32_t kSkBuff = 256;       // SKB_DATA_ALIGN(sizeof(struct sk_buff))
+  const uint32_t frame = (mtu == 0 ? kDefaultMtu : mtu) + kEthHeader;
+  return std::bit_ceil(frame + kReserve + kSharedInfo) + kSkBuff;
+}
+
+uint32_t framesInBuffer(uint64_t bufferBytes, uint32_t mtu) {
+  return static_cast<uint32_t>(std::min<uint64_t>(bufferBytes / frameTruesize(mtu), 1u << 20));
+}
+
+uint32_t defaultLeafPackets(uint32_t frames) { return std::max(kMinLeafPackets, frames / 8); }
+
+uint32_t portLeafPackets(uint32_t frames, Kbps min, Kbps total) {
+  if (total.isZero()) return kMinLeafPackets;
+  const uint64_t share = uint64_t{frames} / 2 * std::min(min, total).kbps() / total.kbps();
+  return static_cast<uint32_t>(std::max<uint64_t>(kMinLeafPackets, share));
+}
+
+Qdisc leafQdisc(uint32_t minor, uint32_t packets) {
+  Qdisc q;
+  q.handle = leafQdiscHandle(minor);
+  q.parent = makeHandle(kHtbMajor, minor);
+  q.kind = "pfifo";
+  q.fifoLimitPackets = packets;
+  return q;
 }
 
 std::string ifbNameFor(const std::string& uplink) {

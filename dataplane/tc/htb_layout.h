@@ -118,6 +118,49 @@ HtbClass htbClass(uint32_t minor, uint32_t parentMinor, Kbps rate, Kbps ceil);
 HtbClass rootClass(Kbps total);
 HtbClass defaultClass(Kbps floor, Kbps total);
 
+// --- leaf queues when the uplink's sender is one shared socket (OVS userspace datapath) ---------
+// ovs-vswitchd's userspace datapath sends every frame, for every port of every bridge, through one
+// non-blocking AF_PACKET socket (lib/netdev-linux.c, af_packet_sock()), and a frame waiting in
+// the uplink's HTB stays charged to that socket's send buffer (net.core.wmem_default when
+// ovs-vswitchd started: 212992 bytes) until it leaves. Under HTB's default leaves (pfifo of
+// txqueuelen = 1000 frames each) the backlogged default class alone fills the buffer (it holds
+// ~92 full-size frames); from then on the socket refuses every frame with EAGAIN, whatever its
+// class, before classification, and ovs-vswitchd drops it ("error sending Ethernet packet on
+// UPLINK: Resource temporarily unavailable"). No class drops anything, and the neighbour with
+// more streams wins. Measured on the OVS rig: a port guaranteed 60 of 100 Mbit/s got 15.8
+// against 8 streams, while ovs-vswitchd logged ~100,000 failed sends and no class a drop.
+//
+// So on such an uplink every class gets a short pfifo leaf, sized so that all leaves together
+// stay within the buffer and a class that sends more than it gets overflows its own leaf: its
+// own TCP backs off, nobody else's frames are refused.
+//   frames  = buffer / frameTruesize(mtu)          what the buffer holds
+//   default = max(kMinLeafPackets, frames / 8)      unguaranteed traffic of every port
+//   port    = max(kMinLeafPackets, frames / 2 * min / total)
+// Placement never lets the minimums exceed the total, so the ports' leaves add up to at most
+// half the buffer plus the floors; the remaining 3/8 is headroom for the floors of small ports
+// and for frames in flight to other devices (20 ports of 1..20 Mbit/s, 90 of 100 Mbit/s, all
+// backlogged at once: 77 of 92 frames). A port's leaf holds frames / 2 * 1514 * 8 / total
+// seconds at its own rate (~5.6 ms at the default buffer and 100 Mbit/s), the same for every
+// port, which is well above the round trip through the rig. The floor of 3 frames keeps a slow
+// port's TCP stream able to grow a window past a loss; with a floor of 4 the 20-port case above
+// would need 96 frames, more than the buffer holds. About 27 small ports backlogged at once fill
+// the buffer again; HtbBackend logs `op=sender-buffer-overcommitted` when its leaves add up to
+// more than the buffer. One socket serves all of ovs-vswitchd's uplinks: the agent gives each
+// uplink its share.
+inline constexpr uint32_t kMinLeafPackets = 3;
+inline constexpr uint32_t kLeafMajorBase = 0x1000;
+// The pfifo under class 1:<minor>: handle (0x1000 + minor):0, derived, so found without a lookup.
+constexpr uint32_t leafQdiscHandle(uint32_t minor) { return makeHandle(kLeafMajorBase + minor, 0); }
+// What the kernel charges a socket for one frame of `mtu` sent through AF_PACKET (packet_snd):
+// the frame, link header, reserve and skb_shared_info from a power-of-two kmalloc cache, plus
+// the sk_buff itself (2304 bytes for MTU 1500). mtu 0 counts as 1500.
+uint32_t frameTruesize(uint32_t mtu);
+// Full-size frames that fit in `bufferBytes`.
+uint32_t framesInBuffer(uint64_t bufferBytes, uint32_t mtu);
+uint32_t defaultLeafPackets(uint32_t frames);
+uint32_t portLeafPackets(uint32_t frames, Kbps min, Kbps total);
+Qdisc leafQdisc(uint32_t minor, uint32_t packets);
+
 // --- naming and allocation --------------------------------------------------------------------
 // "ifb-<uplink>" when that fits IFNAMSIZ (15 characters); else "ifb-" + the first 6 characters +
 // "-" + 4 hex digits of a hash of the whole name, so two long uplinks with a common prefix differ.

@@ -79,6 +79,26 @@ std::optional<std::string> TreeState::treeProblem(Kbps total) const {
   return std::nullopt;
 }
 
+uint32_t DeviceState::leafPackets(Direction direction, uint32_t minor, Kbps rate) const {
+  if (direction != Direction::kEgress || config.senderBufferBytes == 0) return 0;
+  const uint32_t frames = framesInBuffer(config.senderBufferBytes, uplinkMtu);
+  if (minor == kDefaultClassMinor) return defaultLeafPackets(frames);
+  return portLeafPackets(frames, rate, config.egressTotal);
+}
+
+std::optional<std::string> DeviceState::leafProblem(Direction direction, uint32_t minor,
+                                                    Kbps rate) const {
+  const uint32_t want = leafPackets(direction, minor, rate);
+  if (want == 0) return std::nullopt;
+  const TreeState& t = tree(direction);
+  auto it = t.leaves.find(minor);
+  if (it != t.leaves.end() && it->second == leafQdisc(minor, want)) return std::nullopt;
+  return "pfifo leaf of " + std::to_string(want) + " packets missing under class " +
+         formatHandle(makeHandle(kHtbMajor, minor)) + " on " + t.dev +
+         " (OVS userspace datapath: without it a backlog fills ovs-vswitchd's send buffer and "
+         "frames of every class are refused)";
+}
+
 std::optional<std::string> DeviceState::ingressPathProblem() const {
   if (!ifb) return ifbName + " missing";
   if (!ifb->up) return ifbName + " is down";
@@ -97,6 +117,9 @@ Status readTree(TcApi& api, const std::string& dev, MacField field, TreeState& t
   for (const Qdisc& q : qdiscs) {
     if (q.parent == kParentRoot && q.kind == "htb" && q.handle == kHtbQdiscHandle)
       tree.qdisc = true;
+    if (handleMajor(q.parent) == kHtbMajor && handleMinor(q.parent) != 0) {
+      tree.leaves[handleMinor(q.parent)] = q;
+    }
   }
   if (!tree.qdisc) return Status::ok();  // classes and filters under another root are not ours
   ASSIGN_OR_RETURN(std::vector<HtbClass> classes, api.listClasses(dev));
@@ -122,6 +145,7 @@ Status readDevice(TcApi& api, const HtbDeviceConfig& configRef, DeviceState& sta
   if (!uplink) return Status::ok();
   state.uplinkPresent = true;
   state.uplinkTxQueueLen = uplink->txQueueLen;
+  state.uplinkMtu = uplink->mtu;
   RETURN_IF_ERROR(readTree(api, config.device, MacField::kSource, state.egress));
 
   ASSIGN_OR_RETURN(std::vector<Qdisc> qdiscs, api.listQdiscs(config.device));
@@ -171,6 +195,11 @@ std::optional<AppliedDirection> appliedDirection(const DeviceState& device, Dire
   const Kbps ceil = Kbps::fromBytesPerSec(cls->ceilBytesPerSec);
   if (ceil < total) applied.maxKbps = ceil;
   std::optional<std::string> problem = tree.treeProblem(total);
+  if (!problem) problem = device.leafProblem(direction, entry.minor, applied.minKbps);
+  if (!problem && tree.defaultClass) {
+    problem = device.leafProblem(direction, kDefaultClassMinor,
+                                 Kbps::fromBytesPerSec(tree.defaultClass->rateBytesPerSec));
+  }
   if (!problem && direction == Direction::kIngress) problem = device.ingressPathProblem();
   if (problem && !applied.enforcement.isFailed())
     applied.enforcement = Enforcement::failed(*problem);

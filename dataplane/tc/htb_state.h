@@ -22,6 +22,11 @@ struct HtbDeviceConfig {
   Kbps ingressTotal;   // root rate of the ingress tree on the IFB; 0 = no ingress enforcement
   // With ingressTotal 0: why ingress cannot be enforced here, for the placement-only status.
   std::string noIngressReason;
+  // > 0: the uplink's frames come from one shared AF_PACKET socket (OVS userspace datapath) and
+  // this much of its send buffer is this uplink's; every egress class then gets a short pfifo
+  // leaf (htb_layout.h says why and how long). 0: senders queue in their own sockets, and HTB's
+  // default leaves stay.
+  uint64_t senderBufferBytes = 0;
 };
 
 // One port's filter (its anchor: created first, deleted last) as found in a tree.
@@ -44,6 +49,7 @@ struct TreeState {
   std::map<uint32_t, HtbClass> classes;  // port-range classes by minor (with stats)
   std::map<Uuid, PortEntry> ports;       // tagged port filters: change only with put/erasePort
   std::map<uint32_t, int> minorRefs;     // class minor -> port filters pointing at it
+  std::map<uint32_t, Qdisc> leaves;      // qdiscs added under classes, by class minor
   bool mayHaveStrays = false;            // a class may exist that no port filter points at
 
   bool empty() const { return !qdisc; }
@@ -63,6 +69,7 @@ struct DeviceState {
   bool loaded = false;
   bool uplinkPresent = false;
   uint32_t uplinkTxQueueLen = 0;
+  uint32_t uplinkMtu = 0;
   TreeState egress;
   TreeState ingress;
   std::optional<TcLink> ifb;  // the IFB link, when it exists and is an IFB
@@ -79,6 +86,11 @@ struct DeviceState {
   Kbps total(Direction direction) const {
     return direction == Direction::kEgress ? config.egressTotal : config.ingressTotal;
   }
+  // The pfifo length that class 1:<minor> (with `rate`) of a tree must have, or 0 where HTB's
+  // default leaf is right (see HtbDeviceConfig::senderBufferBytes).
+  uint32_t leafPackets(Direction direction, uint32_t minor, Kbps rate) const;
+  // nullopt when class 1:<minor> has the leaf it must have, else what is wrong.
+  std::optional<std::string> leafProblem(Direction direction, uint32_t minor, Kbps rate) const;
   // nullopt when frames reach the IFB tree (IFB up, redirect in place), else why not.
   std::optional<std::string> ingressPathProblem() const;
 };

@@ -234,6 +234,7 @@ Result<std::optional<TcLink>> LibnlTcApi::getLink(const std::string& name) {
   if (const char* type = rtnl_link_get_type(link.get())) out.kind = type;
   out.up = (rtnl_link_get_flags(link.get()) & IFF_UP) != 0;
   out.txQueueLen = rtnl_link_get_txqlen(link.get());
+  out.mtu = rtnl_link_get_mtu(link.get());
   if (const char* alias = rtnl_link_get_ifalias(link.get())) out.alias = alias;
   return std::optional<TcLink>(out);
 }

@@ -62,6 +62,7 @@ struct TcLink {
   bool up = false;
   uint32_t txQueueLen = 0;
   std::string alias;  // IFLA_IFALIAS
+  uint32_t mtu = 0;   // 0: not known
   bool operator==(const TcLink&) const = default;
 };
 

@@ -11,17 +11,34 @@
 
 namespace bwfloor::test {
 
+double ManyRates::sum() const {
+  double total = 0;
+  for (double rate : ports) total += rate;
+  return total;
+}
+
+std::string Neighbour::describe() const {
+  if (!udp) return std::to_string(IperfContention::kBStreams) + " TCP streams";
+  char text[64];
+  std::snprintf(text, sizeof(text), "UDP flood at %.1f Mbit/s", udpMbps);
+  return text;
+}
+
 IperfContention::IperfContention(const Netns& servers, std::string address, double linkMbps,
-                                 int basePort)
-    : servers_(servers), address_(std::move(address)), linkMbps_(linkMbps), basePort_(basePort) {}
+                                 int basePort, int portClients)
+    : servers_(servers),
+      address_(std::move(address)),
+      linkMbps_(linkMbps),
+      basePort_(basePort),
+      portClients_(portClients) {}
 
 std::string IperfContention::serversFilter() const {
-  return "( sport = :" + std::to_string(basePort_) +
-         " or sport = :" + std::to_string(basePort_ + 1) + " )";
+  return "( sport >= :" + std::to_string(basePort_) + " and sport <= :" + std::to_string(bPort()) +
+         " )";
 }
 
 ::testing::AssertionResult IperfContention::start() {
-  for (int port : {basePort_, basePort_ + 1}) {
+  for (int port = basePort_; port <= bPort(); ++port) {
     daemons_.push_back(std::make_unique<Background>(
         servers_.execArgv({"iperf3", "-s", "-J", "-p", std::to_string(port)})));
     const std::string filter = "sport = :" + std::to_string(port);
@@ -58,6 +75,30 @@ std::unique_ptr<Background> IperfContention::client(const Netns& from, int port,
   return std::make_unique<Background>(from.execArgv(argv));
 }
 
+std::unique_ptr<Background> IperfContention::neighbourClient(const Netns& from, int seconds,
+                                                             int warmUpSeconds,
+                                                             bool reverse) const {
+  if (!neighbour_.udp) return client(from, bPort(), kBStreams, seconds, warmUpSeconds, reverse);
+  char rate[32];
+  std::snprintf(rate, sizeof(rate), "%.0fk", neighbour_.udpMbps * 1000);
+  std::vector<std::string> argv{"iperf3",
+                                "-c",
+                                address_,
+                                "-p",
+                                std::to_string(bPort()),
+                                "-u",
+                                "-b",
+                                rate,
+                                "-t",
+                                std::to_string(seconds),
+                                "-O",
+                                std::to_string(warmUpSeconds),
+                                "-J",
+                                "--get-server-output"};
+  if (reverse) argv.emplace_back("-R");
+  return std::make_unique<Background>(from.execArgv(argv));
+}
+
 ::testing::AssertionResult IperfContention::waitIdle() {
   const std::string filter = serversFilter();
   const bool idle = waitUntil(
@@ -71,24 +112,33 @@ std::unique_ptr<Background> IperfContention::client(const Netns& from, int port,
 }
 
 ContentionRates IperfContention::contend(const Netns& a, const Netns& b, bool reverse) {
-  ContentionRates rates;
+  const ManyRates many = contendMany({&a}, b, reverse);
+  return ContentionRates{many.ports.empty() ? 0 : many.ports.front(), many.b, many.covered};
+}
+
+ManyRates IperfContention::contendMany(const std::vector<const Netns*>& ports, const Netns& b,
+                                       bool reverse) {
+  EXPECT_EQ(ports.size(), static_cast<std::size_t>(portClients_)) << "one client per server";
+  ManyRates rates;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    rates = contendOnce(a, b, reverse);
+    rates = contendOnce(ports, b, reverse);
     if (overlapped(rates)) break;
-    std::printf("[ overlap  ] attempt %d: A %5.1f + B %5.1f Mbit/s %s: again\n", attempt, rates.a,
-                rates.b,
-                rates.aCoveredB ? "exceed the link" : "were not measured over the same seconds");
+    std::printf("[ overlap  ] attempt %d: ports %5.1f + B %5.1f Mbit/s %s: again\n", attempt,
+                rates.sum(), rates.b,
+                rates.covered ? "exceed the link" : "were not measured over the same seconds");
   }
   return rates;
 }
 
-std::array<std::optional<std::chrono::steady_clock::time_point>, 2> IperfContention::waitConnected(
+std::vector<std::optional<std::chrono::steady_clock::time_point>> IperfContention::waitConnected(
     std::chrono::milliseconds timeout) const {
-  // One `ss` per poll for both servers: waiting port by port can miss a client that connected,
-  // ran and ended while the other was still being waited for.
-  const std::array<std::pair<int, std::size_t>, 2> wanted{
-      {{basePort_, 2}, {basePort_ + 1, kBStreams + 1}}};  // + the control connection
-  std::array<std::optional<std::chrono::steady_clock::time_point>, 2> seen;
+  // One `ss` per poll for all servers: waiting port by port can miss a client that connected,
+  // ran and ended while another was still being waited for. Each client holds its streams plus
+  // the control connection (a UDP neighbour: the control connection only).
+  std::vector<std::pair<int, std::size_t>> wanted;
+  for (int port = basePort_; port < bPort(); ++port) wanted.emplace_back(port, 2);
+  wanted.emplace_back(bPort(), neighbour_.udp ? 1 : kBStreams + 1);
+  std::vector<std::optional<std::chrono::steady_clock::time_point>> seen(wanted.size());
   const std::string filter = serversFilter();
   waitUntil(
       [&] {
@@ -104,10 +154,12 @@ std::array<std::optional<std::chrono::steady_clock::time_point>, 2> IperfContent
           const std::size_t colon = local.rfind(':');
           if (colon != std::string::npos) ++perPort[std::atoi(local.c_str() + colon + 1)];
         }
+        bool all = true;
         for (std::size_t i = 0; i < wanted.size(); ++i) {
           if (!seen[i] && perPort[wanted[i].first] >= wanted[i].second) seen[i] = now;
+          all = all && seen[i].has_value();
         }
-        return seen[0] && seen[1];
+        return all;
       },
       timeout);
   return seen;
@@ -168,42 +220,59 @@ double lastEnd(const std::vector<ReceiverInterval>& intervals) {
 
 }  // namespace
 
-ContentionRates IperfContention::contendOnce(const Netns& a, const Netns& b, bool reverse) {
-  // B: 1 s warm-up + 6 s measured, all of which must fall in A's run. A runs long enough to
-  // cover B even when B connects seconds late (a SYN-ACK lost in a full queue).
+ManyRates IperfContention::contendOnce(const std::vector<const Netns*>& ports, const Netns& b,
+                                       bool reverse) {
+  // B: 1 s warm-up + 6 s measured, all of which must fall in every port's run. The ports run long
+  // enough to cover B even when B connects seconds late (a SYN-ACK lost in a full queue).
   constexpr int kBSeconds = 6;
-  constexpr int kASeconds = 15;
-  ContentionRates rates;
+  constexpr int kPortSeconds = 15;
+  ManyRates rates;
+  rates.ports.assign(ports.size(), 0);
   EXPECT_TRUE(waitIdle());
   // B first by a few milliseconds: under emulated CPUs a B that starts while A already fills
   // the link and both CPUs can take more than 8 s to connect.
-  std::unique_ptr<Background> clientB = client(b, basePort_ + 1, kBStreams, kBSeconds, 1, reverse);
-  std::unique_ptr<Background> clientA = client(a, basePort_, 1, kASeconds, 0, reverse);
-  // A client's test, and its reports' clock, start when all its streams are connected. The time
-  // axis below counts seconds from A's start.
-  const auto [aStarted, bStarted] = waitConnected(15s);
-  EXPECT_EQ(clientB->wait(30s), 0) << clientB->output();
-  EXPECT_EQ(clientA->wait(30s), 0) << clientA->output();
-  if (!aStarted || !bStarted) {
-    // Not a failure on its own: the run is inconclusive (aCoveredB false) and repeated.
-    std::printf("[ connect  ] %s's connections not all seen within 15 s\n", aStarted ? "B" : "A");
-    return rates;
+  std::unique_ptr<Background> clientB = neighbourClient(b, kBSeconds, 1, reverse);
+  std::vector<std::unique_ptr<Background>> portClients;
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    portClients.push_back(
+        client(*ports[i], basePort_ + static_cast<int>(i), 1, kPortSeconds, 0, reverse));
   }
-  const std::vector<ReceiverInterval> aReports = receiverIntervals(*clientA, reverse);
-  const double from = std::chrono::duration<double>(*bStarted - *aStarted).count() + 1;  // warm-up
+  // A client's test, and its reports' clock, start when all its streams are connected. The time
+  // axis below counts seconds from the first port's start.
+  const auto seen = waitConnected(15s + std::chrono::seconds(ports.size() / 4));
+  EXPECT_EQ(clientB->wait(30s), 0) << clientB->output();
+  for (auto& c : portClients) EXPECT_EQ(c->wait(30s), 0) << c->output();
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    if (!seen[i]) {
+      // Not a failure on its own: the run is inconclusive (covered false) and repeated.
+      std::printf("[ connect  ] %s's connections not all seen within the timeout\n",
+                  i + 1 == seen.size() ? "B" : ("port " + std::to_string(i)).c_str());
+      return rates;
+    }
+  }
+  auto secondsAfterFirst = [&](std::size_t i) {
+    return std::chrono::duration<double>(*seen[i] - *seen[0]).count();
+  };
+  const double from = secondsAfterFirst(seen.size() - 1) + 1;  // after B's warm-up
   const double to = from + kBSeconds;
   const std::optional<double> bMbps =
       meanMbps(receiverIntervals(*clientB, reverse), from, from, to);
-  const std::optional<double> aMbps = meanMbps(aReports, 0, from, to);
-  rates.a = aMbps.value_or(0);
   rates.b = bMbps.value_or(0);
-  rates.aCoveredB = lastEnd(aReports) >= to && aMbps && bMbps;
-  if (!rates.aCoveredB) {
+  rates.covered = bMbps.has_value();
+  double shortest = to;
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    const std::vector<ReceiverInterval> reports = receiverIntervals(*portClients[i], reverse);
+    const double offset = secondsAfterFirst(i);
+    const std::optional<double> mbps = meanMbps(reports, offset, from, to);
+    rates.ports[i] = mbps.value_or(0);
+    shortest = std::min(shortest, lastEnd(reports) + offset);
+    rates.covered = rates.covered && mbps && lastEnd(reports) + offset >= to;
+  }
+  if (!rates.covered) {
     std::printf(
-        "[ window   ] B measured from %.2f s for %d s, A until %.2f s: %.2f s in common, "
+        "[ window   ] B measured from %.2f s for %d s, the ports until %.2f s: %.2f s in common, "
         "%.0f needed\n",
-        from, kBSeconds, lastEnd(aReports), std::min(to, lastEnd(aReports)) - from,
-        static_cast<double>(kBSeconds));
+        from, kBSeconds, shortest, shortest - from, static_cast<double>(kBSeconds));
   }
   return rates;
 }

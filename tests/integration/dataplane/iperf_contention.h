@@ -40,14 +40,36 @@ struct ContentionRates {
   bool aCoveredB = false;  // A flowed for all of B's measured seconds
 };
 
+// Several guaranteed ports at once (one stream each) against B.
+struct ManyRates {
+  std::vector<double> ports;  // Mbit/s received from each port's client in B's measured seconds
+  double b = 0;
+  bool covered = false;  // every port's client flowed for all of B's measured seconds
+  double sum() const;
+};
+
+// B, the neighbour: kBStreams TCP streams, or one UDP stream sent at a fixed rate whatever is
+// lost (iperf3 -u -b), an unresponsive flood.
+struct Neighbour {
+  bool udp = false;
+  double udpMbps = 0;
+  static Neighbour tcp() { return {}; }
+  static Neighbour udpFlood(double mbps) { return {true, mbps}; }
+  std::string describe() const;
+};
+
 class IperfContention {
  public:
   static constexpr int kBStreams = 8;
   static constexpr int kAttempts = 3;
 
-  // Servers in `servers` listen on `address`, port basePort for A and basePort + 1 for B; the
-  // shaped link between them and the clients carries `linkMbps`.
-  IperfContention(const Netns& servers, std::string address, double linkMbps, int basePort = 5201);
+  // Servers in `servers` listen on `address`: ports basePort .. basePort + portClients - 1 for
+  // the guaranteed ports' clients (A is the first), the next one for B; the shaped link between
+  // them and the clients carries `linkMbps`.
+  IperfContention(const Netns& servers, std::string address, double linkMbps, int basePort = 5201,
+                  int portClients = 1);
+  // B's load from the next run on (TCP by default).
+  void setNeighbour(Neighbour neighbour) { neighbour_ = neighbour; }
 
   // Starts the servers and waits until each listens.
   ::testing::AssertionResult start();
@@ -65,19 +87,30 @@ class IperfContention {
   // takes most of the link. Such a run shows no contention and proves nothing either way, so it
   // is repeated; the test then checks the control did show contention.
   ContentionRates control(const Netns& a, const Netns& b, double belowMbps, bool reverse = false);
+  // Every port's client (one stream each, from its namespace, in the order of the servers) and B
+  // together, as contend() does for A alone: a run in which not every port flowed for all of B's
+  // measured seconds, or whose rates exceed the link, is repeated (at most kAttempts times).
+  ManyRates contendMany(const std::vector<const Netns*>& ports, const Netns& b,
+                        bool reverse = false);
+  bool overlapped(const ManyRates& r) const {
+    return r.covered && r.sum() + r.b <= linkMbps_ * 1.1;
+  }
   // A alone for `seconds` (no warm-up); its received Mbit/s.
   double alone(const Netns& a, int seconds);
 
  private:
-  ContentionRates contendOnce(const Netns& a, const Netns& b, bool reverse);
-  // Polls until A's and B's servers each have all their client's connections established; when
-  // each was first seen (A, B), or nullopt for one not seen within `timeout`.
-  std::array<std::optional<std::chrono::steady_clock::time_point>, 2> waitConnected(
+  ManyRates contendOnce(const std::vector<const Netns*>& ports, const Netns& b, bool reverse);
+  // Polls until every server has all its client's connections established; when each was first
+  // seen (the ports' servers, then B's), or nullopt for one not seen within `timeout`.
+  std::vector<std::optional<std::chrono::steady_clock::time_point>> waitConnected(
       std::chrono::milliseconds timeout) const;
-  // `ss` filter for connections to either server.
+  // `ss` filter for connections to any of the servers.
   std::string serversFilter() const;
+  int bPort() const { return basePort_ + portClients_; }
   std::unique_ptr<Background> client(const Netns& from, int port, int streams, int seconds,
                                      int warmUpSeconds, bool reverse) const;
+  std::unique_ptr<Background> neighbourClient(const Netns& from, int seconds, int warmUpSeconds,
+                                              bool reverse) const;
   // A starved client can end before its server has: a new test on that server would be refused
   // ("the server is busy"). Waits until no TCP connection to the servers is left.
   ::testing::AssertionResult waitIdle();
@@ -86,6 +119,8 @@ class IperfContention {
   std::string address_;
   double linkMbps_;
   int basePort_;
+  int portClients_;
+  Neighbour neighbour_;
   std::vector<std::unique_ptr<Background>> daemons_;
 };
 

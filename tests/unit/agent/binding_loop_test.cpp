@@ -457,12 +457,14 @@ TEST(EnforcementPointsTest, OvsBridgeUplinkAndReasonsWhyNot) {
   EXPECT_EQ(test.egressTotal, Kbps(1500));
   EXPECT_EQ(test.ingressTotal, Kbps(1500));
   EXPECT_EQ(test.ingressWhyNot, "");
+  EXPECT_FALSE(test.sharedSender);
   // Userspace datapath: egress on the uplink's HTB, ingress honestly not enforced.
   const auto& user = points.at({kOvs, "br-user"});
   EXPECT_EQ(user.backend, "htb");
   EXPECT_EQ(user.egressTotal, Kbps(2000));
   EXPECT_EQ(user.ingressTotal, Kbps(0));
   EXPECT_THAT(user.ingressWhyNot, HasSubstr("userspace datapath"));
+  EXPECT_TRUE(user.sharedSender);  // ovs-vswitchd's one socket feeds it: HTB needs short leaves
   EXPECT_THAT(points.at({kOvs, "br-ex"}).whyNot, HasSubstr("no egress bandwidth"));
   EXPECT_THAT(points.at({kOvs, "br-bond"}).whyNot, HasSubstr("2 uplinks"));
   EXPECT_THAT(points.at({kOvs, "br-lonely"}).whyNot, HasSubstr("no uplink"));

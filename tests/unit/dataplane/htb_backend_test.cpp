@@ -8,6 +8,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <cerrno>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -527,6 +528,70 @@ TEST_F(HtbBackendTest, EveryKernelChangeIsLoggedOnceAsKeyValue) {
   // One line per change: as many lines as the fake counted mutations.
   size_t lines = std::count(first.begin(), first.end(), '\n');
   EXPECT_EQ(static_cast<int>(lines), fake_->mutationsForTest());
+}
+
+// An uplink fed by ovs-vswitchd's one sending socket (OVS userspace datapath): every egress
+// class gets a pfifo leaf sized to that socket's send buffer (htb_layout.h); the IFB does not.
+class SharedSenderTest : public HtbBackendTest {
+ protected:
+  SharedSenderTest() {
+    config_.devices = {HtbDeviceConfig{"eth0", Kbps(100000), Kbps(50000), "", 212992}};
+    restart();
+  }
+  std::map<uint32_t, uint32_t> leaves(const std::string& dev) {  // class minor -> packets
+    std::map<uint32_t, uint32_t> out;
+    const std::vector<Qdisc> qdiscs = fake_->listQdiscs(dev).value();
+    for (const Qdisc& q : qdiscs) {
+      if (q.kind == "pfifo") out[handleMinor(q.parent)] = q.fifoLimitPackets;
+    }
+    return out;
+  }
+};
+
+TEST_F(SharedSenderTest, EveryEgressClassGetsALeafSizedToTheSendBuffer) {
+  Result<AppliedQos> a = backend_->program(spec(kPortA, kMacA, 60000, 10000));
+  ASSERT_TRUE(a) << a.error();
+  EXPECT_TRUE(a->egress->enforcement.isEnforced()) << a->egress->enforcement.toString();
+  const uint32_t classA = handleMinor(fake_->classifyForTest("eth0", fromVm(kMacA)));
+  // 92 frames fit in 212992 bytes: the default class 92/8, A 92/2 * 60 %.
+  EXPECT_EQ(leaves("eth0"), (std::map<uint32_t, uint32_t>{{kDefaultClassMinor, 11}, {classA, 27}}));
+  EXPECT_THAT(leaves("ifb-eth0"), IsEmpty());  // the kernel feeds the IFB, not the socket
+
+  // A smaller minimum: a smaller leaf, replaced in place; another port: its own.
+  ASSERT_TRUE(backend_->program(spec(kPortA, kMacA, 10000, 10000)));
+  ASSERT_TRUE(backend_->program(spec(kPortB, kMacB, 1000, 0)));
+  const uint32_t classB = handleMinor(fake_->classifyForTest("eth0", fromVm(kMacB)));
+  EXPECT_EQ(leaves("eth0"), (std::map<uint32_t, uint32_t>{
+                                {kDefaultClassMinor, 11}, {classA, 4}, {classB, kMinLeafPackets}}));
+  // Its class goes, and its leaf with it.
+  ASSERT_TRUE(backend_->remove(kPortB));
+  EXPECT_EQ(leaves("eth0").count(classB), 0u);
+}
+
+TEST_F(SharedSenderTest, AMissingLeafIsNotEnforcedAndIsRepaired) {
+  ASSERT_TRUE(backend_->program(spec(kPortA, kMacA, 60000, 0)));
+  const uint32_t classA = handleMinor(fake_->classifyForTest("eth0", fromVm(kMacA)));
+  ASSERT_TRUE(fake_->deleteQdisc("eth0", leafQdisc(classA, 27)));  // an operator's hand
+  std::vector<AppliedQos> observed = backend_->observe().value();
+  ASSERT_THAT(observed, SizeIs(1));
+  EXPECT_TRUE(observed[0].egress->enforcement.isFailed());
+  EXPECT_THAT(observed[0].egress->enforcement.toString(), HasSubstr("pfifo leaf of 27 packets"));
+  Result<AppliedQos> again = backend_->program(spec(kPortA, kMacA, 60000, 0));
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_TRUE(again->egress->enforcement.isEnforced()) << again->egress->enforcement.toString();
+  EXPECT_EQ(leaves("eth0").at(classA), 27u);
+  // The default class's leaf counts too: without it the unguaranteed backlog fills the buffer.
+  ASSERT_TRUE(fake_->deleteQdisc("eth0", leafQdisc(kDefaultClassMinor, 11)));
+  observed = backend_->observe().value();
+  EXPECT_THAT(observed[0].egress->enforcement.toString(), HasSubstr("under class 1:2"));
+}
+
+TEST_F(HtbBackendTest, SendersWithTheirOwnSocketsKeepHtbsDefaultLeaves) {
+  ASSERT_TRUE(backend_->program(spec(kPortA, kMacA, 60000, 10000)));
+  for (const std::string dev : {"eth0", "ifb-eth0"}) {
+    const std::vector<Qdisc> qdiscs = fake_->listQdiscs(dev).value();
+    for (const Qdisc& q : qdiscs) EXPECT_NE(q.kind, "pfifo") << dev;
+  }
 }
 
 TEST(HtbConfig, ValidationListsEveryProblem) {

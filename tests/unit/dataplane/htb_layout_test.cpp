@@ -192,5 +192,45 @@ TEST(FormatHandle, PrintsLikeTc) {
   EXPECT_EQ(formatU32Handle(kLinkFilterHandle), "800::800");
 }
 
+// What packet_snd charges per frame: the kmalloc cache the frame falls in plus the sk_buff.
+TEST(LeafSizing, FrameTruesizeFollowsTheMtusKmallocCache) {
+  EXPECT_EQ(frameTruesize(1500), 2304u);  // 1514 + reserve + shared info -> 2048, + 256
+  EXPECT_EQ(frameTruesize(0), 2304u);     // unknown: 1500
+  EXPECT_EQ(frameTruesize(9000), 16640u);
+  EXPECT_EQ(framesInBuffer(212992, 1500), 92u);  // the kernel's default wmem
+  EXPECT_EQ(framesInBuffer(212992, 9000), 12u);
+  EXPECT_EQ(framesInBuffer(0, 1500), 0u);
+}
+
+TEST(LeafSizing, PortLeavesFollowTheirShareOfTheTotalAboveAFloor) {
+  const Kbps total(100000);
+  EXPECT_EQ(defaultLeafPackets(92), 11u);
+  EXPECT_EQ(portLeafPackets(92, Kbps(60000), total), 27u);
+  EXPECT_EQ(portLeafPackets(92, Kbps(100000), total), 46u);
+  EXPECT_EQ(portLeafPackets(92, Kbps(200000), total), 46u);  // never above half the buffer
+  EXPECT_EQ(portLeafPackets(92, Kbps(1000), total), kMinLeafPackets);
+  EXPECT_EQ(portLeafPackets(92, Kbps(1000), Kbps(0)), kMinLeafPackets);
+  EXPECT_EQ(defaultLeafPackets(12), kMinLeafPackets);
+  EXPECT_EQ(kMinLeafPackets, 3u);
+  const Qdisc leaf = leafQdisc(0x123, 27);
+  EXPECT_EQ(leaf.handle, makeHandle(0x1123, 0));
+  EXPECT_EQ(leaf.parent, makeHandle(kHtbMajor, 0x123));
+  EXPECT_EQ(leaf.kind, "pfifo");
+  EXPECT_EQ(leaf.fifoLimitPackets, 27u);
+}
+
+// The case the sizing is made for: 20 guaranteed ports of 1 to 20 Mbit/s, 90 of 100 Mbit/s in
+// all (tests/integration/fidelity), every class backlogged at once: the leaves together must
+// still fit in ovs-vswitchd's send buffer, or its sends fail for every class alike.
+TEST(LeafSizing, TwentyBackloggedPortsStillFitInTheSendBuffer) {
+  const uint32_t frames = framesInBuffer(212992, 1500);
+  uint32_t sum = defaultLeafPackets(frames);
+  for (uint64_t mbps : {1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 6, 7, 8, 8, 20}) {
+    sum += portLeafPackets(frames, Kbps(mbps * 1000), Kbps(100000));
+  }
+  EXPECT_LE(sum, frames);
+  EXPECT_EQ(sum, 77u);
+}
+
 }  // namespace
 }  // namespace bwfloor::dataplane::tc

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include <map>
 #include <set>
 
 #include "core/logging.h"
@@ -219,12 +220,12 @@ TEST_F(OvsQueueBackendTest, UserspaceDatapathGetsShortLeafQueuesKernelDatapathDo
   const uint32_t minorA = static_cast<uint32_t>(*queueOf(kPortA) + 1);
   std::vector<tc::Qdisc> netdev = leaves("up0");
   ASSERT_THAT(netdev, SizeIs(2));
-  std::set<uint32_t> parents;
-  for (const tc::Qdisc& q : netdev) {
-    EXPECT_EQ(q.fifoLimitPackets, 16u);
-    parents.insert(q.parent);
-  }
-  EXPECT_EQ(parents, (std::set<uint32_t>{makeHandle(1, 1), makeHandle(1, minorA)}));
+  // Sized to the default send buffer (92 frames) as HtbBackend's: queue 0 gets 92/8, A 92/2 times
+  // its share of the bridge's 100 Mbit/s.
+  std::map<uint32_t, uint32_t> packets;
+  for (const tc::Qdisc& q : netdev) packets[q.parent] = q.fifoLimitPackets;
+  EXPECT_EQ(packets,
+            (std::map<uint32_t, uint32_t>{{makeHandle(1, 1), 11}, {makeHandle(1, minorA), 27}}));
 
   // A leaf removed by hand makes the guarantee "failed" until the next program repairs it.
   ASSERT_TRUE(tc_->deleteQdisc("up0", netdev[0]));

@@ -151,8 +151,9 @@ TEST_F(OvsQueueBackendIntegrationTest, ProgramObserveRemoveRoundTrip) {
   EXPECT_THAT(tc({"class", "show", "dev", "up0"}), HasSubstr("rate 60Mbit ceil 100Mbit"));
   EXPECT_THAT(tc({"filter", "show", "dev", "up0"}), HasSubstr("flowid " + classA));
   EXPECT_THAT(tc({"filter", "show", "dev", "up0"}), HasSubstr("match fa163e00/ffffffff at -8"));
-  EXPECT_THAT(tc({"qdisc", "show", "dev", "up0"}), HasSubstr("parent " + classA + " limit 16p"));
-  EXPECT_THAT(tc({"qdisc", "show", "dev", "up0"}), HasSubstr("parent 1:1 limit 16p"));
+  // Leaves sized to ovs-vswitchd's send buffer (92 frames): A 92/2 * 60 %, queue 0 92/8.
+  EXPECT_THAT(tc({"qdisc", "show", "dev", "up0"}), HasSubstr("parent " + classA + " limit 27p"));
+  EXPECT_THAT(tc({"qdisc", "show", "dev", "up0"}), HasSubstr("parent 1:1 limit 11p"));
 
   // Idempotent: nothing written the second time, in OVSDB or in the kernel.
   const int commits = ovsdb_->commits();

@@ -1,6 +1,7 @@
 #include "placement/api/placement_api.h"
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 #include <regex>
 
@@ -65,8 +66,15 @@ ApiResult<Microversion> negotiate(const http::Request& req) {
   if (!std::regex_match(*chosen, m, kVersion)) {
     return badRequest("invalid version string: " + *chosen);
   }
-  v.major = std::stoi(m[1]);
-  v.minor = std::stoi(m[2]);
+  // Digits only (the regex), but any number of them: one that overflows an int is simply not a
+  // version this server knows (406, as Placement's int() sees it), never an exception.
+  auto number = [](const std::string& digits) {
+    int out = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+    return ec == std::errc() && end == digits.data() + digits.size() ? out : -1;
+  };
+  v.major = number(m[1].str());
+  v.minor = number(m[2].str());
   if (v.major != 1 || v.minor < kMinMinor || v.minor > kMaxMinor) {
     return ApiError{406, "Unacceptable version header: " + *chosen, "placement.undefined_code"};
   }

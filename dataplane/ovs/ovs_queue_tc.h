@@ -70,14 +70,14 @@ struct UplinkTcState {
 
 Result<UplinkTcState> readUplink(tc::TcApi& api, const std::string& dev);
 
-// Why the port's frames on `dev` are not classified into class 1:<minor> (with a leaf of
-// `leafPackets` when non-zero), or nullopt when they are.
 // The pfifo lengths under a port's class and the default class 1:1; 0 = HTB's own leaves.
 struct LeafPackets {
   uint32_t port = 0;
   uint32_t defaultQueue = 0;
 };
 
+// Why the port's frames on `dev` are not classified into class 1:<minor> (with the leaves
+// `leaves` asks for), or nullopt when they are.
 std::optional<std::string> classificationProblem(const UplinkTcState& state,
                                                  const std::string& portId,
                                                  const tc::MacAddress& mac, uint32_t minor,

@@ -200,7 +200,8 @@ std::vector<std::unique_ptr<dataplane::QosBackend>> makeBackends(const Enforceme
 
 void publishPoints(const AgentService& service, EnforcementBoard& board) {
   board.publish(computeEnforcementPoints(service.desiredTree(), service.hostView(),
-                                         service.config().ovsQosBackend));
+                                         service.config().ovsQosBackend,
+                                         service.config().ovsUserspaceMax));
 }
 
 int runLoop(const std::string& path, AgentService& service, dataplane::LinkSource& links,

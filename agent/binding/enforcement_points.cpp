@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/report/agent_kind.h"
+#include "dataplane/api/qos_spec.h"
 #include "dataplane/ovs/ovs_bridge.h"
 
 namespace bwfloor::agent {
@@ -15,7 +16,7 @@ EnforcementPoint none(std::string why) {
 }
 
 EnforcementPoint ovsPoint(const std::string& bridge, const ResolvedBandwidth& bw,
-                          const HostView& view, const std::string& backend) {
+                          const HostView& view, const std::string& backend, Kbps userspaceMax) {
   if (!view.ovsBridges) return none("OVSDB unreadable: " + view.ovsdbError);
   const dataplane::OvsBridge* found = dataplane::findBridge(*view.ovsBridges, bridge);
   if (found == nullptr) return none("bridge " + bridge + " not found in OVSDB");
@@ -28,6 +29,11 @@ EnforcementPoint ovsPoint(const std::string& bridge, const ResolvedBandwidth& bw
   }
   if (!bw.egressKbps || *bw.egressKbps == 0) {
     return none("bridge " + bridge + " reports no egress bandwidth, the HTB root rate");
+  }
+  if (found->datapathType == "netdev") {
+    if (auto why = dataplane::userspaceDatapathLimit(bridge, Kbps(*bw.egressKbps), userspaceMax)) {
+      return none(*why);
+    }
   }
   EnforcementPoint p;
   if (backend == "ovs") {  // OvsQueueBackend works per bridge and reports ingress itself
@@ -72,14 +78,14 @@ EnforcementPoint sriovPoint(const std::string& pf, const ResolvedBandwidth& bw,
 }  // namespace
 
 EnforcementPoints computeEnforcementPoints(const ProviderTree& tree, const HostView& view,
-                                           const std::string& ovsBackend) {
+                                           const std::string& ovsBackend, Kbps userspaceMax) {
   EnforcementPoints points;
   for (const auto& [kind, devices] : tree.bandwidths) {
     const std::string type = kindInfo(kind).agentType;
     for (const auto& [device, bw] : devices) {
       PointKey key{type, device};
       if (kind == AgentKind::kOvs) {
-        points[key] = ovsPoint(device, bw, view, ovsBackend);
+        points[key] = ovsPoint(device, bw, view, ovsBackend, userspaceMax);
       } else {
         points[key] = sriovPoint(device, bw, tree);
       }

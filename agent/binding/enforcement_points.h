@@ -23,6 +23,7 @@
 #include "agent/discovery/host_discovery.h"
 #include "agent/report/provider_tree.h"
 #include "core/units.h"
+#include "dataplane/api/qos_spec.h"
 
 namespace bwfloor::agent {
 
@@ -44,9 +45,11 @@ using PointKey = std::pair<std::string, std::string>;
 using EnforcementPoints = std::map<PointKey, EnforcementPoint>;
 
 // `ovsBackend`: "htb" (HtbBackend on the bridge's uplink) or "ovs" (OvsQueueBackend, which is
-// given the bridge and finds the uplink itself).
-EnforcementPoints computeEnforcementPoints(const ProviderTree& tree, const HostView& view,
-                                           const std::string& ovsBackend = "htb");
+// given the bridge and finds the uplink itself). A userspace-datapath bridge whose egress total
+// exceeds `userspaceMax` (0: no limit) is placement-only (dataplane/api/qos_spec.h).
+EnforcementPoints computeEnforcementPoints(
+    const ProviderTree& tree, const HostView& view, const std::string& ovsBackend = "htb",
+    Kbps userspaceMax = Kbps(dataplane::kUserspaceDatapathMaxKbps));
 
 // The hand-over between the report loop (publishes after each discovery) and the binding loop.
 class EnforcementBoard {

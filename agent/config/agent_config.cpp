@@ -194,6 +194,10 @@ Status parseOvsConnection(const IniFile& ini, AgentConfig& config) {
     return ini.errorAt(kOvs, "qos_backend",
                        R"(expected "htb" or "ovs", got ")" + config.ovsQosBackend + "\"");
   }
+  ASSIGN_OR_RETURN(const int64_t userspaceMax,
+                   ini.getInt(kOvs, "userspace_datapath_max_kbps",
+                              static_cast<int64_t>(config.ovsUserspaceMax.kbps()), 0, 1000000000));
+  config.ovsUserspaceMax = Kbps(static_cast<uint64_t>(userspaceMax));
   config.ovsdbConnection = ini.getString(kOvs, "ovsdb_connection", config.ovsdbConnection);
   if (!startsWith(config.ovsdbConnection, "unix:") && !startsWith(config.ovsdbConnection, "tcp:")) {
     return ini.errorAt(kOvs, "ovsdb_connection",

@@ -36,6 +36,7 @@
 #include "agent/config/neutron_options.h"
 #include "core/ini.h"
 #include "core/result.h"
+#include "dataplane/api/qos_spec.h"
 
 namespace bwfloor::agent {
 
@@ -77,6 +78,9 @@ struct AgentConfig {
   // [ovs] qos_backend: "htb" (tc HTB on the bridge's uplink, the agent's own) or "ovs" (Open
   // vSwitch QoS/Queue rows, linux-htb, as Neutron's OVS agent does).
   std::string ovsQosBackend = "htb";
+  // [ovs] userspace_datapath_max_kbps: above this egress total a userspace-datapath bridge is
+  // placement-only (dataplane/api/qos_spec.h says why); 0 = no limit.
+  Kbps ovsUserspaceMax{dataplane::kUserspaceDatapathMaxKbps};
   DeviceSection ovs;
   DeviceSection sriov;
 

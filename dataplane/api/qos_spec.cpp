@@ -15,6 +15,13 @@ std::string describe(const QosSpec& spec) {
   return out.str();
 }
 
+std::optional<std::string> userspaceDatapathLimit(const std::string& bridge, Kbps total, Kbps max) {
+  if (max.isZero() || total <= max) return std::nullopt;
+  return "OVS userspace datapath bridge " + bridge + ": its egress total " + total.toString() +
+         " exceeds [ovs] userspace_datapath_max_kbps " + max.toString() +
+         ", above which ovs-vswitchd's forwarding, not a queue, decides who gets through";
+}
+
 Kbps unguaranteedFloor(Kbps total) {
   constexpr uint64_t kFloorKbps = 1000;
   constexpr uint64_t kSmallestKbps = 8;

@@ -465,6 +465,16 @@ TEST(EnforcementPointsTest, OvsBridgeUplinkAndReasonsWhyNot) {
   EXPECT_EQ(user.ingressTotal, Kbps(0));
   EXPECT_THAT(user.ingressWhyNot, HasSubstr("userspace datapath"));
   EXPECT_TRUE(user.sharedSender);  // ovs-vswitchd's one socket feeds it: HTB needs short leaves
+  // Above what ovs-vswitchd forwards (the limit), its forwarding decides: placement-only, why.
+  const auto limited = computeEnforcementPoints(tree, view, "htb", Kbps(1999));
+  EXPECT_EQ(limited.at({kOvs, "br-user"}).backend, "");
+  EXPECT_THAT(limited.at({kOvs, "br-user"}).whyNot,
+              HasSubstr("exceeds [ovs] userspace_datapath_max_kbps 1999 kbit/s"));
+  EXPECT_EQ(limited.at({kOvs, "br-test"}).backend, "htb");  // the kernel datapath has no limit
+  EXPECT_EQ(computeEnforcementPoints(tree, view, "ovs", Kbps(1999)).at({kOvs, "br-user"}).backend,
+            "");
+  EXPECT_EQ(computeEnforcementPoints(tree, view, "htb", Kbps(0)).at({kOvs, "br-user"}).backend,
+            "htb");
   EXPECT_THAT(points.at({kOvs, "br-ex"}).whyNot, HasSubstr("no egress bandwidth"));
   EXPECT_THAT(points.at({kOvs, "br-bond"}).whyNot, HasSubstr("2 uplinks"));
   EXPECT_THAT(points.at({kOvs, "br-lonely"}).whyNot, HasSubstr("no uplink"));

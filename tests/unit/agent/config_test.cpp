@@ -287,6 +287,19 @@ TEST(AgentConfigTest, OvsOptions) {
               StartsWith("agent.ini:4: [ovs] ovsdb_connection: expected unix:PATH or tcp:"));
   EXPECT_THAT(errorOf("[agent]\nhost = h\n[ovs]\nintegration_bridge = br/int\n"),
               StartsWith("agent.ini:4: [ovs] integration_bridge:"));
+  EXPECT_THAT(errorOf("[agent]\nhost = h\n[ovs]\nuserspace_datapath_max_kbps = fast\n"),
+              StartsWith("agent.ini:4: [ovs] userspace_datapath_max_kbps:"));
+  EXPECT_THAT(errorOf("[agent]\nhost = h\n[ovs]\nuserspace_datapath_max_kbps = -1\n"),
+              StartsWith("agent.ini:4: [ovs] userspace_datapath_max_kbps:"));
+}
+
+TEST(AgentConfigTest, UserspaceDatapathLimitDefaultsToWhatWasMeasuredAndCanBeSet) {
+  EXPECT_EQ(parse("[agent]\nhost = h\n")->ovsUserspaceMax, Kbps(500000));
+  EXPECT_EQ(
+      parse("[agent]\nhost = h\n[ovs]\nuserspace_datapath_max_kbps = 2000000\n")->ovsUserspaceMax,
+      Kbps(2000000));
+  EXPECT_EQ(parse("[agent]\nhost = h\n[ovs]\nuserspace_datapath_max_kbps = 0\n")->ovsUserspaceMax,
+            Kbps(0));
 }
 
 TEST(AgentConfigTest, PhysnetsWhoseTraitsCollideAreRefused) {

@@ -101,7 +101,7 @@ cell() {
 }
 
 if [ "$where" != vm ]; then
-  for rate in 100 10 1000 1.5; do  # the most telling first
+  for rate in 100 10 1000 500 1.5; do  # the most telling first
     for neighbour in tcp8 udp; do
       cell bridge htb "$rate" egress "$neighbour"
       cell bridge htb "$rate" ingress "$neighbour"

@@ -38,12 +38,14 @@ Kbps unguaranteedFloor(Kbps total);
 // OVS userspace datapath with kernel (AF_PACKET) ports: ovs-vswitchd forwards every frame on its
 // own CPU, and once the offered load exceeds what it forwards, its receive sockets drop frames
 // per port, before any queue, so a guarantee cannot hold whatever HTB or OVS queues say. Measured
-// on the 2-core build machine (bench/fidelity/RESULTS.md): it forwarded 637-980 Mbit/s, every
-// guarantee held at 100 Mbit/s and none at 1 Gbit/s (the port got 78-83 % of its minimum, the
-// same as without a guarantee). Bridges whose egress total exceeds `max` are therefore
-// placement-only; `[ovs] userspace_datapath_max_kbps` sets `max` for a host whose forwarding
-// rate was measured (0: no limit).
-inline constexpr uint64_t kUserspaceDatapathMaxKbps = 500000;
+// on the 2-core build machine (bench/fidelity/RESULTS.md): it forwarded between 388 and 980
+// Mbit/s depending on the run; every guarantee held at 100 Mbit/s (both backends) and at 500
+// (HTB, when it forwarded 478), none at 1 Gbit/s (the port got 79 % of its minimum, as much as
+// without a guarantee). The default stays below the lowest forwarding rate seen, 388 Mbit/s.
+// Bridges whose egress total exceeds `max` are placement-only; `[ovs]
+// userspace_datapath_max_kbps` sets `max` for a host whose forwarding rate was measured (0: no
+// limit).
+inline constexpr uint64_t kUserspaceDatapathMaxKbps = 300000;
 // Why a userspace-datapath bridge with this egress total cannot be enforced, or nullopt.
 std::optional<std::string> userspaceDatapathLimit(const std::string& bridge, Kbps total, Kbps max);
 

@@ -294,7 +294,7 @@ TEST(AgentConfigTest, OvsOptions) {
 }
 
 TEST(AgentConfigTest, UserspaceDatapathLimitDefaultsToWhatWasMeasuredAndCanBeSet) {
-  EXPECT_EQ(parse("[agent]\nhost = h\n")->ovsUserspaceMax, Kbps(500000));
+  EXPECT_EQ(parse("[agent]\nhost = h\n")->ovsUserspaceMax, Kbps(300000));
   EXPECT_EQ(
       parse("[agent]\nhost = h\n[ovs]\nuserspace_datapath_max_kbps = 2000000\n")->ovsUserspaceMax,
       Kbps(2000000));

@@ -31,7 +31,11 @@ def verdict(cell):
                            f"{cell['rate_mbps']:g} Mbit/s link, nothing shaped them")
         return state, "measured anyway"
     held = cell["held"]
-    return f"enforced, held {held}/{runs}", "" if held == runs else "**does not hold in every run**"
+    note = "" if held == runs else "**does not hold in every run**"
+    if cell.get("control_share_median", 0) >= 0.95:
+        note = (note + "; " if note else "") + ("the control showed no contention (A got its minimum "
+                                                "without a guarantee), so this cell proves less")
+    return f"enforced, held {held}/{runs}", note
 
 
 def main():

@@ -92,7 +92,7 @@ http::Response versionError(const RequestContext& ctx, const ApiError& error) {
     if (!body.is_discarded() && body.contains("errors")) {
       body["errors"][0]["max_version"] = "1." + std::to_string(kMaxMinor);
       body["errors"][0]["min_version"] = "1." + std::to_string(kMinMinor);
-      resp.body = body.dump();
+      resp.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
   return resp;

@@ -59,7 +59,7 @@ http::Response jsonResponse(const RequestContext& ctx, int status, const nlohman
     resp.headers.set("last-modified", httpDate(lastModified));
     resp.headers.set("cache-control", "no-cache");
   }
-  resp.body = body.dump();
+  resp.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return resp;
 }
 
@@ -85,7 +85,8 @@ http::Response formatError(const RequestContext& ctx, const ApiError& error, Ver
                           {"request_id", ctx.requestId}};
       if (ctx.version.atLeast(23)) e["code"] = error.code;
       resp.headers.set("content-type", "application/json");
-      resp.body = nlohmann::json{{"errors", {e}}}.dump();
+      resp.body = nlohmann::json{{"errors", {e}}}.dump(-1, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace);
       break;
     }
     case ErrorFormat::kHtml:

@@ -11,7 +11,8 @@ http::Response jsonReply(int status, const json& body) {
   http::Response r;
   r.status = status;
   r.headers.set("content-type", "application/json");
-  r.body = body.dump();
+  // Text from the request (a path with %ff, a name) may not be UTF-8: replaced, never a throw.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
 }
 
@@ -104,7 +105,20 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
                              answer);
     return;
   }
-  respond(route(req, segs, body));
+  // The services read fields with nlohmann's typed accessors, which throw on a wrong JSON type
+  // ({"host": 5}). Until every field is parsed into a typed value first (issue 15), that is a
+  // 400 naming the mismatch, never an exception that takes the server down.
+  http::Response response;
+  try {
+    response = route(req, segs, body);
+  } catch (const json::exception& e) {
+    const std::string what = e.what();
+    const size_t text = what.find("] ");
+    response = errorReply(
+        placement::badRequest("Malformed request body: a field has the wrong JSON type (" +
+                              (text == std::string::npos ? what : what.substr(text + 2)) + ")"));
+  }
+  respond(std::move(response));
 }
 
 http::Response V1Api::route(const http::Request& req, const std::vector<std::string>& segs,

@@ -12,6 +12,7 @@
 #include "core/logging.h"
 #include "placement/api/placement_api.h"
 #include "placement/ports/json_store.h"
+#include "placement/ports/v1_api.h"
 #include "placement/store/store.h"
 
 namespace bwfloor::ports {
@@ -254,6 +255,40 @@ TEST_F(PortsServiceTest, BadRequestsAreRefusedPreciselyAndChangeNothing) {
                       service_->list("server")};
   EXPECT_EQ(after, before);
   EXPECT_EQ(consumersOnBrTest(), 0U);
+}
+
+// Issue 15: wrong JSON types and non-UTF-8 paths reached nlohmann's throwing accessors and
+// serializer and aborted the server. Through the /v1 handler they are 400 / 404 answers.
+TEST_F(PortsServiceTest, WrongJsonTypesAndNonUtf8PathsAreAnswersNotAborts) {
+  scenarioObjects();
+  const json before = {service_->list("port"), service_->list("server")};
+  V1Api v1(*service_, placement::ApiOptions{});
+  auto send = [&](const std::string& method, const std::string& path, const std::string& body) {
+    http::Request req;
+    req.method = method;
+    req.path = path;
+    req.target = path;
+    req.headers.add("X-Auth-Token", "admin");
+    req.body = body;
+    http::Response out;
+    v1.handle(std::move(req), [&](http::Response r) { out = std::move(r); });
+    return out;
+  };
+  for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/servers", R"({"name":"x","host":5,"ports":[]})"},
+           {"/v1/agents", R"({"host":5})"},
+           {"/v1/ports", R"({"name":"p","network":5})"},
+           {"/v1/qos_policies/qp0/rules", R"({"type":5,"direction":"egress","min_kbps":1})"}}) {
+    SCOPED_TRACE(path + " " + body);
+    const http::Response r = send("POST", path, body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_THAT(r.body, HasSubstr("wrong JSON type"));
+  }
+  const http::Response bad = send("GET", std::string("/v1/\xff"), "");
+  EXPECT_EQ(bad.status, 404) << bad.body;
+  EXPECT_TRUE(json::accept(bad.body)) << bad.body;
+  const json after = {service_->list("port"), service_->list("server")};
+  EXPECT_EQ(after, before);
 }
 
 }  // namespace

@@ -17,13 +17,6 @@ double ManyRates::sum() const {
   return total;
 }
 
-std::string Neighbour::describe() const {
-  if (!udp) return std::to_string(IperfContention::kBStreams) + " TCP streams";
-  char text[64];
-  std::snprintf(text, sizeof(text), "UDP flood at %.1f Mbit/s", udpMbps);
-  return text;
-}
-
 IperfContention::IperfContention(const Netns& servers, std::string address, double linkMbps,
                                  int basePort, int portClients)
     : servers_(servers),
@@ -57,8 +50,8 @@ std::string IperfContention::serversFilter() const {
 }
 
 std::unique_ptr<Background> IperfContention::client(const Netns& from, int port, int streams,
-                                                    int seconds, int warmUpSeconds,
-                                                    bool reverse) const {
+                                                    int seconds, int warmUpSeconds, bool reverse,
+                                                    const std::vector<std::string>& extra) const {
   std::vector<std::string> argv{"iperf3",
                                 "-c",
                                 address_,
@@ -72,6 +65,7 @@ std::unique_ptr<Background> IperfContention::client(const Netns& from, int port,
                                 "--get-server-output"};
   if (warmUpSeconds > 0) argv.insert(argv.end(), {"-O", std::to_string(warmUpSeconds)});
   if (reverse) argv.emplace_back("-R");
+  argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<Background>(from.execArgv(argv));
 }
 
@@ -81,22 +75,7 @@ std::unique_ptr<Background> IperfContention::neighbourClient(const Netns& from, 
   if (!neighbour_.udp) return client(from, bPort(), kBStreams, seconds, warmUpSeconds, reverse);
   char rate[32];
   std::snprintf(rate, sizeof(rate), "%.0fk", neighbour_.udpMbps * 1000);
-  std::vector<std::string> argv{"iperf3",
-                                "-c",
-                                address_,
-                                "-p",
-                                std::to_string(bPort()),
-                                "-u",
-                                "-b",
-                                rate,
-                                "-t",
-                                std::to_string(seconds),
-                                "-O",
-                                std::to_string(warmUpSeconds),
-                                "-J",
-                                "--get-server-output"};
-  if (reverse) argv.emplace_back("-R");
-  return std::make_unique<Background>(from.execArgv(argv));
+  return client(from, bPort(), 1, seconds, warmUpSeconds, reverse, {"-u", "-b", rate});
 }
 
 ::testing::AssertionResult IperfContention::waitIdle() {

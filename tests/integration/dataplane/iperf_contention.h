@@ -55,7 +55,6 @@ struct Neighbour {
   double udpMbps = 0;
   static Neighbour tcp() { return {}; }
   static Neighbour udpFlood(double mbps) { return {true, mbps}; }
-  std::string describe() const;
 };
 
 class IperfContention {
@@ -107,8 +106,10 @@ class IperfContention {
   // `ss` filter for connections to any of the servers.
   std::string serversFilter() const;
   int bPort() const { return basePort_ + portClients_; }
+  // `extra`: more iperf3 options (the UDP neighbour's "-u -b RATE").
   std::unique_ptr<Background> client(const Netns& from, int port, int streams, int seconds,
-                                     int warmUpSeconds, bool reverse) const;
+                                     int warmUpSeconds, bool reverse,
+                                     const std::vector<std::string>& extra = {}) const;
   std::unique_ptr<Background> neighbourClient(const Netns& from, int seconds, int warmUpSeconds,
                                               bool reverse) const;
   // A starved client can end before its server has: a new test on that server would be refused

@@ -28,20 +28,6 @@ uint64_t wmemDefault() {
   return in >> bytes && bytes > 0 ? bytes : 212992;
 }
 
-double uptimeSeconds() {
-  std::ifstream in("/proc/uptime");
-  double up = 0;
-  in >> up;
-  return up;
-}
-
-// ovs-vswitchd 3.1 sizes its kernel-datapath upcall handlers by count_cpu_cores(), which caches
-// the CPU count for 10 s from time 0 of CLOCK_MONOTONIC: started in a VM's first 10 s it creates
-// no handler and every flow miss is lost (DEVELOPERS.md, "VM tests").
-bool waitForOvsCpuCount() {
-  return waitUntil([] { return uptimeSeconds() > 10.5; }, 15s);
-}
-
 std::string vmAddress(int i) { return "10.77.0." + std::to_string(11 + i); }
 
 }  // namespace

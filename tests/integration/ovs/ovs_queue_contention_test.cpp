@@ -23,7 +23,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <regex>
 
 #include "dataplane/ovs/ovs_queue_backend.h"
@@ -54,24 +53,6 @@ std::string datapathUnderTest() {
   return env == nullptr || *env == '\0' ? "netdev" : env;
 }
 
-double uptimeSeconds() {
-  std::ifstream in("/proc/uptime");
-  double up = 0;
-  in >> up;
-  return up;
-}
-
-// ovs-vswitchd 3.1 sizes its kernel-datapath upcall handlers by count_cpu_cores(), which caches
-// the CPU count for 10 s starting from a last update at time 0 of CLOCK_MONOTONIC, i.e. boot.
-// Started within the first 10 s of uptime (a freshly booted test VM) it counts 0 CPUs, creates
-// no handler, and every packet that misses the kernel flow table is dropped as "lost" (what the
-// rig's first try saw: n_packets=0 on every OpenFlow rule). Real hosts start it later than that.
-void waitForOvsCpuCount() {
-  constexpr double kCpuCountCacheS = 10.0;
-  const bool ready = test::waitUntil([] { return uptimeSeconds() > kCpuCountCacheS + 0.5; }, 15s);
-  ASSERT_TRUE(ready) << "uptime " << uptimeSeconds() << " s";
-}
-
 QosSpec spec(const char* port, const char* mac, uint64_t minKbps) {
   QosSpec s;
   s.port = PortIdentity{port, mac, "br-test", std::nullopt};
@@ -90,7 +71,9 @@ class OvsQueueContentionTest : public ::testing::Test {
     if (HasFatalFailure()) return;
     ASSERT_TRUE(datapath_ == "netdev" || datapath_ == "system")
         << "BWFLOOR_TEST_OVS_DATAPATH=" << datapath_ << ": netdev or system";
-    if (datapath_ == "system") waitForOvsCpuCount();
+    if (datapath_ == "system") {
+      ASSERT_TRUE(test::waitForOvsCpuCount()) << "uptime stayed below 10.5 s";
+    }
     if (HasFatalFailure()) return;
     ASSERT_TRUE(ovs_.start()) << ovs_.logTail();
     ASSERT_TRUE(ovs_.startVswitchd()) << ovs_.logTail();

@@ -219,4 +219,19 @@ std::string OvsdbServerRig::logTail() const {
   return tail;
 }
 
+namespace {
+double uptimeSeconds() {
+  std::ifstream in("/proc/uptime");
+  double up = 0;
+  in >> up;
+  return up;
+}
+}  // namespace
+
+bool waitForOvsCpuCount() {
+  constexpr double kCpuCountCacheS = 10.0;
+  return waitUntil([] { return uptimeSeconds() > kCpuCountCacheS + 0.5; },
+                   std::chrono::seconds(15));
+}
+
 }  // namespace bwfloor::test

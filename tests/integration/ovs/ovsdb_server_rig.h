@@ -70,4 +70,11 @@ class OvsdbServerRig {
   pid_t vswitchdPid_ = -1;
 };
 
+// ovs-vswitchd 3.1 sizes its kernel-datapath upcall handlers by count_cpu_cores(), which caches
+// the CPU count for 10 s from time 0 of CLOCK_MONOTONIC, i.e. boot. Started within the first 10 s
+// of uptime (a freshly booted test VM) it counts 0 CPUs, creates no handler, and every packet that
+// misses the kernel flow table is dropped as "lost". Waits (at most 15 s) until that window has
+// passed; false if it did not. Real hosts start ovs-vswitchd later than that.
+bool waitForOvsCpuCount();
+
 }  // namespace bwfloor::test

@@ -5,14 +5,18 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 #include "http/message.h"
 
 namespace bwfloor::http {
 
-// Called once per request; must call `respond` exactly once, from any thread, now or later.
+// Called once per request; must call `respond` exactly once, from any thread, now or later. A
+// responder outliving its connection (the client left) or the server (stopped) does nothing. An
+// exception escaping the handler becomes a 500 naming only the request id (the text is logged).
 using Responder = std::function<void(Response)>;
 using AsyncHandler = std::function<void(Request&&, Responder)>;
 using Handler = std::function<Response(const Request&)>;
@@ -22,8 +26,21 @@ struct ServerOptions {
   uint16_t port = 8778;  // 0 = any free port (tests)
   int threads = 2;
   size_t maxBodyBytes = 16 * 1024 * 1024;
-  int idleTimeoutSeconds = 120;  // keep-alive connections idle longer than this are closed
+  size_t maxHeaderBytes = 16 * 1024;  // request line + headers; more is 414 or 431
+  int idleTimeoutSeconds = 120;       // keep-alive connections idle longer than this are closed
 };
+
+// One request read from raw bytes exactly as a connection reads it: the request, or the error
+// answer the server sends before closing (400, 413, 414, 431), or neither when the bytes end
+// before the request does. For tests and the fuzzer.
+struct ParsedRequest {
+  std::optional<Request> request;
+  std::optional<Response> error;
+};
+ParsedRequest parseRequest(std::string_view bytes, const ServerOptions& options);
+
+// The JSON error body every layer below the APIs answers with (Placement's error format).
+Response errorResponse(int status, const std::string& detail, const std::string& requestId = "");
 
 class HttpServer {
  public:

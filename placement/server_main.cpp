@@ -13,6 +13,7 @@
 #include "placement/model/placement_model.h"
 #include "placement/ports/v1_api.h"
 #include "placement/server_config.h"
+#include "placement/server_routes.h"
 #include "placement/store/sqlite_store.h"
 
 namespace {
@@ -126,15 +127,9 @@ int main(int argc, char** argv) {
   httpOptions.host = config.bindHost;
   httpOptions.port = static_cast<uint16_t>(config.bindPort);
   httpOptions.threads = config.threads;
-  http::HttpServer server(httpOptions, [&api, &v1](http::Request&& req, http::Responder respond) {
-    if (v1.owns(req.path)) return v1.handle(std::move(req), respond);
-    if (api.owns(req.path)) return respond(api.handle(req));
-    http::Response resp;
-    resp.status = 404;
-    resp.headers.set("content-type", "application/json");
-    resp.body =
-        R"({"error": "no such URL; the Placement API is under /placement, bwfloor's under /v1"})";
-    respond(std::move(resp));
+  placement::ServerRoutes routes(api, v1);
+  http::HttpServer server(httpOptions, [&routes](http::Request&& req, http::Responder respond) {
+    routes.handle(std::move(req), respond);
   });
   if (auto st = server.start(); !st) return fail(st.error().message());
   log->info("bwfloor-server {} serving http://{}:{}/placement db={} auth={}", kVersion,

@@ -23,8 +23,8 @@ ctest --preset default --no-tests=error "$@"
 
 # Sanitizer run of the pure-logic suites (a full ASan build of every binary costs more than it finds).
 cmake --preset asan >/dev/null
-cmake --build --preset asan --target core_test
-ctest --test-dir build-asan -L unit -R '^(Core|Uuid|Kbps|Ini|Result|Logging)' --no-tests=error \
+cmake --build --preset asan --target core_test http_server_test
+ctest --test-dir build-asan -L unit -R '^(Core|Uuid|Kbps|Ini|Result|Logging|Http)' --no-tests=error \
   --output-on-failure
 
 echo "test.sh: all tests passed in $(( $(date +%s) - start )) s"

@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "core/json_depth.h"
 #include "core/logging.h"
 
 namespace bwfloor::agent {
@@ -299,7 +300,8 @@ Status BindingLoop::step() {
     return makeError(ErrorCode::kUnavailable,
                      "GET " + path + ": HTTP " + std::to_string(resp.status) + " " + resp.body);
   }
-  json desired = json::parse(resp.body, nullptr, false);
+  json desired = jsonTooDeep(resp.body) ? json(json::value_t::discarded)
+                                        : json::parse(resp.body, nullptr, false);
   if (desired.is_discarded() || !desired.is_object() || !desired.contains("bindings") ||
       !desired["bindings"].is_array()) {
     return makeError(ErrorCode::kInvalidArgument, "GET " + path + ": not a bindings document");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/json_depth.h"
 #include "http/message.h"
 
 namespace bwfloor::placement::json_checks {
@@ -40,6 +41,10 @@ ApiResult<json> parseBody(const RequestContext& ctx) {
                     "The media type " + (type.empty() ? std::string("None") : type) +
                         " is not supported, use application/json",
                     "placement.undefined_code"};
+  }
+  if (jsonTooDeep(ctx.req.body)) {
+    return badRequest("Malformed JSON: the request body nests deeper than " +
+                      std::to_string(kMaxJsonDepth) + " levels");
   }
   json body = json::parse(ctx.req.body, nullptr, false);
   if (body.is_discarded()) {

@@ -273,7 +273,9 @@ http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, Requ
       logger("placement")
           ->error("request_id={} {} {} failed: {}", ctx.requestId, req.method, req.target,
                   e.what());
-      return errorResponse(ctx, {500, "An internal error occurred: " + std::string(e.what())});
+      // The text stays in the log: it is the server's internals, not the client's business.
+      return errorResponse(ctx, {500, "An internal error occurred (request_id " + ctx.requestId +
+                                          "); the server's log has the details."});
     }
   }
   if (!allowed.empty()) {

@@ -72,6 +72,34 @@ http::Response emptyResponse(const RequestContext& ctx, int status) {
 
 namespace {
 
+// webob escapes the detail of an HTML error page; it often quotes request text (<svg onload=...>).
+std::string htmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#x27;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 http::Response formatError(const RequestContext& ctx, const ApiError& error, VersionHeaders which) {
   http::Response resp;
   resp.status = error.status;
@@ -93,7 +121,8 @@ http::Response formatError(const RequestContext& ctx, const ApiError& error, Ver
       resp.headers.set("content-type", "text/html; charset=UTF-8");
       resp.body = "<html>\n <head>\n  <title>" + std::to_string(error.status) + " " + title +
                   "</title>\n </head>\n <body>\n  <h1>" + std::to_string(error.status) + " " +
-                  title + "</h1>\n  " + error.detail + "<br /><br />\n\n\n\n </body>\n</html>";
+                  title + "</h1>\n  " + htmlEscape(error.detail) +
+                  "<br /><br />\n\n\n\n </body>\n</html>";
       break;
     case ErrorFormat::kText:
       resp.headers.set("content-type", "text/plain; charset=UTF-8");

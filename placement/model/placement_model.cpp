@@ -342,6 +342,15 @@ std::optional<Consumer> PlacementModel::getConsumer(const std::string& uuid) con
   return it->second;
 }
 
+std::vector<std::string> PlacementModel::consumersOfProject(const std::string& projectId) const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [uuid, consumer] : consumers_) {
+    if (consumer.projectId == projectId) out.push_back(uuid);
+  }
+  return out;
+}
+
 std::map<std::string, std::pair<ResourceAmounts, int64_t>> PlacementModel::usages(
     const UsageQuery& q) const {
   std::shared_lock lock(mutex_);

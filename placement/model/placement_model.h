@@ -84,6 +84,8 @@ class PlacementModel {
   std::map<std::string, std::pair<ResourceAmounts, int64_t>> providerAllocations(
       const std::string& uuid) const;
   std::optional<Consumer> getConsumer(const std::string& uuid) const;
+  // Uuids of the consumers that hold allocations for `projectId`.
+  std::vector<std::string> consumersOfProject(const std::string& projectId) const;
   // type -> (class -> amount, consumer count); keys are types when grouped, "" otherwise.
   std::map<std::string, std::pair<ResourceAmounts, int64_t>> usages(const UsageQuery& q) const;
   bool traitExists(const std::string& name) const;

@@ -101,6 +101,7 @@ void PortsService::expireWaiters() {
       wake.push_back(std::move(w.notify));
       return true;
     });
+    for (auto& fn : settleServersLocked(now)) wake.push_back(std::move(fn));
   }
   for (auto& notify : wake) notify();
 }
@@ -116,7 +117,7 @@ ApiResult<json> PortsService::reportBindingStatus(const std::string& portId, con
         "failed or removed, got '" +
         state + "'");
   }
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   auto it = objects_["port"].find(portId);
   if (it == objects_["port"].end()) return placement::notFound("port " + portId + " not found");
   json port = it->second;
@@ -128,7 +129,9 @@ ApiResult<json> PortsService::reportBindingStatus(const std::string& portId, con
   if (auto st = persist({{"port", portId, port}}); !st) return st.error();
   logger("server")->info("port={} binding_state={} detail={}", port["name"].get<std::string>(),
                          state, body.value("detail", ""));
-  statusChanged_.notify_all();
+  Settled settled = settleServersLocked(std::chrono::steady_clock::now());
+  lock.unlock();
+  for (auto& fn : settled) fn();
   return port;
 }
 

@@ -82,6 +82,7 @@ Status PortsService::load() {
   for (const auto& [id, port] : objects_["port"]) {
     if (port.value("binding_host", "") != "") revisions_[port["binding_host"]] = 1;
   }
+  reconcileLocked();
   return Status::ok();
 }
 
@@ -163,16 +164,23 @@ ApiResult<json> parseRule(const json& body) {
     return bad("qos rule: 'direction' must be egress or ingress, got '" + direction + "'");
   }
   const char* field = type == "minimum_bandwidth" ? "min_kbps" : "max_kbps";
+  RETURN_IF_ERROR(checkQosRate(body, field));
+  return json{
+      {"id", uuid4().toString()}, {"type", type}, {"direction", direction}, {field, body[field]}};
+}
+}  // namespace
+
+// A rule's rate, in kbit/s: placement's inventory and allocation amounts are 32-bit.
+ApiStatus checkQosRate(const json& body, const char* field) {
   auto it = body.find(field);
   if (it == body.end() || !it->is_number_integer() || it->get<int64_t>() <= 0 ||
       it->get<int64_t>() > placement::kMaxInt32) {
-    return bad(std::string("qos rule: '") + field +
-               "' must be a whole number of kbit/s from 1 to " + "2147483647" +
-               (it == body.end() ? " (missing)" : ", got " + it->dump()));
+    return placement::badRequest(std::string("qos rule: '") + field +
+                                 "' must be a whole number of kbit/s from 1 to " + "2147483647" +
+                                 (it == body.end() ? " (missing)" : ", got " + it->dump()));
   }
-  return json{{"id", uuid4().toString()}, {"type", type}, {"direction", direction}, {field, *it}};
+  return ApiStatus::ok();
 }
-}  // namespace
 
 ApiResult<json> PortsService::createRule(const std::string& policyRef, const json& body) {
   ASSIGN_OR_RETURN(json rule, parseRule(body));

@@ -31,6 +31,10 @@ struct PortsOptions {
   std::chrono::seconds bindingTimeout{30};  // how long server create waits for enforcement
 };
 
+// A QoS rule's rate field (min_kbps / max_kbps): a whole number of kbit/s that fits placement's
+// 32-bit amounts; the 400 names the field and the value.
+ApiStatus checkQosRate(const json& body, const char* field);
+
 class PortsService {
  public:
   PortsService(placement::PlacementModel& placement, std::shared_ptr<JsonStore> store,
@@ -48,6 +52,13 @@ class PortsService {
   ApiResult<json> updateRule(const std::string& policyRef, const std::string& ruleId,
                              const json& body);
   ApiResult<json> createPort(const json& body);
+  // Schedules the server and claims its ports' bandwidth at once, then returns; `done` gets the
+  // ACTIVE server when the host's agent has reported every port, or the error when one failed or
+  // bindingTimeout passed (then nothing is kept). `done` runs on the thread that settles it (an
+  // agent's report, expireWaiters, or this call) with no lock held. No thread waits meanwhile.
+  using ServerDone = std::function<void(ApiResult<json>)>;
+  void createServer(const json& body, ServerDone done);
+  // The same, waiting for the answer on the calling thread (tests and tools).
   ApiResult<json> createServer(const json& body);
   ApiStatus deleteObject(const std::string& kind, const std::string& ref);
   ApiResult<json> show(const std::string& kind, const std::string& ref) const;
@@ -65,10 +76,21 @@ class PortsService {
                        std::chrono::steady_clock::time_point deadline,
                        std::function<void()> notify);
   ApiResult<json> reportBindingStatus(const std::string& portId, const json& body);
-  // Answers expired long-polls; the server calls it periodically.
+  // Answers expired long-polls and fails server creates past their deadline; the server calls
+  // it periodically.
   void expireWaiters();
 
  private:
+  // A server create waiting for its agent's reports.
+  struct PendingServer {
+    std::string serverId;
+    std::string host;
+    std::vector<std::string> portIds;
+    std::chrono::steady_clock::time_point deadline;
+    ServerDone done;
+  };
+  using Settled = std::vector<std::function<void()>>;  // callbacks to run after unlocking
+
   struct Waiter {
     std::string host;
     uint64_t revision;
@@ -86,15 +108,20 @@ class PortsService {
   ApiResult<json> schedule(const json& server, std::vector<json>& ports, const std::string& host,
                            bool pack);
   std::string noValidHostReason(const std::vector<json>& ports) const;
-  ApiStatus waitForEnforcement(const std::vector<std::string>& portIds,
-                               std::unique_lock<std::mutex>& lock);
+  // Settles the pending creates whose ports all reported, one failed, or whose deadline passed.
+  Settled settleServersLocked(std::chrono::steady_clock::time_point now);
+  // nullopt while some port is still pending.
+  std::optional<ApiStatus> enforcementOutcomeLocked(const std::vector<std::string>& portIds);
+  void rollBackServerLocked(const std::string& serverId, const std::string& host);
+  // Start-up: what a crash between the claim and the documents left behind.
+  void reconcileLocked();
   void unbindPorts(const json& server, std::vector<JsonDocChange>& changes);
 
   placement::PlacementModel& placement_;
   std::shared_ptr<JsonStore> store_;
   PortsOptions options_;
   mutable std::mutex mutex_;
-  std::condition_variable statusChanged_;
+  std::vector<PendingServer> pendingServers_;
   std::map<std::string, std::map<std::string, json>> objects_;  // kind -> id -> document
   std::map<std::string, uint64_t> revisions_;                   // host -> bindings revision
   std::map<std::string, std::chrono::steady_clock::time_point> heartbeats_;  // host|type

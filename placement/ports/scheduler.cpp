@@ -3,6 +3,7 @@
 // that host's agent to enforce them; any failure gives everything back.
 
 #include <algorithm>
+#include <future>
 
 #include "core/logging.h"
 #include "core/uuid.h"
@@ -182,29 +183,29 @@ ApiResult<json> PortsService::schedule(const json& server, std::vector<json>& po
   return json(chosenHost);
 }
 
-ApiResult<json> PortsService::createServer(const json& body) {
+void PortsService::createServer(const json& body, ServerDone done) {
   if (!body.is_object() || !body.contains("name") || !body["name"].is_string()) {
-    return bad("server: 'name' is required");
+    return done(bad("server: 'name' is required"));
   }
   std::string name = body["name"];
   std::string host = body.value("host", "");
   std::string strategy = body.value("strategy", "spread");
   if (strategy != "spread" && strategy != "pack") {
-    return bad("server: 'strategy' must be spread or pack, got '" + strategy + "'");
+    return done(bad("server: 'strategy' must be spread or pack, got '" + strategy + "'"));
   }
   if (!body.contains("ports") || !body["ports"].is_array()) {
-    return bad("server '" + name + "': 'ports' must be a list of port names or ids");
+    return done(bad("server '" + name + "': 'ports' must be a list of port names or ids"));
   }
   std::unique_lock lock(mutex_);
-  if (findLocked("server", name)) return placement::conflict("server '" + name + "' exists");
+  if (findLocked("server", name)) return done(placement::conflict("server '" + name + "' exists"));
   std::vector<json> ports;
   for (const auto& ref : body["ports"]) {
     const json* port = ref.is_string() ? findLocked("port", ref) : nullptr;
-    if (!port) return bad("server '" + name + "': port " + ref.dump() + " not found");
+    if (!port) return done(bad("server '" + name + "': port " + ref.dump() + " not found"));
     if ((*port)["device_id"] != "") {
-      return placement::conflict(
+      return done(placement::conflict(
           "server '" + name + "': port '" + (*port)["name"].get<std::string>() +
-          "' is already used by server " + (*port)["device_id"].get<std::string>());
+          "' is already used by server " + (*port)["device_id"].get<std::string>()));
     }
     ports.push_back(*port);
   }
@@ -215,59 +216,125 @@ ApiResult<json> PortsService::createServer(const json& body) {
                  {"status", "BUILD"}};
   for (const auto& p : ports) server["ports"].push_back(p["id"]);
   auto chosen = schedule(server, ports, host, strategy == "pack");
-  if (!chosen) return chosen.error();
+  if (!chosen) return done(chosen.error());
   server["host"] = *chosen;
   std::vector<JsonDocChange> changes{{"server", server["id"], server}};
   for (const auto& p : ports) changes.push_back({"port", p["id"], p});
   if (auto st = persist(changes); !st) {
     logIfFailed(placement_.deleteAllocations(server["id"]), "free allocation");
-    return st.error();
+    return done(st.error());
   }
   bumpHost(*chosen);
   logger("server")->info("server={} host={} ports={} claimed; waiting for agent", name,
                          chosen->get<std::string>(), ports.size());
-  std::vector<std::string> ids;
-  for (const auto& p : ports) ids.push_back(p["id"]);
-  if (auto st = waitForEnforcement(ids, lock); !st) {
-    // Roll back: unbind, free the allocation, forget the server.
-    std::vector<JsonDocChange> undo{{"server", server["id"], std::nullopt}};
-    unbindPorts(server, undo);
-    logIfFailed(persist(undo), "unbind ports");
-    logIfFailed(placement_.deleteAllocations(server["id"]), "free allocation");
-    bumpHost(*chosen);
-    return st.error();
-  }
-  json& stored = objects_["server"][server["id"]];
-  stored["status"] = "ACTIVE";
-  logIfFailed(persist({{"server", server["id"], stored}}), "mark server ACTIVE");
-  return stored;
+  PendingServer pending{server["id"],
+                        *chosen,
+                        {},
+                        std::chrono::steady_clock::now() + options_.bindingTimeout,
+                        std::move(done)};
+  for (const auto& p : ports) pending.portIds.push_back(p["id"]);
+  pendingServers_.push_back(std::move(pending));
+  Settled settled = settleServersLocked(std::chrono::steady_clock::now());  // no ports: at once
+  lock.unlock();
+  for (auto& fn : settled) fn();
 }
 
-ApiStatus PortsService::waitForEnforcement(const std::vector<std::string>& portIds,
-                                           std::unique_lock<std::mutex>& lock) {
-  auto deadline = std::chrono::steady_clock::now() + options_.bindingTimeout;
-  while (true) {
-    std::string failed;
-    bool done = true;
-    for (const auto& id : portIds) {
-      const json& port = objects_["port"][id];
-      std::string state = port["binding_status"]["state"];
-      if (state == "failed") {
-        failed += " port '" + port["name"].get<std::string>() +
-                  "': " + port["binding_status"]["detail"].get<std::string>() + ".";
-      }
-      if (state == "pending") done = false;
+ApiResult<json> PortsService::createServer(const json& body) {
+  auto answer = std::make_shared<std::promise<ApiResult<json>>>();
+  auto future = answer->get_future();
+  createServer(body, [answer](ApiResult<json> r) { answer->set_value(std::move(r)); });
+  // Nobody may be running the server's ticker: expire this create's deadline here.
+  while (future.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    expireWaiters();
+  }
+  return future.get();
+}
+
+std::optional<ApiStatus> PortsService::enforcementOutcomeLocked(
+    const std::vector<std::string>& portIds) {
+  std::string failed;
+  bool done = true;
+  for (const auto& id : portIds) {
+    auto it = objects_["port"].find(id);
+    if (it == objects_["port"].end()) return placement::conflict("port " + id + " was deleted");
+    const json& port = it->second;
+    std::string state = port["binding_status"]["state"];
+    if (state == "failed") {
+      failed += " port '" + port["name"].get<std::string>() +
+                "': " + port["binding_status"]["detail"].get<std::string>() + ".";
     }
-    if (!failed.empty()) {
-      return placement::conflict("the agent could not enforce the guarantee, nothing kept:" +
-                                 failed);
+    if (state == "pending") done = false;
+  }
+  if (!failed.empty()) {
+    return placement::conflict("the agent could not enforce the guarantee, nothing kept:" + failed);
+  }
+  if (done) return ApiStatus::ok();
+  return std::nullopt;
+}
+
+PortsService::Settled PortsService::settleServersLocked(std::chrono::steady_clock::time_point now) {
+  Settled settled;
+  std::erase_if(pendingServers_, [&](PendingServer& p) {
+    auto it = objects_["server"].find(p.serverId);
+    std::optional<ApiResult<json>> result;
+    if (it == objects_["server"].end()) {
+      result = placement::conflict("the server was deleted before its agent confirmed it");
+    } else if (auto outcome = enforcementOutcomeLocked(p.portIds); outcome && !*outcome) {
+      rollBackServerLocked(p.serverId, p.host);
+      result = outcome->error();
+    } else if (outcome) {
+      json& stored = it->second;
+      stored["status"] = "ACTIVE";
+      logIfFailed(persist({{"server", p.serverId, stored}}), "mark server ACTIVE");
+      result = stored;
+    } else if (now >= p.deadline) {
+      rollBackServerLocked(p.serverId, p.host);
+      result =
+          ApiError{504, "the host's agent did not confirm the binding within " +
+                            std::to_string(options_.bindingTimeout.count()) + " s; nothing kept"};
     }
-    if (done) return ApiStatus::ok();
-    if (statusChanged_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      return ApiError{504, "the host's agent did not confirm the binding within " +
-                               std::to_string(options_.bindingTimeout.count()) +
-                               " s; nothing kept"};
-    }
+    if (!result) return false;
+    settled.push_back(
+        [done = std::move(p.done), r = std::move(*result)]() mutable { done(std::move(r)); });
+    return true;
+  });
+  return settled;
+}
+
+// Unbind, free the allocation, forget the server.
+void PortsService::rollBackServerLocked(const std::string& serverId, const std::string& host) {
+  auto it = objects_["server"].find(serverId);
+  std::vector<JsonDocChange> undo{{"server", serverId, std::nullopt}};
+  if (it != objects_["server"].end()) unbindPorts(it->second, undo);
+  logIfFailed(persist(undo), "unbind ports");
+  auto st = placement_.deleteAllocations(serverId);
+  if (!st && st.error().status != 404) logIfFailed(st, "free allocation");
+  if (!host.empty()) bumpHost(host);
+}
+
+// A kill between the claim and the documents leaves an allocation without a server; one
+// between the documents and the agent's report, a server in BUILD that nobody waits for. Both
+// are undone here, before the first request: the client that asked got no answer.
+void PortsService::reconcileLocked() {
+  for (const auto& consumer : placement_.consumersOfProject(kConsumerProject)) {
+    if (objects_["server"].count(consumer)) continue;
+    logger("server")->warn(
+        "reconcile: freeing allocation of consumer {} (no server; a create or "
+        "delete was interrupted)",
+        consumer);
+    auto st = placement_.deleteAllocations(consumer);
+    if (!st && st.error().status != 404) logIfFailed(st, "free orphan allocation");
+  }
+  std::vector<std::pair<std::string, std::string>> building;
+  for (const auto& [id, server] : objects_["server"]) {
+    if (server.value("status", "") == "BUILD") building.emplace_back(id, server.value("host", ""));
+  }
+  for (const auto& [id, host] : building) {
+    logger("server")->warn(
+        "reconcile: rolling back server {} left in BUILD (its create was "
+        "interrupted)",
+        objects_["server"][id].value("name", id));
+    rollBackServerLocked(id, host);
   }
 }
 
@@ -311,12 +378,14 @@ ApiStatus PortsService::deleteObject(const std::string& kind, const std::string&
     return placement::conflict("port '" + o["name"].get<std::string>() + "' is used by server " +
                                o["device_id"].get<std::string>() + "; delete the server first");
   }
-  if (kind == "server") {
-    unbindPorts(o, changes);
-    auto st = placement_.deleteAllocations(id);
-    if (!st && st.error().status != 404) return st.error();
-  }
+  if (kind == "server") unbindPorts(o, changes);
   RETURN_IF_ERROR(persist(changes));
+  // The documents go first: a crash before the allocation is freed leaves an orphan that start-up
+  // frees (reconcileLocked), never a server whose guarantee is no longer claimed.
+  if (kind == "server") {
+    auto st = placement_.deleteAllocations(id);
+    if (!st && st.error().status != 404) logIfFailed(st, "free allocation of deleted server");
+  }
   if (kind == "server" && o["host"] != "") bumpHost(o["host"]);
   return ApiStatus::ok();
 }
@@ -333,10 +402,8 @@ ApiResult<json> PortsService::updateRule(const std::string& policyRef, const std
   }
   if (!rule) return placement::notFound("rule " + ruleId + " not found in '" + policyRef + "'");
   const char* field = (*rule)["type"] == "minimum_bandwidth" ? "min_kbps" : "max_kbps";
-  if (!body.is_object() || !body.contains(field) || !body[field].is_number_integer() ||
-      body[field].get<int64_t>() <= 0) {
-    return bad(std::string("qos rule: '") + field + "' must be a positive whole number of kbit/s");
-  }
+  if (!body.is_object()) return bad("qos rule: the body must be a JSON object");
+  RETURN_IF_ERROR(checkQosRate(body, field));
   (*rule)[field] = body[field];
   // Every bound port of this policy gets its new amounts in one claim per server; if one does
   // not fit, nothing changes.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/json_depth.h"
+#include "core/logging.h"
 #include "core/uuid.h"
 
 namespace bwfloor::ports {
@@ -28,6 +30,17 @@ http::Response errorReply(const ApiError& e) {
 template <typename T>
 http::Response reply(const ApiResult<T>& r, int okStatus = 200) {
   return r ? jsonReply(okStatus, *r) : errorReply(r.error());
+}
+
+// The services read fields with nlohmann's typed accessors, which throw on a wrong JSON type
+// ({"host": 5}). Until every field is parsed into a typed value first (issue 15), that is a 400
+// naming the mismatch, never an exception that takes the server down.
+http::Response wrongTypeReply(const json::exception& e) {
+  const std::string what = e.what();
+  const size_t text = what.find("] ");
+  return errorReply(
+      placement::badRequest("Malformed request body: a field has the wrong JSON type (" +
+                            (text == std::string::npos ? what : what.substr(text + 2)) + ")"));
 }
 
 std::vector<std::string> split(const std::string& path) {
@@ -70,6 +83,11 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
   }
   auto segs = split(req.path);
   json body;
+  if (jsonTooDeep(req.body)) {
+    respond(errorReply(placement::badRequest("Malformed JSON: the request body nests deeper than " +
+                                             std::to_string(kMaxJsonDepth) + " levels")));
+    return;
+  }
   if (!req.body.empty()) {
     body = json::parse(req.body, nullptr, false);
     if (body.is_discarded()) {
@@ -105,18 +123,27 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
                              answer);
     return;
   }
-  // The services read fields with nlohmann's typed accessors, which throw on a wrong JSON type
-  // ({"host": 5}). Until every field is parsed into a typed value first (issue 15), that is a
-  // 400 naming the mismatch, never an exception that takes the server down.
+  // POST /v1/servers answers when the host's agent has reported (or at the binding timeout);
+  // no thread waits for it.
+  if (req.method == "POST" && segs.size() == 2 && segs[1] == "servers") {
+    try {
+      service_.createServer(body, [respond](ApiResult<json> r) { respond(reply(r, 201)); });
+      return;
+    } catch (const json::exception& e) {
+      return respond(wrongTypeReply(e));
+    }
+  }
   http::Response response;
   try {
     response = route(req, segs, body);
   } catch (const json::exception& e) {
-    const std::string what = e.what();
-    const size_t text = what.find("] ");
-    response = errorReply(
-        placement::badRequest("Malformed request body: a field has the wrong JSON type (" +
-                              (text == std::string::npos ? what : what.substr(text + 2)) + ")"));
+    response = wrongTypeReply(e);
+  } catch (const std::exception& e) {
+    const std::string requestId = "req-" + uuid4().toString();
+    logger("v1")->error("request_id={} {} {} failed: {}", requestId, req.method, req.target,
+                        e.what());
+    response = errorReply({500, "An internal error occurred (request_id " + requestId +
+                                    "); the server's log has the details."});
   }
   respond(std::move(response));
 }
@@ -133,7 +160,7 @@ http::Response V1Api::route(const http::Request& req, const std::vector<std::str
     if (kind == "network") return reply(service_.createNetwork(body), 201);
     if (kind == "policy") return reply(service_.createPolicy(body), 201);
     if (kind == "port") return reply(service_.createPort(body), 201);
-    if (kind == "server") return reply(service_.createServer(body), 201);
+    if (kind == "server") return reply(service_.createServer(body), 201);  // handle() answers it
     return reply(service_.heartbeat(body), 200);
   }
   const std::string& ref = segs[2];

@@ -33,7 +33,7 @@ class PortsServiceTest : public ::testing::Test {
     PortsOptions options;
     options.bindingTimeout = std::chrono::seconds(10);
     options.agentDownTime = std::chrono::seconds(60);
-    service_ = std::make_unique<PortsService>(model_, std::make_shared<MemoryJsonStore>(), options);
+    service_ = std::make_unique<PortsService>(model_, docs_, options);
     EXPECT_TRUE(service_->load());
     buildScenarioTree();
   }
@@ -130,6 +130,7 @@ class PortsServiceTest : public ::testing::Test {
         .size();
   }
 
+  std::shared_ptr<JsonStore> docs_ = std::make_shared<MemoryJsonStore>();
   placement::PlacementModel model_{std::make_shared<placement::MemoryStore>()};
   placement::PlacementApi api_{model_, placement::ApiOptions{}};
   std::unique_ptr<PortsService> service_;
@@ -170,6 +171,66 @@ TEST_F(PortsServiceTest, ScenarioVm0IsBoundAndVm1HasNoValidHost) {
   EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 0);
   EXPECT_EQ(consumersOnBrTest(), 0U);
   EXPECT_TRUE(service_->hostBindings(kHost)["bindings"].empty());
+}
+
+// Issue 15: a create held one of the server's HTTP threads until the agent reported, and the
+// report needed a thread of the same pool. Now the call returns at once and the agent's report
+// (on its own thread) answers it.
+TEST_F(PortsServiceTest, CreateReturnsAtOnceAndTheAgentsReportAnswersIt) {
+  scenarioObjects();
+  auto answer = std::make_shared<std::promise<ApiResult<json>>>();
+  auto answered = answer->get_future();
+  service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}},
+                         [answer](ApiResult<json> r) { answer->set_value(std::move(r)); });
+  EXPECT_EQ(answered.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "answered before the agent reported";
+  EXPECT_EQ(service_->show("server", "vm0").value()["status"], "BUILD");
+  EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 1000) << "claimed before the agent reports";
+  std::thread agent([this] {
+    const json bindings = service_->hostBindings(kHost);
+    ASSERT_EQ(bindings["bindings"].size(), 1U);
+    EXPECT_TRUE(service_->reportBindingStatus(bindings["bindings"][0]["port_id"],
+                                              {{"state", "enforced"}, {"host", kHost}}));
+  });
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  agent.join();
+  auto vm0 = answered.get();
+  ASSERT_TRUE(vm0) << vm0.error().detail;
+  EXPECT_EQ((*vm0)["status"], "ACTIVE");
+}
+
+// Issue 15: kill -9 between the claim and the documents left allocations without a server, and
+// between the documents and the agent's report servers in BUILD forever. Start-up undoes both.
+TEST_F(PortsServiceTest, StartUpUndoesWhatAnInterruptedCreateLeft) {
+  scenarioObjects();
+  // A create in flight when the process dies: claimed, documents written, no answer yet.
+  service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}},
+                         [](const ApiResult<json>&) { FAIL() << "answered after the crash"; });
+  ASSERT_EQ(service_->show("server", "vm0").value()["status"], "BUILD");
+  // A claim whose documents were never written.
+  placement::AllocationWrite orphan;
+  orphan.consumerUuid = "3f1e6a2c-5b7d-4c8e-9f0a-1b2c3d4e5f60";
+  orphan.allocations[brTest_] = {{"NET_BW_EGR_KILOBIT_PER_SEC", 200}};
+  orphan.projectId = "bwfloor";
+  orphan.userId = "bwfloor";
+  ASSERT_TRUE(model_.writeAllocations({orphan}));
+  // Someone else's consumer is not bwfloor's business.
+  placement::AllocationWrite foreign = orphan;
+  foreign.consumerUuid = "4f1e6a2c-5b7d-4c8e-9f0a-1b2c3d4e5f60";
+  foreign.projectId = "another-project";
+  ASSERT_TRUE(model_.writeAllocations({foreign}));
+  EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 1400);
+
+  service_.reset();  // the crash: nothing answers, nothing cleans up
+  service_ = std::make_unique<PortsService>(model_, docs_, PortsOptions{});
+  ASSERT_TRUE(service_->load());
+  EXPECT_TRUE(service_->list("server").empty());
+  const json port = service_->show("port", "port-normal-qos").value();
+  EXPECT_EQ(port["device_id"], "");
+  EXPECT_EQ(port["binding_host"], "");
+  EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 200) << "only the foreign consumer is left";
+  EXPECT_FALSE(model_.getConsumer(orphan.consumerUuid));
+  EXPECT_TRUE(model_.getConsumer(foreign.consumerUuid));
 }
 
 TEST_F(PortsServiceTest, PolicyChangeFollowsTheAllocationOrIsRefusedWithNothingChanged) {

@@ -1,0 +1,22 @@
+#pragma once
+// What bwfloor-server answers on its one port: /v1 (bwfloor's objects), /placement and / (the
+// Placement API), anything else 404. Shared by the server and the request fuzzer.
+
+#include "http/server.h"
+#include "placement/api/placement_api.h"
+#include "placement/ports/v1_api.h"
+
+namespace bwfloor::placement {
+
+class ServerRoutes {
+ public:
+  ServerRoutes(PlacementApi& placement, ports::V1Api& v1) : placement_(placement), v1_(v1) {}
+  // Calls `respond` exactly once, now or later (a /v1 long-poll).
+  void handle(http::Request&& req, const http::Responder& respond);
+
+ private:
+  PlacementApi& placement_;
+  ports::V1Api& v1_;
+};
+
+}  // namespace bwfloor::placement

@@ -30,6 +30,25 @@ Status parseBind(const IniFile& ini, ServerConfig& config) {
   return Status::ok();
 }
 
+// "OWNER:TOKEN, ..." -> token -> owner. A token bound to nothing would be a credential that can
+// claim to be anyone, which is what these options exist to prevent.
+Result<std::map<std::string, std::string>> boundTokens(const IniFile& ini, const char* key,
+                                                       const char* owner) {
+  std::map<std::string, std::string> out;
+  for (const auto& entry : ini.getList("auth", key)) {
+    const size_t colon = entry.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
+      return ini.errorAt("auth", key,
+                         "entries are " + std::string(owner) + ":TOKEN (a token bound to its " +
+                             "owner), got an entry without both parts");
+    }
+    if (!out.emplace(entry.substr(colon + 1), entry.substr(0, colon)).second) {
+      return ini.errorAt("auth", key, "a token is listed twice");
+    }
+  }
+  return out;
+}
+
 bool isLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
@@ -55,7 +74,8 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
                    ini.getSeconds("api", "binding_timeout", config.bindingTimeout));
   config.threads = static_cast<int>(threads);
   config.adminTokens = ini.getList("auth", "admin_tokens");
-  config.readerTokens = ini.getList("auth", "reader_tokens");
+  ASSIGN_OR_RETURN(config.readerTokens, boundTokens(ini, "reader_tokens", "PROJECT"));
+  ASSIGN_OR_RETURN(config.agentTokens, boundTokens(ini, "agent_tokens", "HOST"));
   if (config.authStrategy == AuthStrategy::kToken && config.adminTokens.empty()) {
     return ini.errorAt("auth", "admin_tokens", "auth_strategy = token needs at least one token");
   }

@@ -2,6 +2,7 @@
 // bwfloor-server's configuration. Option names follow OpenStack Placement's where one exists.
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,14 @@ struct ServerConfig {
   AuthStrategy authStrategy = AuthStrategy::kNoAuth2;  // [api] auth_strategy
   std::string databaseConnection =
       "sqlite:////var/lib/bwfloor/placement.db";  // [placement_database]
-  bool sqliteSynchronousNormal = false;   // [placement_database] sqlite_synchronous = full|normal
-  std::string logLevel = "info";          // [DEFAULT] log_level (debug, info, warning, error)
-  int threads = 4;                        // [api] threads
-  std::vector<std::string> adminTokens;   // [auth] admin_tokens (token mode)
-  std::vector<std::string> readerTokens;  // [auth] reader_tokens (token mode)
+  bool sqliteSynchronousNormal = false;  // [placement_database] sqlite_synchronous = full|normal
+  std::string logLevel = "info";         // [DEFAULT] log_level (debug, info, warning, error)
+  int threads = 4;                       // [api] threads
+  std::vector<std::string> adminTokens;  // [auth] admin_tokens (token mode)
+  // [auth] reader_tokens = PROJECT:TOKEN, ...: a reader sees only its project (token mode).
+  std::map<std::string, std::string> readerTokens;  // token -> project
+  // [auth] agent_tokens = HOST:TOKEN, ...: an agent acts only as its host (token mode).
+  std::map<std::string, std::string> agentTokens;  // token -> host
   bool randomizeCandidates = false;
   std::chrono::seconds agentDownTime{75};   // [DEFAULT] agent_down_time (Neutron's name)
   std::chrono::seconds bindingTimeout{30};  // [api] binding_timeout: wait for the agent       //

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   apiOptions.auth = config.authStrategy;
   apiOptions.adminTokens = config.adminTokens;
   apiOptions.readerTokens = config.readerTokens;
+  apiOptions.agentTokens = config.agentTokens;
   apiOptions.randomizeCandidates = config.randomizeCandidates;
   placement::PlacementApi api(model, apiOptions);
 

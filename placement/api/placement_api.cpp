@@ -5,6 +5,7 @@
 #include <ctime>
 #include <regex>
 
+#include "core/json_depth.h"
 #include "core/logging.h"
 #include "core/uuid.h"
 #include "placement/api/handlers.h"
@@ -130,21 +131,65 @@ bool authenticate(const ApiOptions& options, const http::Request& req, RequestCo
       ctx.roles.insert("admin");
     }
   } else {
-    auto has = [&](const std::vector<std::string>& list) {
-      return std::find(list.begin(), list.end(), *token) != list.end();
-    };
-    if (has(options.adminTokens)) {
+    // Token mode: who the caller is comes from the token alone. Headers that claim a project
+    // (X-Project-Id) are believed from admin tokens only (a service acting for a project).
+    ctx.userId = "token";
+    ctx.projectId = "token";
+    if (std::find(options.adminTokens.begin(), options.adminTokens.end(), *token) !=
+        options.adminTokens.end()) {
       ctx.roles = {"admin", "reader"};
-    } else if (has(options.readerTokens)) {
+      if (const std::string* project = req.headers.find("x-project-id")) ctx.projectId = *project;
+    } else if (auto reader = options.readerTokens.find(*token);
+               reader != options.readerTokens.end()) {
       ctx.roles = {"reader"};
+      ctx.projectId = reader->second;
+    } else if (auto agent = options.agentTokens.find(*token); agent != options.agentTokens.end()) {
+      ctx.roles = {"agent"};
+      ctx.agentHost = agent->second;
     } else {
       return false;
     }
-    ctx.userId = "token";
-    ctx.projectId = "token";
+    return true;
   }
   if (const std::string* project = req.headers.find("x-project-id")) ctx.projectId = *project;
   return true;
+}
+
+// The provider's tree is rooted at a provider named `host`.
+bool inTreeOf(const PlacementModel& model, const std::string& uuid, const std::string& host) {
+  auto node = model.getProvider(uuid);
+  if (!node) return false;
+  auto root = model.getProvider(node->rootUuid);
+  return root && root->name == host;
+}
+
+// An agent's credential reads everything and writes only the provider trees rooted at its host
+// (plus custom traits, which its trees use). Placement's policy has no such persona; it keeps a
+// compromised compute node from rewriting another host's inventory.
+bool agentMayCall(const PlacementModel& model, const Route& route,
+                  const std::vector<std::string>& params, const RequestContext& ctx) {
+  using namespace handlers;  // NOLINT(google-build-using-namespace)
+  if (route.method == "GET" || route.handler == putTrait) return true;
+  const bool providerRoute = !route.segments.empty() && route.segments[0] == "resource_providers";
+  if (!providerRoute) return false;
+  // A new parent, on create or update, must be in the agent's trees too.
+  nlohmann::json body = jsonTooDeep(ctx.req.body)
+                            ? nlohmann::json()
+                            : nlohmann::json::parse(ctx.req.body, nullptr, false);
+  std::string parent;
+  if (body.is_object() && body.contains("parent_provider_uuid") &&
+      body["parent_provider_uuid"].is_string()) {
+    parent = body["parent_provider_uuid"];
+  }
+  if (!parent.empty() && !inTreeOf(model, parent, ctx.agentHost)) return false;
+  if (route.handler == createProvider) {
+    // A root is the agent's own only under its host's name.
+    return !parent.empty() ||
+           (body.is_object() && body.value("name", nlohmann::json()) == ctx.agentHost);
+  }
+  // Every other provider route names the provider first; a missing one is the handler's 404.
+  return params.empty() || !model.getProvider(params[0]) ||
+         inTreeOf(model, params[0], ctx.agentHost);
 }
 
 http::Response versionDocument(const RequestContext& ctx) {
@@ -257,9 +302,12 @@ http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, Requ
       }
       return errorResponse(ctx, {404, "The resource could not be found."});
     }
-    // Policy: everything is admin/service, except GET /usages for a reader of that project.
+    // Policy: everything is admin/service, except GET /usages for a reader of that project and
+    // an agent's own provider trees.
     bool usagesRoute = r.handler == handlers::getUsages;
-    if (!ctx.isAdmin() && !(usagesRoute && ctx.hasRole("reader"))) {
+    bool permitted = ctx.isAdmin() || (usagesRoute && ctx.hasRole("reader")) ||
+                     (!ctx.agentHost.empty() && agentMayCall(model_, r, params, ctx));
+    if (!permitted) {
       return escapedErrorResponse(ctx, {403, "Policy does not allow this action to be performed."});
     }
     ctx.pathParams = std::move(params);

@@ -18,7 +18,8 @@ namespace bwfloor::placement {
 struct ApiOptions {
   AuthStrategy auth = AuthStrategy::kNoAuth2;
   std::vector<std::string> adminTokens;
-  std::vector<std::string> readerTokens;
+  std::map<std::string, std::string> readerTokens;  // token -> the one project it reads
+  std::map<std::string, std::string> agentTokens;   // token -> the one host it acts as
   bool randomizeCandidates = false;
   std::string prefix = "/placement";
 };

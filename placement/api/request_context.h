@@ -26,6 +26,9 @@ struct RequestContext {
   std::string userId;
   std::string projectId;
   std::set<std::string> roles;
+  // Set for an agent's credential ([auth] agent_tokens): the host it may act as. It writes only
+  // the provider trees rooted at a provider of that name.
+  std::string agentHost;
   std::vector<std::string> pathParams;  // the {placeholders} of the matched route, in order
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   bool randomizeCandidates = false;  // [placement] randomize_allocation_candidates

@@ -106,7 +106,8 @@ void PortsService::expireWaiters() {
   for (auto& notify : wake) notify();
 }
 
-ApiResult<json> PortsService::reportBindingStatus(const std::string& portId, const json& body) {
+ApiResult<json> PortsService::reportBindingStatus(const std::string& portId, const json& body,
+                                                  const std::string& reporterHost) {
   if (!body.is_object() || !body.contains("state") || !body["state"].is_string()) {
     return placement::badRequest("binding status: 'state' is required");
   }
@@ -120,6 +121,10 @@ ApiResult<json> PortsService::reportBindingStatus(const std::string& portId, con
   std::unique_lock lock(mutex_);
   auto it = objects_["port"].find(portId);
   if (it == objects_["port"].end()) return placement::notFound("port " + portId + " not found");
+  if (!reporterHost.empty() && it->second.value("binding_host", "") != reporterHost) {
+    return ApiError{403, "port " + portId + " is not bound to host " + reporterHost +
+                             ", the only host this agent's credential may report for"};
+  }
   json port = it->second;
   port["binding_status"] = {{"state", state},
                             {"detail", body.value("detail", "")},

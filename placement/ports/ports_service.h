@@ -75,7 +75,9 @@ class PortsService {
   void waitForBindings(const std::string& host, uint64_t revision,
                        std::chrono::steady_clock::time_point deadline,
                        std::function<void()> notify);
-  ApiResult<json> reportBindingStatus(const std::string& portId, const json& body);
+  // `reporterHost`: an agent's credential may report only ports bound to its host ("" = admin).
+  ApiResult<json> reportBindingStatus(const std::string& portId, const json& body,
+                                      const std::string& reporterHost = "");
   // Answers expired long-polls and fails server creates past their deadline; the server calls
   // it periodically.
   void expireWaiters();

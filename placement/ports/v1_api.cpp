@@ -43,6 +43,19 @@ http::Response wrongTypeReply(const json::exception& e) {
                             (text == std::string::npos ? what : what.substr(text + 2)) + ")"));
 }
 
+// What an agent's credential may do on /v1, as its own host only. Its ports' status reports are
+// checked against the port's binding host by PortsService.
+bool agentMayCall(const std::string& method, const std::vector<std::string>& segs, const json& body,
+                  const std::string& host) {
+  if (segs.size() == 2 && segs[1] == "agents" && method == "POST") {
+    return body.is_object() && body.value("host", json()) == host;
+  }
+  if (segs.size() == 4 && segs[1] == "hosts" && segs[3] == "bindings" && method == "GET") {
+    return segs[2] == host;
+  }
+  return segs.size() == 4 && segs[1] == "ports" && segs[3] == "binding_status" && method == "PUT";
+}
+
 std::vector<std::string> split(const std::string& path) {
   std::vector<std::string> out;
   size_t i = 0;
@@ -73,9 +86,15 @@ V1Api::V1Api(PortsService& service, placement::ApiOptions auth)
 void V1Api::handle(http::Request&& req, const http::Responder& respond) {
   const std::string* token = req.headers.find("x-auth-token");
   bool authorised = token && !token->empty();
+  std::string agentHost;  // an agent's credential: the one host it may act as
   if (authorised && auth_.auth == placement::AuthStrategy::kToken) {
     authorised = std::find(auth_.adminTokens.begin(), auth_.adminTokens.end(), *token) !=
                  auth_.adminTokens.end();
+    if (auto agent = auth_.agentTokens.find(*token);
+        !authorised && agent != auth_.agentTokens.end()) {
+      authorised = true;
+      agentHost = agent->second;
+    }
   }
   if (!authorised) {
     respond(errorReply({401, "The request you have made requires authentication."}));
@@ -95,6 +114,12 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
           errorReply(placement::badRequest("Malformed JSON: the request body is not valid JSON")));
       return;
     }
+  }
+  if (!agentHost.empty() && !agentMayCall(req.method, segs, body, agentHost)) {
+    respond(errorReply({403, "an agent's credential acts only as its host (" + agentHost +
+                                 "): it may heartbeat, read that host's bindings and report its "
+                                 "ports' status"}));
+    return;
   }
   // GET /v1/hosts/{host}/bindings?revision=N&wait=S: answer at once if the revision moved,
   // else when it moves or after S seconds.
@@ -135,7 +160,7 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
   }
   http::Response response;
   try {
-    response = route(req, segs, body);
+    response = route(req, segs, body, agentHost);
   } catch (const json::exception& e) {
     response = wrongTypeReply(e);
   } catch (const std::exception& e) {
@@ -149,7 +174,7 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
 }
 
 http::Response V1Api::route(const http::Request& req, const std::vector<std::string>& segs,
-                            const json& body) {
+                            const json& body, const std::string& agentHost) {
   const std::string& m = req.method;
   if (segs.size() < 2) return jsonReply(200, {{"version", "v1"}});
   std::string kind = kindOf(segs[1]);
@@ -180,7 +205,7 @@ http::Response V1Api::route(const http::Request& req, const std::vector<std::str
     if (segs.size() == 5 && m == "PUT") return reply(service_.updateRule(ref, segs[4], body));
   }
   if (kind == "port" && segs.size() == 4 && segs[3] == "binding_status" && m == "PUT") {
-    return reply(service_.reportBindingStatus(ref, body));
+    return reply(service_.reportBindingStatus(ref, body, agentHost));
   }
   return errorReply(placement::notFound("no such URL " + req.path));
 }

@@ -16,8 +16,9 @@ class V1Api {
   void handle(http::Request&& req, const http::Responder& respond);
 
  private:
+  // `agentHost`: set when an agent's credential calls (it may act only as that host).
   http::Response route(const http::Request& req, const std::vector<std::string>& segs,
-                       const nlohmann::json& body);
+                       const nlohmann::json& body, const std::string& agentHost);
   PortsService& service_;
   placement::ApiOptions auth_;
 };

@@ -260,6 +260,7 @@ unit_has() {
 }
 unit_has bwfloor-server.service "User=bwfloor"
 unit_has bwfloor-server.service "CapabilityBoundingSet="
+unit_has bwfloor-server.service "LimitNOFILE=65536"
 unit_has bwfloor-server.service \
   "ExecStartPre=/usr/bin/bwfloor-server --check-config /etc/bwfloor/server.ini"
 unit_has bwfloor-agent.service "CapabilityBoundingSet=CAP_NET_ADMIN"

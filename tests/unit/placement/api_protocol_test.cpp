@@ -214,7 +214,7 @@ TEST_F(ApiProtocolTest, TokenModeAdminAndReaderTokens) {
   ApiOptions options;
   options.auth = AuthStrategy::kToken;
   options.adminTokens = {"admin-secret"};
-  options.readerTokens = {"reader-secret"};
+  options.readerTokens = {{"reader-secret", "p"}};
   startServer(options);
   Extra admin;
   admin.token = "admin-secret";
@@ -223,9 +223,13 @@ TEST_F(ApiProtocolTest, TokenModeAdminAndReaderTokens) {
   Extra reader;
   reader.token = "reader-secret";
   EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, reader).status, 403);
-  Extra readerOfP = reader;
-  readerOfP.headers.add("X-Project-Id", "p");
-  EXPECT_EQ(send("GET", "/usages?project_id=p", std::nullopt, kLatest, readerOfP).status, 200);
+  // A reader token reads its own project's usages, whatever X-Project-Id claims (issue 15: a
+  // forged header read any project's).
+  EXPECT_EQ(send("GET", "/usages?project_id=p", std::nullopt, kLatest, reader).status, 200);
+  Extra forged = reader;
+  forged.headers.add("X-Project-Id", "other");
+  EXPECT_EQ(send("GET", "/usages?project_id=other", std::nullopt, kLatest, forged).status, 403);
+  EXPECT_EQ(send("GET", "/usages?project_id=other", std::nullopt, kLatest, reader).status, 403);
   Extra wrong;
   wrong.token = "admin";  // a noauth2 token means nothing here
   EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, wrong).status, 401);
@@ -233,6 +237,60 @@ TEST_F(ApiProtocolTest, TokenModeAdminAndReaderTokens) {
   none.token = "";
   EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, none).status, 401);
   EXPECT_EQ(sendRaw("GET", "/", "", none).status, 200);
+}
+
+// Issue 15: every agent held an admin token, so any compute node could rewrite any host's
+// inventory. An agent token acts as its host only.
+TEST_F(ApiProtocolTest, TokenModeAgentTokensWriteOnlyTheirHostsTrees) {
+  ApiOptions options;
+  options.auth = AuthStrategy::kToken;
+  options.adminTokens = {"admin-secret"};
+  options.agentTokens = {{"agent-h1", "h1"}};
+  startServer(options);
+  Extra admin;
+  admin.token = "admin-secret";
+  Extra agent;
+  agent.token = "agent-h1";
+  const std::string other =
+      send("POST", "/resource_providers", json{{"name", "h2"}}, kLatest, admin).body["uuid"];
+  Reply root = send("POST", "/resource_providers", json{{"name", "h1"}}, kLatest, agent);
+  ASSERT_EQ(root.status, 200) << root.raw;
+  const std::string h1 = root.body["uuid"];
+  Reply child =
+      send("POST", "/resource_providers",
+           json{{"name", "h1:Open vSwitch agent"}, {"parent_provider_uuid", h1}}, kLatest, agent);
+  ASSERT_EQ(child.status, 200) << child.raw;
+  const json inventories = {{"resource_provider_generation", 0},
+                            {"inventories", {{"NET_BW_EGR_KILOBIT_PER_SEC", {{"total", 1000}}}}}};
+  EXPECT_EQ(
+      send("PUT", "/resource_providers/" + child.body["uuid"].get<std::string>() + "/inventories",
+           inventories, kLatest, agent)
+          .status,
+      200);
+  EXPECT_EQ(send("PUT", "/traits/CUSTOM_PHYSNET_X", std::nullopt, kLatest, agent).status, 201);
+  EXPECT_EQ(send("GET", "/resource_providers", std::nullopt, kLatest, agent).status, 200);
+  // Another host's tree, another root, allocations: refused, nothing changed.
+  EXPECT_EQ(
+      send("PUT", "/resource_providers/" + other + "/inventories", inventories, kLatest, agent)
+          .status,
+      403);
+  EXPECT_EQ(send("DELETE", "/resource_providers/" + other, std::nullopt, kLatest, agent).status,
+            403);
+  EXPECT_EQ(send("POST", "/resource_providers", json{{"name", "h3"}}, kLatest, agent).status, 403);
+  EXPECT_EQ(send("POST", "/resource_providers",
+                 json{{"name", "under-h2"}, {"parent_provider_uuid", other}}, kLatest, agent)
+                .status,
+            403);
+  EXPECT_EQ(send("PUT", "/resource_providers/" + h1,
+                 json{{"name", "h1"}, {"parent_provider_uuid", other}}, kLatest, agent)
+                .status,
+            403);
+  EXPECT_EQ(send("DELETE", "/resource_classes/CUSTOM_X", std::nullopt, kLatest, agent).status, 403);
+  EXPECT_EQ(
+      send("GET", "/resource_providers/" + other + "/inventories", std::nullopt, kLatest, admin)
+          .body["inventories"]
+          .size(),
+      0U);
 }
 
 // --- content negotiation ---------------------------------------------------------------------

@@ -352,5 +352,48 @@ TEST_F(PortsServiceTest, WrongJsonTypesAndNonUtf8PathsAreAnswersNotAborts) {
   EXPECT_EQ(after, before);
 }
 
+// Issue 15: any compute node could heartbeat as another host and mark any port enforced. An
+// agent's token acts as its host only.
+TEST_F(PortsServiceTest, AnAgentTokenActsOnlyAsItsHost) {
+  scenarioObjects();
+  // vm0 bound to devstack0, its port pending.
+  service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}},
+                         [](const ApiResult<json>&) {});
+  const std::string portId = service_->show("port", "port-normal-qos").value()["id"];
+  placement::ApiOptions options;
+  options.auth = placement::AuthStrategy::kToken;
+  options.adminTokens = {"admin-secret"};
+  options.agentTokens = {{"agent-devstack0", kHost}, {"agent-other", "other"}};
+  V1Api v1(*service_, options);
+  auto send = [&](const std::string& token, const std::string& method, const std::string& path,
+                  const json& body = nullptr) {
+    http::Request req;
+    req.method = method;
+    req.path = path;
+    req.target = path;
+    req.headers.add("X-Auth-Token", token);
+    if (!body.is_null()) req.body = body.dump();
+    http::Response out;
+    v1.handle(std::move(req), [&](http::Response r) { out = std::move(r); });
+    return out.status;
+  };
+  const json beat = {{"host", kHost}, {"agent_type", "Open vSwitch agent"}};
+  EXPECT_EQ(send("agent-devstack0", "POST", "/v1/agents", beat), 200);
+  EXPECT_EQ(send("agent-other", "POST", "/v1/agents", beat), 403);
+  EXPECT_EQ(send("agent-devstack0", "GET", std::string("/v1/hosts/") + kHost + "/bindings"), 200);
+  EXPECT_EQ(send("agent-other", "GET", std::string("/v1/hosts/") + kHost + "/bindings"), 403);
+  const json enforced = {{"state", "enforced"}, {"host", kHost}};
+  EXPECT_EQ(send("agent-other", "PUT", "/v1/ports/" + portId + "/binding_status", enforced), 403);
+  EXPECT_EQ(service_->show("port", portId).value()["binding_status"]["state"], "pending");
+  EXPECT_EQ(
+      send("agent-devstack0", "POST", "/v1/servers", {{"name", "x"}, {"ports", json::array()}}),
+      403);
+  EXPECT_EQ(send("agent-devstack0", "DELETE", "/v1/servers/vm0"), 403);
+  EXPECT_EQ(send("agent-devstack0", "PUT", "/v1/ports/" + portId + "/binding_status", enforced),
+            200);
+  EXPECT_EQ(service_->show("server", "vm0").value()["status"], "ACTIVE");
+  EXPECT_EQ(send("nobody", "GET", "/v1/ports"), 401);
+}
+
 }  // namespace
 }  // namespace bwfloor::ports

@@ -1,0 +1,55 @@
+// bwfloor-server's configuration: credentials bound to their owner ([auth] reader_tokens,
+// agent_tokens) and the precise errors for entries that are not.
+#include "placement/server_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+namespace bwfloor::placement {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ServerConfigTest : public ::testing::Test {
+ protected:
+  Result<ServerConfig> load(const std::string& text) {
+    std::ofstream(path_) << text;
+    return loadServerConfig(path_);
+  }
+  ~ServerConfigTest() override { ::unlink(path_.c_str()); }
+
+  std::string path_ = ::testing::TempDir() + "server_config_test.ini";
+};
+
+TEST_F(ServerConfigTest, TokensAreBoundToTheirProjectOrHost) {
+  auto config = load(
+      "[api]\nauth_strategy = token\n[auth]\nadmin_tokens = a1\n"
+      "reader_tokens = projA:r1, projB:r2\nagent_tokens = compute-0:t0,compute-1:t1\n");
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->readerTokens.at("r1"), "projA");
+  EXPECT_EQ(config->readerTokens.at("r2"), "projB");
+  EXPECT_EQ(config->agentTokens.at("t0"), "compute-0");
+  EXPECT_EQ(config->agentTokens.at("t1"), "compute-1");
+}
+
+TEST_F(ServerConfigTest, AnUnboundOrRepeatedTokenIsRefusedWithItsPlace) {
+  auto unbound = load(
+      "[api]\nauth_strategy = token\n[auth]\nadmin_tokens = a1\n"
+      "agent_tokens = justatoken\n");
+  ASSERT_FALSE(unbound);
+  EXPECT_THAT(unbound.error().message(), HasSubstr("agent_tokens"));
+  EXPECT_THAT(unbound.error().message(), HasSubstr("HOST:TOKEN"));
+  auto twice = load(
+      "[api]\nauth_strategy = token\n[auth]\nadmin_tokens = a1\n"
+      "reader_tokens = p:r1, q:r1\n");
+  ASSERT_FALSE(twice);
+  EXPECT_THAT(twice.error().message(), HasSubstr("reader_tokens"));
+  EXPECT_THAT(twice.error().message(), HasSubstr("twice"));
+}
+
+}  // namespace
+}  // namespace bwfloor::placement

@@ -39,6 +39,7 @@ class Pass {
   void syncContents(const DesiredProvider& desired, std::optional<int64_t> fresh);
   bool syncTraits(const DesiredProvider& desired, std::optional<int64_t>& fresh);
   bool syncInventories(const DesiredProvider& desired, std::optional<int64_t>& fresh);
+  void drainHeld(const std::string& uuid, const std::string& name);
   void deleteAll(const std::set<std::string>& uuids, const ProviderMap& tree);
 
   PlacementClient& client_;
@@ -167,7 +168,12 @@ void Pass::syncAgent(const DesiredAgent& agent, const std::string& rootUuid, Pro
     std::optional<int64_t> freshDevice;
     if (ensureProvider(device, agentUuid, tree, freshDevice)) syncContents(device, freshDevice);
   }
-  for (const auto& uuid : agent.held) keep.insert(uuid.toString());
+  for (const auto& uuid : agent.held) {
+    keep.insert(uuid.toString());
+    if (auto it = tree.find(uuid.toString()); it != tree.end() && !aborted()) {
+      drainHeld(it->first, it->second.name);
+    }
+  }
   for (const auto& [uuid, record] : tree) {
     if (record.parentUuid == agentUuid && keep.count(uuid) == 0) {
       collectSubtree(uuid, tree, toDelete);
@@ -292,6 +298,30 @@ bool Pass::syncInventories(const DesiredProvider& desired, std::optional<int64_t
   refuse("set inventories of " + desired.name + ": generation conflict " +
          std::to_string(kMaxConflictRetries) + " times");
   return false;
+}
+
+// A configured device the host lacks keeps its provider (its allocations stay valid) but takes
+// no new ones: every inventory gets reserved = total until the device returns, when the desired
+// tree brings the configured values back. Otherwise the scheduler would bind ports to a NIC
+// that is not there and report them ACTIVE.
+void Pass::drainHeld(const std::string& uuid, const std::string& name) {
+  for (int attempt = 1; attempt <= kMaxConflictRetries; ++attempt) {
+    auto read = client_.getInventories(uuid);
+    if (!read) return fail("read inventories of " + name, read.error());
+    Inventories drained = read->value;
+    for (auto& [rc, inventory] : drained) inventory.reserved = inventory.total;
+    if (drained == read->value) return;
+    auto put = client_.putInventories(uuid, read->generation, drained);
+    if (put) {
+      ++report_.changes;
+      log_->warn("device missing: provider=\"{}\" made unschedulable {} (was {}) until it returns",
+                 name, describeInventories(drained), describeInventories(read->value));
+      return;
+    }
+    if (!put.error().concurrentUpdate()) return fail("drain inventories of " + name, put.error());
+  }
+  refuse("drain inventories of " + name + ": generation conflict " +
+         std::to_string(kMaxConflictRetries) + " times");
 }
 
 void Pass::deleteAll(const std::set<std::string>& uuids, const ProviderMap& tree) {

@@ -11,7 +11,8 @@
 //   4. children before parents: delete providers that are no longer desired - device providers
 //      under our agent providers that the configuration dropped, and agent providers (with their
 //      subtree) of agent types or hypervisors this process reported before and no longer does.
-//      Providers of devices missing on the host are held: never changed or deleted.
+//      Providers of devices missing on the host are held: never deleted, and their inventories
+//      are made unschedulable (reserved = total) until the device returns.
 // A generation conflict (409 placement.concurrent_update) re-reads that provider and retries, up
 // to kMaxConflictRetries times. Placement down or failing (no answer, 5xx) stops the pass at once
 // (kUnavailable). Any other refusal is logged, reported, and the pass goes on with the rest

@@ -12,8 +12,8 @@
 // max_unit defaulting to the total. Pure: no I/O.
 //
 // A configured device the host does not have is an error state: it is listed in `problems` and
-// `missing`, gets no new provider, and an existing provider of it is "held" (neither changed nor
-// deleted: it may come back, and its allocations stay valid).
+// `missing`, gets no new provider, and an existing provider of it is "held": not deleted (it may
+// come back, and its allocations stay valid), and made unschedulable by InventorySync.
 
 #include <cstdint>
 #include <map>

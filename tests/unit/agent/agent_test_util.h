@@ -59,6 +59,7 @@ struct HeldProvider {
   std::string parent;
   std::set<std::string> traits;
   std::map<std::string, int64_t> inventories;  // rc -> total
+  std::map<std::string, int64_t> reserved;     // rc -> reserved
 };
 
 inline std::optional<HeldProvider> held(InProcessPlacement& placement, const std::string& uuid) {
@@ -70,7 +71,10 @@ inline std::optional<HeldProvider> held(InProcessPlacement& placement, const std
   const auto traits = placement.adminJson("GET", "/resource_providers/" + uuid + "/traits");
   for (const auto& t : traits["traits"]) out.traits.insert(t.get<std::string>());
   auto invs = placement.adminJson("GET", "/resource_providers/" + uuid + "/inventories");
-  for (const auto& [rc, inv] : invs["inventories"].items()) out.inventories[rc] = inv["total"];
+  for (const auto& [rc, inv] : invs["inventories"].items()) {
+    out.inventories[rc] = inv["total"];
+    out.reserved[rc] = inv["reserved"];
+  }
   return out;
 }
 

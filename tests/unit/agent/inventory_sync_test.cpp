@@ -214,14 +214,29 @@ TEST_F(InventorySyncTest, RestartCleansUpDevicesUnderItsAgentProvider) {
   EXPECT_FALSE(held(placement_, kBrExUuid));
 }
 
-TEST_F(InventorySyncTest, MissingDeviceIsHeldNotDeleted) {
+// Issue 15: a configured SR-IOV PF that disappeared stayed schedulable, and server create onto it
+// said ACTIVE. Its provider is kept (allocations stay valid) but unschedulable until it returns.
+TEST_F(InventorySyncTest, MissingDeviceIsHeldUnschedulableUntilItReturns) {
   ASSERT_TRUE(run().synced());
+  const auto before = held(placement_, kEns5Uuid);
+  ASSERT_TRUE(before);
   links_.removeLink("ens5");
   placement_.clearCalls();
   SyncReport report = run();
   EXPECT_TRUE(report.synced());
-  EXPECT_THAT(placement_.writes(), IsEmpty());
-  EXPECT_TRUE(held(placement_, kEns5Uuid));
+  EXPECT_EQ(placement_.writes().size(), 1U) << "one inventory PUT";
+  auto drained = held(placement_, kEns5Uuid);
+  ASSERT_TRUE(drained) << "the provider is kept";
+  EXPECT_EQ(drained->inventories, before->inventories);
+  for (const auto& [rc, total] : drained->inventories) {
+    EXPECT_EQ(drained->reserved[rc], total) << rc;
+  }
+  placement_.clearCalls();
+  EXPECT_TRUE(run().synced());
+  EXPECT_THAT(placement_.writes(), IsEmpty()) << "draining is done once";
+  links_.setLink("ens5", 10000);
+  EXPECT_TRUE(run().synced());
+  EXPECT_EQ(held(placement_, kEns5Uuid)->reserved, before->reserved) << "back to the configured";
 }
 
 TEST_F(InventorySyncTest, MissingDeviceGetsNoNewProvider) {

@@ -12,17 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-std::optional<Kbps> positiveKbps(const json& binding, const char* key) {
-  const auto it = binding.find(key);
-  if (it == binding.end() || !it->is_number_integer() || it->get<int64_t>() <= 0) {
-    return std::nullopt;
-  }
-  return Kbps(static_cast<uint64_t>(it->get<int64_t>()));
-}
-
-std::string text(const json& binding, const char* key) {
-  const auto it = binding.find(key);
-  return it != binding.end() && it->is_string() ? it->get<std::string>() : std::string();
+std::optional<Kbps> positiveKbps(const std::optional<uint64_t>& kbps) {
+  if (!kbps || *kbps == 0) return std::nullopt;
+  return Kbps(*kbps);
 }
 
 bool sameDirection(const std::optional<dataplane::AppliedDirection>& dir, Kbps min,
@@ -104,15 +96,15 @@ void BindingLoop::observeAll() {
   lastObserve_ = std::chrono::steady_clock::now();
 }
 
-BindingStatus BindingLoop::enforce(const json& binding) {
+BindingStatus BindingLoop::enforce(const bindings::Binding& binding) {
   BindingStatus status;
-  status.portId = text(binding, "port_id");
-  status.portName = text(binding, "port_name");
-  status.serverId = text(binding, "server_id");
-  status.agentType = text(binding, "agent_type");
-  status.device = text(binding, "device");
-  const auto minEgress = positiveKbps(binding, "min_egress_kbps");
-  const auto minIngress = positiveKbps(binding, "min_ingress_kbps");
+  status.portId = binding.portId;
+  status.portName = binding.portName;
+  status.serverId = binding.serverId;
+  status.agentType = binding.agentType;
+  status.device = binding.device;
+  const auto minEgress = positiveKbps(binding.minEgressKbps);
+  const auto minIngress = positiveKbps(binding.minIngressKbps);
   status.minEgress = minEgress.value_or(Kbps(0));
   status.minIngress = minIngress.value_or(Kbps(0));
   if (!minEgress && !minIngress) {
@@ -132,12 +124,12 @@ BindingStatus BindingLoop::enforce(const json& binding) {
   }
   dataplane::QosSpec spec;
   spec.port.portId = status.portId;
-  spec.port.mac = text(binding, "mac_address");
+  spec.port.mac = binding.macAddress;
   spec.port.device = point->second.uplink;
   spec.minEgress = status.minEgress;
   spec.minIngress = status.minIngress;
-  spec.maxEgress = positiveKbps(binding, "max_egress_kbps");
-  spec.maxIngress = positiveKbps(binding, "max_ingress_kbps");
+  spec.maxEgress = positiveKbps(binding.maxEgressKbps);
+  spec.maxIngress = positiveKbps(binding.maxIngressKbps);
   status.uplink = spec.port.device;
   status.backend = backend->name();
   wantedTargets_.insert(backend->name() + "|" + spec.port.device + "|" + spec.port.mac);
@@ -236,16 +228,18 @@ void BindingLoop::clearStaleUntagged() {
   }
 }
 
-void BindingLoop::reportIfChanged(const json& binding, const BindingStatus& status) {
-  const json& known = binding.contains("status") ? binding["status"] : json::object();
-  if (known.is_object() && known.value("state", "") == status.state &&
-      known.value("detail", "") == status.detail && known.value("backend", "") == status.backend) {
+void BindingLoop::reportIfChanged(const bindings::Binding& binding, const BindingStatus& status) {
+  const std::string_view known = bindings::stateName(binding.status.state);
+  if (known == status.state && binding.status.detail == status.detail &&
+      binding.status.backend == status.backend) {
     return;
   }
-  const json body = {{"state", status.state},
-                     {"detail", status.detail},
-                     {"host", options_.host},
-                     {"backend", status.backend}};
+  bindings::StatusReport report;
+  report.state = bindings::parseState(status.state).value_or(bindings::BindingState::kFailed);
+  report.detail = status.detail;
+  report.host = options_.host;
+  report.backend = status.backend;
+  const json body = bindings::toJson(report);
   auto resp = server_.send("PUT", "/v1/ports/" + status.portId + "/binding_status", body.dump());
   if (!resp || resp->status >= 300) {
     logger("agent")->warn("binding: status of port={} not reported ({}); retried next pass",
@@ -257,15 +251,13 @@ void BindingLoop::reportIfChanged(const json& binding, const BindingStatus& stat
                         status.state, status.detail.empty() ? "" : " (" + status.detail + ")");
 }
 
-void BindingLoop::reconcile(const json& desired, bool fullObserve) {
+void BindingLoop::reconcile(const bindings::HostBindings& desired, bool fullObserve) {
   std::lock_guard lock(backendsMutex_);
   if (fullObserve || !observed_) observeAll();
   wantedTargets_.clear();
   std::map<std::string, BindingStatus> kept;
   std::vector<BindingStatus> all;
-  const json empty = json::array();
-  const json& bindings = desired.contains("bindings") ? desired["bindings"] : empty;
-  for (const auto& binding : bindings) {
+  for (const auto& binding : desired.bindings) {
     BindingStatus status = enforce(binding);
     if (!status.backend.empty() && status.state != "failed") kept[status.portId] = status;
     reportIfChanged(binding, status);
@@ -300,22 +292,27 @@ Status BindingLoop::step() {
     return makeError(ErrorCode::kUnavailable,
                      "GET " + path + ": HTTP " + std::to_string(resp.status) + " " + resp.body);
   }
-  json desired = jsonTooDeep(resp.body) ? json(json::value_t::discarded)
-                                        : json::parse(resp.body, nullptr, false);
-  if (desired.is_discarded() || !desired.is_object() || !desired.contains("bindings") ||
-      !desired["bindings"].is_array()) {
-    return makeError(ErrorCode::kInvalidArgument, "GET " + path + ": not a bindings document");
+  const json doc = jsonTooDeep(resp.body) ? json(json::value_t::discarded)
+                                          : json::parse(resp.body, nullptr, false);
+  if (doc.is_discarded()) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "GET " + path + ": not a bindings document (not JSON, or nested too deep)");
   }
-  const uint64_t revision = desired.value("revision", uint64_t{0});
+  auto desired = bindings::parseHostBindings(doc);
+  if (!desired) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "GET " + path + ": not a bindings document: " + desired.error().message());
+  }
+  const uint64_t revision = desired->revision;
   const bool changed = !haveRevision_ || revision != revision_;
   if (changed) {
     logger("agent")->info("binding: host={} revision={} ports={}", options_.host, revision,
-                          desired["bindings"].size());
+                          desired->bindings.size());
   }
   revision_ = revision;
   haveRevision_ = true;
   const bool resyncDue = std::chrono::steady_clock::now() - lastObserve_ >= options_.resync;
-  reconcile(desired, resyncDue);
+  reconcile(*desired, resyncDue);
   if (changed) {
     // From the answer's arrival to every binding programmed and reported: the agent's share of
     // a boot's latency (its target is 5 ms for one binding).

@@ -24,6 +24,7 @@
 
 #include "agent/binding/enforcement_points.h"
 #include "agent/report/rest_transport.h"
+#include "bindings/host_bindings.h"
 #include "core/result.h"
 #include "dataplane/api/qos_backend.h"
 
@@ -66,9 +67,9 @@ class BindingLoop {
   void run(const std::atomic<bool>& stop);
   // One poll and reconcile. An error when the server is unreachable or answers nonsense.
   Status step();
-  // One reconcile pass over a desired set ({"bindings": [...]}). `fullObserve` re-reads every
-  // backend from the kernel first; otherwise the state left by the previous pass is trusted.
-  void reconcile(const nlohmann::json& desired, bool fullObserve);
+  // One reconcile pass over a desired set. `fullObserve` re-reads every backend from the kernel
+  // first; otherwise the state left by the previous pass is trusted.
+  void reconcile(const bindings::HostBindings& desired, bool fullObserve);
 
   std::vector<BindingStatus> statuses() const;
   // For the agent's status socket and `bwfloorctl queues`: every binding with its state and the
@@ -81,9 +82,9 @@ class BindingLoop {
   void refreshBackends();
   dataplane::QosBackend* backendNamed(const std::string& name) const;
   void observeAll();
-  BindingStatus enforce(const nlohmann::json& binding);
+  BindingStatus enforce(const bindings::Binding& binding);
   void removeUnwanted(const std::map<std::string, BindingStatus>& kept);
-  void reportIfChanged(const nlohmann::json& binding, const BindingStatus& status);
+  void reportIfChanged(const bindings::Binding& binding, const BindingStatus& status);
   void sampleCounters();
   void clearStaleUntagged();
 

@@ -1,6 +1,7 @@
 // Level-triggered bindings for agents: the full desired set per host with a revision, long-poll
 // for changes, and the agents' per-port enforcement status.
 
+#include "bindings/host_bindings.h"
 #include "core/logging.h"
 #include "placement/ports/ports_service.h"
 
@@ -43,38 +44,43 @@ uint64_t PortsService::hostRevision(const std::string& host) const {
 
 json PortsService::hostBindings(const std::string& host) const {
   std::lock_guard lock(mutex_);
-  json bindings = json::array();
+  bindings::HostBindings out;
+  out.host = host;
+  auto it = revisions_.find(host);
+  out.revision = it == revisions_.end() ? 0 : it->second;
   for (const auto& [id, port] : objects_.at("port")) {
     if (port.value("binding_host", "") != host) continue;
-    json b = {{"port_id", id},
-              {"port_name", port["name"]},
-              {"mac_address", port["mac_address"]},
-              {"vnic_type", port["vnic_type"]},
-              {"server_id", port["device_id"]},
-              {"allocation", port["binding_profile"].value("allocation", "")},
-              {"device", port.value("binding_device", "")},
-              {"agent_type", port.value("binding_agent_type", "")},
-              {"min_egress_kbps", 0},
-              {"min_ingress_kbps", 0},
-              {"max_egress_kbps", nullptr},
-              {"max_ingress_kbps", nullptr},
-              // What the server last heard, so that the agent reports only differences.
-              {"status", port["binding_status"]}};
+    bindings::Binding b;
+    b.portId = id;
+    b.portName = port["name"];
+    b.macAddress = port["mac_address"];
+    b.vnicType = port["vnic_type"];
+    b.serverId = port["device_id"];
+    b.allocation = port["binding_profile"].value("allocation", "");
+    b.device = port.value("binding_device", "");
+    b.agentType = port.value("binding_agent_type", "");
+    const json& status = port["binding_status"];
+    b.status.state =
+        bindings::parseState(status.value("state", "")).value_or(bindings::BindingState::kPending);
+    b.status.detail = status.value("detail", "");
+    b.status.host = status.value("host", "");
+    b.status.backend = status.value("backend", "");
     const json* policy =
         port["qos_policy_id"].is_null() ? nullptr : findLocked("policy", port["qos_policy_id"]);
     if (policy) {
       for (const auto& r : (*policy)["rules"]) {
-        std::string dir = r["direction"];
-        if (r["type"] == "minimum_bandwidth") b["min_" + dir + "_kbps"] = r["min_kbps"];
-        if (r["type"] == "bandwidth_limit") b["max_" + dir + "_kbps"] = r["max_kbps"];
+        const bool egress = r["direction"] == "egress";
+        if (r["type"] == "minimum_bandwidth") {
+          (egress ? b.minEgressKbps : b.minIngressKbps) = r["min_kbps"].get<uint64_t>();
+        }
+        if (r["type"] == "bandwidth_limit") {
+          (egress ? b.maxEgressKbps : b.maxIngressKbps) = r["max_kbps"].get<uint64_t>();
+        }
       }
     }
-    bindings.push_back(std::move(b));
+    out.bindings.push_back(std::move(b));
   }
-  auto it = revisions_.find(host);
-  return {{"host", host},
-          {"revision", it == revisions_.end() ? 0 : it->second},
-          {"bindings", bindings}};
+  return bindings::toJson(out);
 }
 
 void PortsService::waitForBindings(const std::string& host, uint64_t revision,
@@ -108,16 +114,9 @@ void PortsService::expireWaiters() {
 
 ApiResult<json> PortsService::reportBindingStatus(const std::string& portId, const json& body,
                                                   const std::string& reporterHost) {
-  if (!body.is_object() || !body.contains("state") || !body["state"].is_string()) {
-    return placement::badRequest("binding status: 'state' is required");
-  }
-  std::string state = body["state"];
-  if (state != "enforced" && state != "placement-only" && state != "failed" && state != "removed") {
-    return placement::badRequest(
-        "binding status: 'state' must be enforced, placement-only, "
-        "failed or removed, got '" +
-        state + "'");
-  }
+  auto report = bindings::parseStatusReport(body);
+  if (!report) return placement::badRequest("binding status: " + report.error().message());
+  const std::string state(bindings::stateName(report->state));
   std::unique_lock lock(mutex_);
   auto it = objects_["port"].find(portId);
   if (it == objects_["port"].end()) return placement::notFound("port " + portId + " not found");
@@ -126,14 +125,11 @@ ApiResult<json> PortsService::reportBindingStatus(const std::string& portId, con
                              ", the only host this agent's credential may report for"};
   }
   json port = it->second;
-  port["binding_status"] = {{"state", state},
-                            {"detail", body.value("detail", "")},
-                            {"host", body.value("host", "")},
-                            {"backend", body.value("backend", "")}};
+  port["binding_status"] = bindings::toJson(*report);
   port["status"] = state == "failed" ? "ERROR" : (state == "removed" ? "DOWN" : "ACTIVE");
   if (auto st = persist({{"port", portId, port}}); !st) return st.error();
   logger("server")->info("port={} binding_state={} detail={}", port["name"].get<std::string>(),
-                         state, body.value("detail", ""));
+                         state, report->detail);
   Settled settled = settleServersLocked(std::chrono::steady_clock::now());
   lock.unlock();
   for (auto& fn : settled) fn();

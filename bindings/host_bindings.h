@@ -1,0 +1,83 @@
+#pragma once
+// The bindings contract between bwfloor-server and its agents, as one set of types with one
+// (de)serializer that both link:
+//
+//   GET /v1/hosts/{host}/bindings      -> HostBindings   {"revision": N, "bindings": [Binding...]}
+//   PUT /v1/ports/{id}/binding_status  <- StatusReport   {"state", "detail", "host", "backend"}
+//
+// Parsing is the edge: a document from the other side becomes typed values here or an error that
+// names the field, the expected type and the value; nothing downstream reads JSON.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace bwfloor::bindings {
+
+// A port's binding state, as the server keeps it and the agent reports it.
+enum class BindingState {
+  kUnbound,        // no server
+  kPending,        // bound, the agent has not reported yet
+  kEnforced,       // the minimum holds in the data plane
+  kPlacementOnly,  // claimed in placement; this data plane cannot enforce it (the reason says why)
+  kFailed,         // the agent tried and could not (the detail says why)
+  kRemoved,        // the agent took the guarantee away
+};
+
+std::string_view stateName(BindingState state);
+std::optional<BindingState> parseState(std::string_view text);
+// What an agent may report (enforced, placement-only, failed, removed).
+bool reportable(BindingState state);
+
+struct BindingStatus {
+  BindingState state = BindingState::kPending;
+  std::string detail;
+  std::string host;     // the reporting agent's host
+  std::string backend;  // htb, ovs, sriov; "" when nowhere
+  bool operator==(const BindingStatus&) const = default;
+};
+
+// One bound port, as its host's agent needs it.
+struct Binding {
+  std::string portId;
+  std::string portName;
+  std::string macAddress;
+  std::string vnicType;
+  std::string serverId;
+  std::string allocation;  // the device provider's uuid (minted by the agent)
+  std::string device;      // that provider's device (bridge, PF)
+  std::string agentType;   // "Open vSwitch agent", "NIC Switch agent"
+  uint64_t minEgressKbps = 0;
+  uint64_t minIngressKbps = 0;
+  std::optional<uint64_t> maxEgressKbps;
+  std::optional<uint64_t> maxIngressKbps;
+  BindingStatus status;  // what the server last heard, so the agent reports only differences
+  bool operator==(const Binding&) const = default;
+};
+
+struct HostBindings {
+  std::string host;
+  uint64_t revision = 0;
+  std::vector<Binding> bindings;
+  bool operator==(const HostBindings&) const = default;
+};
+
+// The body of PUT /v1/ports/{id}/binding_status.
+using StatusReport = BindingStatus;
+
+nlohmann::json toJson(const BindingStatus& status);
+nlohmann::json toJson(const Binding& binding);
+nlohmann::json toJson(const HostBindings& bindings);
+
+// Errors are kInvalidArgument naming the field ("bindings[2].min_egress_kbps: expected an integer
+// from 0 to 2147483647, got \"x\"").
+Result<HostBindings> parseHostBindings(const nlohmann::json& doc);
+// A report must carry a reportable state; detail, host and backend are optional strings.
+Result<StatusReport> parseStatusReport(const nlohmann::json& doc);
+
+}  // namespace bwfloor::bindings

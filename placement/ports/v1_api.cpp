@@ -1,6 +1,7 @@
 #include "placement/ports/v1_api.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/json_depth.h"
 #include "core/logging.h"
@@ -41,6 +42,113 @@ http::Response wrongTypeReply(const json::exception& e) {
   return errorReply(
       placement::badRequest("Malformed request body: a field has the wrong JSON type (" +
                             (text == std::string::npos ? what : what.substr(text + 2)) + ")"));
+}
+
+// The JSON type each field of a /v1 request body must have, checked at the edge so that a wrong
+// type is a 400 naming the field, the expected type and the value (the services then read the
+// fields with typed accessors that cannot throw). Unknown fields are the services' business.
+enum class FieldType { kString, kInteger, kBoolean, kObject, kStringList, kStringOrNull };
+
+struct FieldRule {
+  const char* name;
+  FieldType type;
+};
+
+const char* describe(FieldType type) {
+  switch (type) {
+    case FieldType::kString:
+      return "a string";
+    case FieldType::kInteger:
+      return "an integer";
+    case FieldType::kBoolean:
+      return "true or false";
+    case FieldType::kObject:
+      return "an object";
+    case FieldType::kStringList:
+      return "a list of strings";
+    case FieldType::kStringOrNull:
+      return "a string or null";
+  }
+  return "?";
+}
+
+bool hasType(const json& v, FieldType type) {
+  switch (type) {
+    case FieldType::kString:
+      return v.is_string();
+    case FieldType::kInteger:
+      return v.is_number_integer();
+    case FieldType::kBoolean:
+      return v.is_boolean();
+    case FieldType::kObject:
+      return v.is_object();
+    case FieldType::kStringList:
+      return v.is_array() &&
+             std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); });
+    case FieldType::kStringOrNull:
+      return v.is_string() || v.is_null();
+  }
+  return false;
+}
+
+// The rules of a request, by method and collection (segs[1]); nullptr when it takes no body.
+const std::vector<FieldRule>* bodyRules(const std::string& method,
+                                        const std::vector<std::string>& segs) {
+  using T = FieldType;
+  static const std::vector<FieldRule> kNetwork = {{"name", T::kString},
+                                                  {"physnet", T::kString},
+                                                  {"segmentation_id", T::kInteger},
+                                                  {"network_type", T::kString}};
+  static const std::vector<FieldRule> kPolicy = {{"name", T::kString}};
+  static const std::vector<FieldRule> kRule = {{"type", T::kString},
+                                               {"direction", T::kString},
+                                               {"min_kbps", T::kInteger},
+                                               {"max_kbps", T::kInteger}};
+  static const std::vector<FieldRule> kPort = {{"name", T::kString},
+                                               {"network", T::kString},
+                                               {"vnic_type", T::kString},
+                                               {"mac_address", T::kString},
+                                               {"qos_policy", T::kStringOrNull}};
+  static const std::vector<FieldRule> kServer = {{"name", T::kString},
+                                                 {"host", T::kString},
+                                                 {"strategy", T::kString},
+                                                 {"ports", T::kStringList}};
+  static const std::vector<FieldRule> kAgent = {{"host", T::kString},
+                                                {"agent_type", T::kString},
+                                                {"binary", T::kString},
+                                                {"configurations", T::kObject},
+                                                {"resources_synced", T::kBoolean}};
+  if (segs.size() < 2) return nullptr;
+  const std::string& c = segs[1];
+  if (method == "POST" && segs.size() == 2) {
+    if (c == "networks") return &kNetwork;
+    if (c == "qos_policies") return &kPolicy;
+    if (c == "ports") return &kPort;
+    if (c == "servers") return &kServer;
+    if (c == "agents") return &kAgent;
+  }
+  if (c == "qos_policies" && segs.size() >= 4 && segs[3] == "rules" &&
+      (method == "POST" || method == "PUT")) {
+    return &kRule;
+  }
+  return nullptr;
+}
+
+// A 400 naming the first field whose JSON type is wrong, or nullopt.
+std::optional<ApiError> wrongFieldType(const json& body, const std::vector<FieldRule>& rules) {
+  if (!body.is_object()) {
+    return placement::badRequest("the request body must be a JSON object, got " +
+                                 body.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+  for (const auto& rule : rules) {
+    auto it = body.find(rule.name);
+    if (it == body.end() || hasType(*it, rule.type)) continue;
+    std::string value = it->dump(-1, ' ', false, json::error_handler_t::replace);
+    if (value.size() > 100) value = value.substr(0, 100) + "...";
+    return placement::badRequest("'" + std::string(rule.name) + "' must be " + describe(rule.type) +
+                                 ", got " + value);
+  }
+  return std::nullopt;
 }
 
 // What an agent's credential may do on /v1, as its own host only. Its ports' status reports are
@@ -147,6 +255,12 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
                              std::chrono::steady_clock::now() + std::chrono::seconds(waitSeconds),
                              answer);
     return;
+  }
+  if (const auto* rules = bodyRules(req.method, segs)) {
+    if (auto wrong = wrongFieldType(body, *rules)) {
+      respond(errorReply(*wrong));
+      return;
+    }
   }
   // POST /v1/servers answers when the host's agent has reported (or at the binding timeout);
   // no thread waits for it.

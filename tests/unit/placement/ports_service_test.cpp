@@ -343,8 +343,13 @@ TEST_F(PortsServiceTest, WrongJsonTypesAndNonUtf8PathsAreAnswersNotAborts) {
     SCOPED_TRACE(path + " " + body);
     const http::Response r = send("POST", path, body);
     EXPECT_EQ(r.status, 400) << r.body;
-    EXPECT_THAT(r.body, HasSubstr("wrong JSON type"));
+    EXPECT_THAT(r.body, HasSubstr("' must be a string, got 5"));
   }
+  // A list of strings means strings.
+  const http::Response ports = send("POST", "/v1/servers", R"({"name":"x","ports":["a",7]})");
+  EXPECT_EQ(ports.status, 400) << ports.body;
+  EXPECT_EQ(json::parse(ports.body)["errors"][0]["detail"],
+            "'ports' must be a list of strings, got [\"a\",7]");
   const http::Response bad = send("GET", std::string("/v1/\xff"), "");
   EXPECT_EQ(bad.status, 404) << bad.body;
   EXPECT_TRUE(json::accept(bad.body)) << bad.body;

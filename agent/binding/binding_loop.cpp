@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "agent/binding/retry_backoff.h"
 #include "core/json_depth.h"
 #include "core/logging.h"
 
@@ -11,43 +12,6 @@ namespace bwfloor::agent {
 namespace {
 
 using nlohmann::json;
-
-std::optional<Kbps> positiveKbps(const std::optional<uint64_t>& kbps) {
-  if (!kbps || *kbps == 0) return std::nullopt;
-  return Kbps(*kbps);
-}
-
-bool sameDirection(const std::optional<dataplane::AppliedDirection>& dir, Kbps min,
-                   const std::optional<Kbps>& max) {
-  if (min.isZero()) return !dir.has_value();
-  // Nothing to program in a direction the backend cannot enforce here.
-  if (dir && dir->enforcement.state() == dataplane::Enforcement::State::kPlacementOnly) {
-    return true;
-  }
-  return dir && dir->minKbps == min && dir->maxKbps == max && dir->enforcement.isEnforced();
-}
-
-// Whether what the kernel holds is already exactly `spec` (then nothing is programmed).
-bool holds(const dataplane::AppliedQos& applied, const dataplane::QosSpec& spec) {
-  return applied.port.mac == spec.port.mac && applied.port.device == spec.port.device &&
-         sameDirection(applied.egress, spec.minEgress, spec.maxEgress) &&
-         sameDirection(applied.ingress, spec.minIngress, spec.maxIngress);
-}
-
-void setState(BindingStatus& status, const dataplane::Enforcement& e) {
-  switch (e.state()) {
-    case dataplane::Enforcement::State::kEnforced:
-      status.state = "enforced";
-      break;
-    case dataplane::Enforcement::State::kPlacementOnly:
-      status.state = "placement-only";
-      break;
-    case dataplane::Enforcement::State::kFailed:
-      status.state = "failed";
-      break;
-  }
-  status.detail = e.reason();
-}
 
 }  // namespace
 
@@ -75,8 +39,8 @@ dataplane::QosBackend* BindingLoop::backendNamed(const std::string& name) const 
 }
 
 void BindingLoop::observeAll() {
-  applied_.clear();
-  untagged_.clear();
+  applied_.byPort.clear();
+  applied_.untagged.clear();
   for (const auto& backend : backends_) {
     auto found = backend->observe();
     if (!found) {
@@ -86,9 +50,9 @@ void BindingLoop::observeAll() {
     }
     for (auto& a : *found) {
       if (a.port.portId.empty()) {
-        untagged_.push_back(std::move(a));
+        applied_.untagged.push_back(std::move(a));
       } else {
-        applied_[a.port.portId] = std::move(a);
+        applied_.byPort[a.port.portId] = std::move(a);
       }
     }
   }
@@ -96,136 +60,61 @@ void BindingLoop::observeAll() {
   lastObserve_ = std::chrono::steady_clock::now();
 }
 
-BindingStatus BindingLoop::enforce(const bindings::Binding& binding) {
-  BindingStatus status;
-  status.portId = binding.portId;
-  status.portName = binding.portName;
-  status.serverId = binding.serverId;
-  status.agentType = binding.agentType;
-  status.device = binding.device;
-  const auto minEgress = positiveKbps(binding.minEgressKbps);
-  const auto minIngress = positiveKbps(binding.minIngressKbps);
-  status.minEgress = minEgress.value_or(Kbps(0));
-  status.minIngress = minIngress.value_or(Kbps(0));
-  if (!minEgress && !minIngress) {
-    setState(status, dataplane::Enforcement::placementOnly("no minimum requested"));
-    return status;
-  }
-  const auto point = points_.find({status.agentType, status.device});
-  if (point == points_.end()) {
-    setState(status, dataplane::Enforcement::failed("device " + status.device + " of " +
-                                                    status.agentType + " is not configured here"));
-    return status;
-  }
-  dataplane::QosBackend* backend = backendNamed(point->second.backend);
-  if (backend == nullptr) {
-    setState(status, dataplane::Enforcement::placementOnly(point->second.whyNot));
-    return status;
-  }
-  dataplane::QosSpec spec;
-  spec.port.portId = status.portId;
-  spec.port.mac = binding.macAddress;
-  spec.port.device = point->second.uplink;
-  spec.minEgress = status.minEgress;
-  spec.minIngress = status.minIngress;
-  spec.maxEgress = positiveKbps(binding.maxEgressKbps);
-  spec.maxIngress = positiveKbps(binding.maxIngressKbps);
-  status.uplink = spec.port.device;
-  status.backend = backend->name();
-  wantedTargets_.insert(backend->name() + "|" + spec.port.device + "|" + spec.port.mac);
-
-  const auto applied = applied_.find(spec.port.portId);
-  if (applied != applied_.end() && holds(applied->second, spec) &&
-      applied->second.backend == backend->name()) {
-    setState(status, applied->second.overall());
-    return status;
-  }
-  // Moved (another uplink or backend): take it away from where it was first.
-  if (applied != applied_.end() && (applied->second.backend != backend->name() ||
-                                    applied->second.port.device != spec.port.device)) {
-    if (auto* previous = backendNamed(applied->second.backend)) {
-      if (auto st = previous->remove(spec.port.portId); !st) {
-        logger("agent")->warn("binding: removing port={} from {} failed: {}", spec.port.portId,
-                              applied->second.port.device, st.error().toString());
-      }
-    }
-    applied_.erase(applied);
+BindingStatus BindingLoop::apply(const PortStep& step) {
+  if (!step.program) return step.status;
+  const dataplane::QosSpec& spec = *step.program;
+  dataplane::QosBackend* backend = backendNamed(step.status.backend);
+  if (step.moveFrom) {
+    removePort(*step.moveFrom, spec.port.portId);
+    applied_.byPort.erase(spec.port.portId);
   }
   const auto started = std::chrono::steady_clock::now();
   auto result = backend->program(spec);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
-  // A direct port's VF gets its MAC when the VM is plugged, which may come after the binding:
-  // until then the guarantee waits (the next passes retry), it has not failed.
-  if (!result && result.error().code() == ErrorCode::kNotFound && backend->name() == "sriov") {
-    setState(status, dataplane::Enforcement::placementOnly(
-                         "waiting for a VF of " + spec.port.device + " with MAC " + spec.port.mac +
-                         " (" + result.error().message() + ")"));
-    return status;
-  }
+  BindingStatus status = programOutcome(step, result);
   if (!result) {
     logger("agent")->warn("binding: program failed {}: {}", dataplane::describe(spec),
                           result.error().toString());
-    // The errno goes into the status: operators read it from `port show` and `server create`.
-    setState(status, dataplane::Enforcement::failed(result.error().toString()));
     return status;
   }
-  setState(status, result->overall());
   logger("agent")->debug("binding: programmed {} backend={} status={} in {} us",
                          dataplane::describe(spec), backend->name(), result->overall().toString(),
                          micros);
-  applied_[spec.port.portId] = std::move(*result);
+  applied_.byPort[spec.port.portId] = std::move(*result);
   return status;
 }
 
-void BindingLoop::removeUnwanted(const std::map<std::string, BindingStatus>& kept) {
-  for (auto it = applied_.begin(); it != applied_.end();) {
-    const auto want = kept.find(it->first);
-    if (want != kept.end() && want->second.backend == it->second.backend) {
-      ++it;
-      continue;
-    }
-    dataplane::QosBackend* backend = backendNamed(it->second.backend);
-    if (backend == nullptr) {
-      ++it;
-      continue;
-    }
-    if (auto st = backend->remove(it->first); !st) {
-      logger("agent")->warn("binding: remove port={} failed: {}; retried next pass", it->first,
-                            st.error().toString());
-      ++it;
-      continue;
-    }
-    logger("agent")->info("binding: removed port={} from {} ({})", it->first,
-                          it->second.port.device, backend->name());
-    it = applied_.erase(it);
+void BindingLoop::removePort(const std::string& backendName, const std::string& portId) {
+  dataplane::QosBackend* backend = backendNamed(backendName);
+  if (backend == nullptr) return;
+  const auto held = applied_.byPort.find(portId);
+  const std::string device = held != applied_.byPort.end() ? held->second.port.device : "";
+  if (auto st = backend->remove(portId); !st) {
+    logger("agent")->warn("binding: remove port={} from {} failed: {}; retried next pass", portId,
+                          backendName, st.error().toString());
+    return;
+  }
+  logger("agent")->info("binding: removed port={} from {} ({})", portId, device, backendName);
+  if (held != applied_.byPort.end() && held->second.backend == backendName) {
+    applied_.byPort.erase(held);
   }
 }
 
-// A desired binding on the same device and MAC adopted the entry when it was programmed this pass
-// (the backend then learnt its port id); any other is left over: program it with no minimum.
-void BindingLoop::clearStaleUntagged() {
-  for (auto it = untagged_.begin(); it != untagged_.end();) {
-    dataplane::QosBackend* backend = backendNamed(it->backend);
-    const std::string target = it->backend + "|" + it->port.device + "|" + it->port.mac;
-    if (backend == nullptr || wantedTargets_.count(target) != 0) {
-      it = untagged_.erase(it);
-      continue;
-    }
-    dataplane::QosSpec clear;
-    clear.port = it->port;  // device, VF index, MAC as found; no port id, no minimum
-    if (auto result = backend->program(clear); !result) {
-      logger("agent")->warn("binding: clearing the stale {} entry on {} failed: {}; retried",
-                            backend->name(), it->port.device, result.error().toString());
-      ++it;
-      continue;
-    }
-    logger("agent")->info(
-        "binding: cleared a stale {} guarantee on {} (mac {}): no binding wants it",
-        backend->name(), it->port.device, it->port.mac);
-    it = untagged_.erase(it);
+bool BindingLoop::clearUntagged(const dataplane::AppliedQos& entry) {
+  dataplane::QosBackend* backend = backendNamed(entry.backend);
+  if (backend == nullptr) return true;
+  dataplane::QosSpec clear;
+  clear.port = entry.port;  // device, VF index, MAC as found; no port id, no minimum
+  if (auto result = backend->program(clear); !result) {
+    logger("agent")->warn("binding: clearing the stale {} entry on {} failed: {}; retried",
+                          backend->name(), entry.port.device, result.error().toString());
+    return false;
   }
+  logger("agent")->info("binding: cleared a stale {} guarantee on {} (mac {}): no binding wants it",
+                        backend->name(), entry.port.device, entry.port.mac);
+  return true;
 }
 
 void BindingLoop::reportIfChanged(const bindings::Binding& binding, const BindingStatus& status) {
@@ -254,17 +143,26 @@ void BindingLoop::reportIfChanged(const bindings::Binding& binding, const Bindin
 void BindingLoop::reconcile(const bindings::HostBindings& desired, bool fullObserve) {
   std::lock_guard lock(backendsMutex_);
   if (fullObserve || !observed_) observeAll();
-  wantedTargets_.clear();
-  std::map<std::string, BindingStatus> kept;
+  std::set<std::string> available;
+  for (const auto& b : backends_) available.insert(b->name());
+  const Plan plan = planReconcile(desired, applied_, points_, available);
   std::vector<BindingStatus> all;
-  for (const auto& binding : desired.bindings) {
-    BindingStatus status = enforce(binding);
-    if (!status.backend.empty() && status.state != "failed") kept[status.portId] = status;
-    reportIfChanged(binding, status);
+  for (const auto& step : plan.ports) {
+    BindingStatus status = apply(step);
+    // A program that failed leaves nothing half-done behind: what was there is taken away.
+    if (step.program && status.state == "failed" && applied_.byPort.count(status.portId) != 0) {
+      removePort(status.backend, status.portId);
+    }
+    reportIfChanged(*step.binding, status);
     all.push_back(std::move(status));
   }
-  removeUnwanted(kept);
-  clearStaleUntagged();
+  for (const auto& [backendName, portId] : plan.removals) removePort(backendName, portId);
+  // Adopted entries are tagged now; cleared ones are gone; a failed clear is retried next pass.
+  std::vector<dataplane::AppliedQos> stillStale;
+  for (const auto& entry : plan.clears) {
+    if (!clearUntagged(entry)) stillStale.push_back(entry);
+  }
+  applied_.untagged = std::move(stillStale);
   std::lock_guard statusLock(statusMutex_);
   for (const auto& status : all) {
     const auto before = std::find_if(statuses_.begin(), statuses_.end(),
@@ -326,22 +224,22 @@ Status BindingLoop::step() {
 }
 
 void BindingLoop::run(const std::atomic<bool>& stop) {
-  constexpr auto kFirstBackoff = std::chrono::milliseconds(500);
-  auto backoff = kFirstBackoff;
+  SystemClock clock;
+  RetryBackoff backoff(clock, std::chrono::milliseconds(500),
+                       std::chrono::milliseconds(options_.longPollWait));
   // Enforcing before the first discovery would call every binding "not configured here".
   while (!stop && !board_.waitPublished(std::chrono::milliseconds(200))) {
   }
   while (!stop) {
     if (auto st = step(); !st) {
-      logger("agent")->warn("binding: {}; retry in {} ms", st.error().message(), backoff.count());
-      const auto until = std::chrono::steady_clock::now() + backoff;
-      while (!stop && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const auto wait = backoff.failed();
+      logger("agent")->warn("binding: {}; retry in {} ms", st.error().message(), wait.count());
+      while (!stop && !backoff.due()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // bounds how long stop takes
       }
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(options_.longPollWait));
       continue;
     }
-    backoff = kFirstBackoff;
+    backoff.succeeded();
   }
 }
 

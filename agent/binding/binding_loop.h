@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "agent/binding/enforcement_points.h"
+#include "agent/binding/reconcile_plan.h"
 #include "agent/report/rest_transport.h"
 #include "bindings/host_bindings.h"
 #include "core/result.h"
@@ -40,22 +41,6 @@ struct BindingLoopOptions {
 // Builds the backends that serve `points` (only those with a backend name).
 using BackendFactory = std::function<std::vector<std::unique_ptr<dataplane::QosBackend>>(
     const EnforcementPoints& points)>;
-
-// One bound port as the agent last saw it: what was asked and what holds.
-struct BindingStatus {
-  std::string portId;
-  std::string portName;
-  std::string serverId;
-  std::string agentType;
-  std::string device;   // the provider's device (bridge, PF)
-  std::string uplink;   // where it is enforced ("" when nowhere)
-  std::string backend;  // "" when nowhere
-  Kbps minEgress{0};
-  Kbps minIngress{0};
-  std::string state;  // enforced, placement-only, failed
-  std::string detail;
-  bool operator==(const BindingStatus&) const = default;
-};
 
 class BindingLoop {
  public:
@@ -82,11 +67,12 @@ class BindingLoop {
   void refreshBackends();
   dataplane::QosBackend* backendNamed(const std::string& name) const;
   void observeAll();
-  BindingStatus enforce(const bindings::Binding& binding);
-  void removeUnwanted(const std::map<std::string, BindingStatus>& kept);
+  // Carries out one port's step; returns its final status.
+  BindingStatus apply(const PortStep& step);
+  void removePort(const std::string& backendName, const std::string& portId);
+  bool clearUntagged(const dataplane::AppliedQos& entry);  // false: failed, retried next pass
   void reportIfChanged(const bindings::Binding& binding, const BindingStatus& status);
   void sampleCounters();
-  void clearStaleUntagged();
 
   BindingLoopOptions options_;
   RestTransport& server_;
@@ -97,12 +83,10 @@ class BindingLoop {
   EnforcementPoints points_;
   std::mutex backendsMutex_;  // backends_ is used by the loop and by counters()
   std::vector<std::unique_ptr<dataplane::QosBackend>> backends_;
-  std::map<std::string, dataplane::AppliedQos> applied_;  // by port id, as last read / programmed
-  // What observe() found without a port id (SR-IOV VFs after a restart: a VF holds no tag), and
-  // the (backend, device, MAC) of every binding of this pass: an untagged entry that none of them
-  // claims is stale and cleared.
-  std::vector<dataplane::AppliedQos> untagged_;
-  std::set<std::string> wantedTargets_;
+  // What the backends hold, as last read or programmed. Untagged entries (SR-IOV VFs after a
+  // restart: a VF holds no port id) are adopted by a binding on the same device and MAC, or
+  // cleared.
+  AppliedState applied_;
   bool observed_ = false;
   std::chrono::steady_clock::time_point lastObserve_{};
 

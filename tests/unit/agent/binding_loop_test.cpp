@@ -316,6 +316,87 @@ TEST_F(BindingLoopTest, StatusDocumentHasStatesCountersAndRates) {
   EXPECT_GT(doc["bindings"][0]["egress"]["rate_kbps"].get<int64_t>(), 0);
 }
 
+// A QosBackend that refuses the first `refusals` programs with the kernel's EBUSY, then holds
+// whatever it is given: the seam for testing the loop's retry without a kernel.
+class FakeQosBackend : public dataplane::QosBackend {
+ public:
+  explicit FakeQosBackend(int refusals) : refusals_(refusals) {}
+  std::string name() const override { return "htb"; }
+  Result<std::vector<dataplane::AppliedQos>> observe() override {
+    std::vector<dataplane::AppliedQos> out;
+    for (const auto& [id, a] : held_) out.push_back(a);
+    return out;
+  }
+  Result<dataplane::AppliedQos> program(const dataplane::QosSpec& spec) override {
+    ++programs;
+    if (refusals_ > 0) {
+      --refusals_;
+      return makeError(ErrorCode::kKernel, "RTM_NEWTCLASS: Device or resource busy", EBUSY);
+    }
+    dataplane::AppliedQos a;
+    a.port = spec.port;
+    a.backend = name();
+    auto direction = [](Kbps min) {
+      dataplane::AppliedDirection d;
+      d.minKbps = min;
+      return d;
+    };
+    if (!spec.minEgress.isZero()) a.egress = direction(spec.minEgress);
+    if (!spec.minIngress.isZero()) a.ingress = direction(spec.minIngress);
+    held_[spec.port.portId] = a;
+    return a;
+  }
+  Status remove(const std::string& portId) override {
+    held_.erase(portId);
+    return {};
+  }
+  Result<std::vector<dataplane::QosCounters>> counters() override {
+    return std::vector<dataplane::QosCounters>{};
+  }
+  int programs = 0;
+
+ private:
+  int refusals_;
+  std::map<std::string, dataplane::AppliedQos> held_;
+};
+
+// A refused program is reported failed with the errno, and every following pass (long-poll
+// answer or timeout) programs it again until it holds; then enforced is reported, once.
+TEST(BindingLoopRetryTest, ARefusedProgramIsRetriedEachPassUntilItHolds) {
+  LogOptions quiet;
+  quiet.sinkForTest = std::make_shared<spdlog::sinks::null_sink_mt>();
+  initLogging(quiet);
+  FakeBindingServer server;
+  EnforcementBoard board;
+  board.publish(htbOn("eth-test"));
+  BindingLoopOptions options;
+  options.host = kHost;
+  FakeQosBackend* backend = nullptr;
+  BindingLoop loop(options, server, board, [&](const EnforcementPoints&) {
+    std::vector<std::unique_ptr<dataplane::QosBackend>> backends;
+    auto fake = std::make_unique<FakeQosBackend>(2);
+    backend = fake.get();
+    backends.push_back(std::move(fake));
+    return backends;
+  });
+  server.set({binding(kPortA, kMacA, 60000, 0)});
+  ASSERT_TRUE(loop.step());
+  ASSERT_EQ(server.reports.size(), 1U);
+  EXPECT_EQ(server.reports[0].second["state"], "failed");
+  EXPECT_THAT(server.reports[0].second["detail"].get<std::string>(), HasSubstr("busy"));
+  ASSERT_TRUE(loop.step());  // still refused: already reported, not again
+  EXPECT_EQ(backend->programs, 2);
+  EXPECT_EQ(server.reports.size(), 1U);
+  ASSERT_TRUE(loop.step());
+  EXPECT_EQ(backend->programs, 3);
+  ASSERT_EQ(server.reports.size(), 2U);
+  EXPECT_EQ(server.reports[1].second["state"], "enforced");
+  ASSERT_TRUE(loop.step());
+  EXPECT_EQ(backend->programs, 3) << "holding: not programmed again";
+  EXPECT_EQ(server.reports.size(), 2U);
+  initLogging(LogOptions{});
+}
+
 TEST(StatusSocketTest, EachConnectionGetsTheCurrentDocument) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("bwfloor-status-" + std::to_string(::getpid()));

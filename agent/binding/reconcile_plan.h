@@ -1,0 +1,70 @@
+#pragma once
+// The binding loop's decisions as a value: from the desired bindings, what the backends hold (read
+// back from the kernel), the enforcement points and the backends that exist, a Plan of what to
+// program, remove and clear, and each port's status where it is already known. Pure: no I/O, no
+// clock. BindingLoop is fetch -> plan -> apply -> report around it.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/binding/enforcement_points.h"
+#include "bindings/host_bindings.h"
+#include "core/units.h"
+#include "dataplane/api/qos_backend.h"
+
+namespace bwfloor::agent {
+
+// One bound port as the agent last saw it: what was asked and what holds.
+struct BindingStatus {
+  std::string portId;
+  std::string portName;
+  std::string serverId;
+  std::string agentType;
+  std::string device;   // the provider's device (bridge, PF)
+  std::string uplink;   // where it is enforced ("" when nowhere)
+  std::string backend;  // "" when nowhere
+  Kbps minEgress{0};
+  Kbps minIngress{0};
+  std::string state;  // enforced, placement-only, failed
+  std::string detail;
+  bool operator==(const BindingStatus&) const = default;
+};
+
+// What to do for one desired binding.
+struct PortStep {
+  const bindings::Binding* binding = nullptr;  // into the desired set the plan was made from
+  // Without `program`, final; with it, the base the program's outcome completes.
+  BindingStatus status;
+  std::optional<dataplane::QosSpec> program;  // on status.backend
+  // The backend the port is on now, when it moves to another backend or uplink: removed first.
+  std::optional<std::string> moveFrom;
+};
+
+struct Plan {
+  std::vector<PortStep> ports;  // desired order
+  // Port ids to take off their backend (applied, and no desired binding wants them there).
+  std::vector<std::pair<std::string, std::string>> removals;  // (backend, port id)
+  // Entries without a port id (a VF after a restart) that no binding claims: cleared.
+  std::vector<dataplane::AppliedQos> clears;
+};
+
+// What the backends hold, as the loop last read or programmed it.
+struct AppliedState {
+  std::map<std::string, dataplane::AppliedQos> byPort;  // tagged with a port id
+  std::vector<dataplane::AppliedQos> untagged;
+};
+
+Plan planReconcile(const bindings::HostBindings& desired, const AppliedState& applied,
+                   const EnforcementPoints& points, const std::set<std::string>& backends);
+
+// The status a programmed port ends with: the backend's answer, or its error. An SR-IOV port whose
+// VF has no MAC yet (the VM is not plugged) waits as placement-only: it has not failed.
+BindingStatus programOutcome(const PortStep& step, const Result<dataplane::AppliedQos>& result);
+
+// Enforcement state -> status state and detail.
+void setState(BindingStatus& status, const dataplane::Enforcement& enforcement);
+
+}  // namespace bwfloor::agent

@@ -1,0 +1,161 @@
+// The binding loop's decisions as a value (planReconcile, programOutcome) and its retry timing
+// (RetryBackoff on a FakeClock): no backend, no kernel, no server.
+#include "agent/binding/reconcile_plan.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "agent/binding/retry_backoff.h"
+#include "tests/unit/agent/agent_fakes.h"
+
+namespace bwfloor::agent {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr const char* kOvs = "Open vSwitch agent";
+constexpr const char* kSriov = "NIC Switch agent";
+
+bindings::Binding binding(const std::string& port, uint64_t egress,
+                          const std::string& device = "br-test", const std::string& type = kOvs,
+                          const std::string& mac = "fa:16:3e:00:00:0a") {
+  bindings::Binding b;
+  b.portId = port;
+  b.portName = "port-" + port;
+  b.macAddress = mac;
+  b.device = device;
+  b.agentType = type;
+  b.minEgressKbps = egress;
+  return b;
+}
+
+EnforcementPoints points() {
+  EnforcementPoints p;
+  auto point = [](std::string backend, std::string uplink, std::string whyNot) {
+    EnforcementPoint e;
+    e.backend = std::move(backend);
+    e.uplink = std::move(uplink);
+    e.whyNot = std::move(whyNot);
+    return e;
+  };
+  p[{kOvs, "br-test"}] = point("htb", "eth-test", "");
+  p[{kOvs, "br-ex"}] = point("", "", "bridge br-ex has no uplink");
+  p[{kSriov, "ens5"}] = point("sriov", "ens5", "");
+  return p;
+}
+
+dataplane::AppliedQos held(const std::string& port, uint64_t egress,
+                           const std::string& backend = "htb",
+                           const std::string& device = "eth-test",
+                           const std::string& mac = "fa:16:3e:00:00:0a") {
+  dataplane::AppliedQos a;
+  a.port.portId = port;
+  a.port.mac = mac;
+  a.port.device = device;
+  a.backend = backend;
+  dataplane::AppliedDirection d;
+  d.minKbps = Kbps(egress);
+  a.egress = d;
+  return a;
+}
+
+const std::set<std::string> kBackends = {"htb", "sriov"};
+
+Plan plan(std::vector<bindings::Binding> wanted, const AppliedState& applied = {}) {
+  static bindings::HostBindings desired;  // the plan points into it
+  desired.bindings = std::move(wanted);
+  return planReconcile(desired, applied, points(), kBackends);
+}
+
+TEST(ReconcilePlanTest, StatusesThatNeedNoBackendAreDecidedInThePlan) {
+  const Plan p =
+      plan({binding("none", 0), binding("far", 1000, "br-nowhere"), binding("ex", 1000, "br-ex")});
+  ASSERT_EQ(p.ports.size(), 3U);
+  EXPECT_EQ(p.ports[0].status.state, "placement-only");
+  EXPECT_EQ(p.ports[0].status.detail, "no minimum requested");
+  EXPECT_EQ(p.ports[1].status.state, "failed");
+  EXPECT_THAT(p.ports[1].status.detail, HasSubstr("br-nowhere of Open vSwitch agent is not"));
+  EXPECT_EQ(p.ports[2].status.state, "placement-only");
+  EXPECT_EQ(p.ports[2].status.detail, "bridge br-ex has no uplink");
+  for (const auto& step : p.ports) EXPECT_FALSE(step.program) << step.status.portId;
+  EXPECT_THAT(p.removals, IsEmpty());
+}
+
+TEST(ReconcilePlanTest, WhatTheKernelAlreadyHoldsIsNotProgrammedAgain) {
+  AppliedState applied;
+  applied.byPort["a"] = held("a", 1000);
+  const Plan same = plan({binding("a", 1000)}, applied);
+  ASSERT_EQ(same.ports.size(), 1U);
+  EXPECT_FALSE(same.ports[0].program);
+  EXPECT_EQ(same.ports[0].status.state, "enforced");
+  EXPECT_EQ(same.ports[0].status.uplink, "eth-test");
+
+  const Plan changed = plan({binding("a", 2000)}, applied);
+  ASSERT_TRUE(changed.ports[0].program);
+  EXPECT_EQ(changed.ports[0].program->minEgress, Kbps(2000));
+  EXPECT_EQ(changed.ports[0].program->port.device, "eth-test");
+  EXPECT_FALSE(changed.ports[0].moveFrom) << "same backend and uplink: programmed in place";
+}
+
+TEST(ReconcilePlanTest, AMovedPortIsTakenOffItsOldBackendFirst) {
+  AppliedState applied;
+  applied.byPort["a"] = held("a", 1000, "sriov", "ens5");
+  const Plan p = plan({binding("a", 1000)}, applied);
+  ASSERT_TRUE(p.ports[0].program);
+  EXPECT_EQ(p.ports[0].moveFrom, "sriov");
+  EXPECT_THAT(p.removals, IsEmpty()) << "the move removes it, once";
+}
+
+TEST(ReconcilePlanTest, UnwantedPortsAreRemovedAndUnclaimedUntaggedEntriesCleared) {
+  AppliedState applied;
+  applied.byPort["gone"] = held("gone", 1000);
+  applied.byPort["orphan-of-a-missing-backend"] = held("x", 1000, "ovs");
+  applied.untagged.push_back(held("", 3000, "sriov", "ens5", "fa:16:3e:00:00:0b"));  // claimed
+  applied.untagged.push_back(held("", 3000, "sriov", "ens5", "fa:16:3e:00:00:0c"));  // stale
+  const Plan p = plan({binding("b", 3000, "ens5", kSriov, "fa:16:3e:00:00:0b")}, applied);
+  EXPECT_THAT(p.removals, ElementsAre(std::make_pair(std::string("htb"), std::string("gone"))));
+  ASSERT_EQ(p.clears.size(), 1U);
+  EXPECT_EQ(p.clears[0].port.mac, "fa:16:3e:00:00:0c");
+}
+
+TEST(ReconcilePlanTest, AProgramsOutcomeIsTheBackendsAnswerOrItsError) {
+  const Plan p = plan({binding("a", 1000), binding("v", 1000, "ens5", kSriov)});
+  ASSERT_TRUE(p.ports[0].program && p.ports[1].program);
+  EXPECT_EQ(programOutcome(p.ports[0], held("a", 1000)).state, "enforced");
+  const auto refused = programOutcome(
+      p.ports[0], Result<dataplane::AppliedQos>(makeError(
+                      ErrorCode::kPermissionDenied, "RTM_NEWTCLASS: Operation not permitted", 1)));
+  EXPECT_EQ(refused.state, "failed");
+  EXPECT_THAT(refused.detail, HasSubstr("Operation not permitted"));
+  // An SR-IOV port whose VM is not plugged yet waits; it has not failed.
+  const auto waiting = programOutcome(
+      p.ports[1],
+      Result<dataplane::AppliedQos>(makeError(ErrorCode::kNotFound, "no VF with that MAC")));
+  EXPECT_EQ(waiting.state, "placement-only");
+  EXPECT_THAT(waiting.detail, HasSubstr("waiting for a VF of ens5"));
+}
+
+TEST(RetryBackoffTest, DoublesUpToTheLimitAndStartsOverAfterASuccess) {
+  testing::FakeClock clock;
+  RetryBackoff backoff(clock, std::chrono::milliseconds(500), std::chrono::seconds(5));
+  EXPECT_TRUE(backoff.due());
+  EXPECT_EQ(backoff.failed(), std::chrono::milliseconds(500));
+  EXPECT_FALSE(backoff.due());
+  clock.advance(std::chrono::milliseconds(499));
+  EXPECT_FALSE(backoff.due());
+  clock.advance(std::chrono::milliseconds(1));
+  EXPECT_TRUE(backoff.due());
+  EXPECT_EQ(backoff.failed(), std::chrono::milliseconds(1000));
+  EXPECT_EQ(backoff.failed(), std::chrono::milliseconds(2000));
+  EXPECT_EQ(backoff.failed(), std::chrono::milliseconds(4000));
+  EXPECT_EQ(backoff.failed(), std::chrono::milliseconds(5000));
+  EXPECT_EQ(backoff.failed(), std::chrono::milliseconds(5000));
+  backoff.succeeded();
+  EXPECT_TRUE(backoff.due());
+  EXPECT_EQ(backoff.failed(), std::chrono::milliseconds(500));
+}
+
+}  // namespace
+}  // namespace bwfloor::agent

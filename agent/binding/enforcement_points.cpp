@@ -77,6 +77,22 @@ EnforcementPoint sriovPoint(const std::string& pf, const ResolvedBandwidth& bw,
 
 }  // namespace
 
+// The uuid of `device`'s provider in the tree (also when the device is missing and its provider
+// is held), "" when the tree has none.
+std::string providerOf(const ProviderTree& tree, AgentKind kind, const std::string& device) {
+  for (const auto& root : tree.roots) {
+    for (const auto& agent : root.agents) {
+      if (agent.kind != kind) continue;
+      for (const auto& d : agent.devices) {
+        if (d.device == device) return d.uuid.toString();
+      }
+      const Uuid held = deviceProviderUuid(kind, root.hypervisor, device);
+      if (agent.held.count(held) != 0) return held.toString();
+    }
+  }
+  return "";
+}
+
 EnforcementPoints computeEnforcementPoints(const ProviderTree& tree, const HostView& view,
                                            const std::string& ovsBackend, Kbps userspaceMax) {
   EnforcementPoints points;
@@ -89,6 +105,7 @@ EnforcementPoints computeEnforcementPoints(const ProviderTree& tree, const HostV
       } else {
         points[key] = sriovPoint(device, bw, tree);
       }
+      points[key].providerUuid = providerOf(tree, kind, device);
     }
   }
   return points;

@@ -37,6 +37,9 @@ struct EnforcementPoint {
   // The uplink's frames come from one socket shared by every port (an OVS userspace datapath
   // bridge): HTB needs short leaves sized to that socket's send buffer (tc/htb_layout.h).
   bool sharedSender = false;
+  // The device's resource provider (uuid5, minted by this agent): a binding names its device by
+  // the provider its allocation is on, not by a name to parse back.
+  std::string providerUuid;
   bool operator==(const EnforcementPoint&) const = default;
 };
 

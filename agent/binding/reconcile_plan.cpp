@@ -1,5 +1,7 @@
 #include "agent/binding/reconcile_plan.h"
 
+#include <algorithm>
+
 namespace bwfloor::agent {
 namespace {
 
@@ -48,7 +50,23 @@ PortStep planPort(const bindings::Binding& binding, const AppliedState& applied,
     setState(status, dataplane::Enforcement::placementOnly("no minimum requested"));
     return step;
   }
-  const auto point = points.find({status.agentType, status.device});
+  // The device is the provider the allocation is on; a binding without one (an older server)
+  // names it by agent type and device.
+  auto point = points.end();
+  if (!binding.allocation.empty()) {
+    point = std::find_if(points.begin(), points.end(), [&](const auto& p) {
+      return p.second.providerUuid == binding.allocation;
+    });
+    if (point == points.end()) {
+      setState(status,
+               dataplane::Enforcement::failed("the allocation's provider " + binding.allocation +
+                                              " (" + status.agentType + ", " + status.device +
+                                              ") is not a device this agent reports"));
+      return step;
+    }
+  } else {
+    point = points.find({status.agentType, status.device});
+  }
   if (point == points.end()) {
     setState(status, dataplane::Enforcement::failed("device " + status.device + " of " +
                                                     status.agentType + " is not configured here"));

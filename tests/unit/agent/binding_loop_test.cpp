@@ -512,6 +512,24 @@ TEST_F(BindingLoopSriovTest, AfterARestartWantedVfsAreAdoptedAndStaleOnesCleared
   EXPECT_EQ(vfs->vfForTest("ens5", 2).minTxRateMbps, 0U);
 }
 
+TEST(EnforcementPointsTest, EachPointKnowsItsDevicesProviderAlsoWhenTheDeviceIsMissing) {
+  ProviderTree tree;
+  tree.bandwidths[AgentKind::kOvs]["br-test"] = {1500, 1500};
+  tree.bandwidths[AgentKind::kOvs]["br-gone"] = {1000, 1000};
+  DesiredAgent agent;
+  agent.kind = AgentKind::kOvs;
+  DesiredProvider brTest;
+  brTest.uuid = deviceProviderUuid(AgentKind::kOvs, kHost, "br-test");
+  brTest.device = "br-test";
+  agent.devices.push_back(brTest);
+  agent.held.insert(deviceProviderUuid(AgentKind::kOvs, kHost, "br-gone"));
+  tree.roots.push_back(DesiredRoot{kHost, {agent}});
+  const auto points = computeEnforcementPoints(tree, HostView{});
+  EXPECT_EQ(points.at({kOvs, "br-test"}).providerUuid, brTest.uuid.toString());
+  EXPECT_EQ(points.at({kOvs, "br-gone"}).providerUuid,
+            deviceProviderUuid(AgentKind::kOvs, kHost, "br-gone").toString());
+}
+
 TEST(EnforcementPointsTest, OvsBridgeUplinkAndReasonsWhyNot) {
   ProviderTree tree;
   tree.bandwidths[AgentKind::kOvs]["br-test"] = {1500, 1500};

@@ -41,6 +41,7 @@ EnforcementPoints points() {
     return e;
   };
   p[{kOvs, "br-test"}] = point("htb", "eth-test", "");
+  p[{kOvs, "br-test"}].providerUuid = "9b0c2a4e-0000-5000-8000-00000000b0b0";
   p[{kOvs, "br-ex"}] = point("", "", "bridge br-ex has no uplink");
   p[{kSriov, "ens5"}] = point("sriov", "ens5", "");
   return p;
@@ -81,6 +82,21 @@ TEST(ReconcilePlanTest, StatusesThatNeedNoBackendAreDecidedInThePlan) {
   EXPECT_EQ(p.ports[2].status.detail, "bridge br-ex has no uplink");
   for (const auto& step : p.ports) EXPECT_FALSE(step.program) << step.status.portId;
   EXPECT_THAT(p.removals, IsEmpty());
+}
+
+// The device travels as the provider uuid the agent minted; the names are only for people.
+TEST(ReconcilePlanTest, TheAllocationsProviderChoosesTheDevice) {
+  bindings::Binding byUuid = binding("a", 1000, "a-name-nobody-parses");
+  byUuid.allocation = "9b0c2a4e-0000-5000-8000-00000000b0b0";
+  bindings::Binding elsewhere = binding("b", 1000);
+  elsewhere.allocation = "0e0e0e0e-0000-5000-8000-000000000000";
+  const Plan p = plan({byUuid, elsewhere});
+  ASSERT_TRUE(p.ports[0].program);
+  EXPECT_EQ(p.ports[0].program->port.device, "eth-test");
+  EXPECT_EQ(p.ports[1].status.state, "failed");
+  EXPECT_THAT(p.ports[1].status.detail,
+              HasSubstr("provider 0e0e0e0e-0000-5000-8000-000000000000 (Open vSwitch agent, "
+                        "br-test) is not a device this agent reports"));
 }
 
 TEST(ReconcilePlanTest, WhatTheKernelAlreadyHoldsIsNotProgrammedAgain) {

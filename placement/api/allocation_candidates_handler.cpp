@@ -29,7 +29,9 @@ struct ParsedQuery {
 ApiError invalidQuery(const std::string& why) {
   return badRequest("Invalid query string parameters: " + why);
 }
-ApiError badValue(const std::string& detail) { return {400, detail, "placement.query.bad_value"}; }
+ApiError badValue(const std::string& detail) {
+  return {Errc::kInvalid, detail, "placement.query.bad_value"};
+}
 
 // "[1-9][0-9]*": a limit, or a group suffix before 1.33.
 bool isNumber(std::string_view s) {
@@ -153,7 +155,7 @@ ApiStatus parseRequestWide(const RequestContext& ctx, CandidateRequest& req, boo
       groupPolicySet = true;
       req.isolate = value == "isolate";
     } else if (key == "root_required" && ++rootRequired > 1) {
-      return ApiError{400, "Query parameter 'root_required' may be specified only once.",
+      return ApiError{Errc::kInvalid, "Query parameter 'root_required' may be specified only once.",
                       "placement.query.duplicate_key"};
     }
   }
@@ -192,7 +194,8 @@ ApiStatus checkResourcelessGroups(const std::vector<std::pair<std::string, Reque
     if (!inSubtree.count(suffix)) bad.push_back(suffix);
   }
   if (resourceless == groups.size()) {
-    return ApiError{400, "There must be at least one resources or resources[$S] parameter.",
+    return ApiError{Errc::kInvalid,
+                    "There must be at least one resources or resources[$S] parameter.",
                     "placement.query.missing_value"};
   }
   if (!bad.empty()) {

@@ -280,7 +280,8 @@ http::Response getUsages(PlacementModel& model, RequestContext& ctx) {
   }
   UsageQuery q{project.back()};
   if (!ctx.isAdmin() && q.projectId != ctx.projectId) {
-    return errorResponse(ctx, {403, "Policy does not allow this action to be performed."});
+    return errorResponse(ctx,
+                         {Errc::kForbidden, "Policy does not allow this action to be performed."});
   }
   if (auto user = queryValues(ctx, "user_id"); !user.empty()) q.userId = user.back();
   if (auto type = queryValues(ctx, "consumer_type"); !type.empty()) {

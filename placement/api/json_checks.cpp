@@ -37,7 +37,7 @@ ApiResult<json> parseBody(const RequestContext& ctx) {
   const std::string* header = ctx.req.headers.find("content-type");
   std::string type = header ? mediaType(*header) : std::string();
   if (!http::iequals(type, "application/json")) {
-    return ApiError{415,
+    return ApiError{Errc::kUnsupportedMediaType,
                     "The media type " + (type.empty() ? std::string("None") : type) +
                         " is not supported, use application/json",
                     "placement.undefined_code"};

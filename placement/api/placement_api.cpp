@@ -77,7 +77,8 @@ ApiResult<Microversion> negotiate(const http::Request& req) {
   v.major = number(m[1].str());
   v.minor = number(m[2].str());
   if (v.major != 1 || v.minor < kMinMinor || v.minor > kMaxMinor) {
-    return ApiError{406, "Unacceptable version header: " + *chosen, "placement.undefined_code"};
+    return ApiError{Errc::kNotAcceptable, "Unacceptable version header: " + *chosen,
+                    "placement.undefined_code"};
   }
   return v;
 }
@@ -88,7 +89,7 @@ const char* kNotAllowed = "The method specified is not allowed for this resource
 // supported (util.json_error_formatter).
 http::Response versionError(const RequestContext& ctx, const ApiError& error) {
   http::Response resp = unversionedErrorResponse(ctx, error);
-  if (error.status == 406) {
+  if (error.errc == Errc::kNotAcceptable) {
     auto body = nlohmann::json::parse(resp.body, nullptr, false);
     if (!body.is_discarded() && body.contains("errors")) {
       body["errors"][0]["max_version"] = "1." + std::to_string(kMaxMinor);
@@ -194,7 +195,7 @@ bool agentMayCall(const PlacementModel& model, const Route& route,
 
 http::Response versionDocument(const RequestContext& ctx) {
   if (ctx.req.method != "GET") {
-    http::Response resp = errorResponse(ctx, {405, kNotAllowed});
+    http::Response resp = errorResponse(ctx, {Errc::kMethodNotAllowed, kNotAllowed});
     resp.headers.set("allow", "GET");
     return resp;
   }
@@ -261,8 +262,8 @@ http::Response PlacementApi::handle(const http::Request& req) {
 
   bool root = segs.empty();
   if (!root && !authenticate(options_, req, ctx)) {
-    return unversionedErrorResponse(ctx,
-                                    {401, "The request you have made requires authentication."});
+    return unversionedErrorResponse(
+        ctx, {Errc::kUnauthenticated, "The request you have made requires authentication."});
   }
   auto version = negotiate(req);
   if (!version) return versionError(ctx, version.error());
@@ -296,11 +297,11 @@ http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, Requ
     if (ctx.version.minor < r.minMinor || ctx.version.minor > r.maxMinor) {
       // Placement quirk: DELETE all inventories below 1.5 is 405, not 404.
       if (r.handler == handlers::deleteInventories) {
-        http::Response resp = errorResponse(ctx, {405, kNotAllowed});
+        http::Response resp = errorResponse(ctx, {Errc::kMethodNotAllowed, kNotAllowed});
         resp.headers.set("allow", "GET, POST, PUT");
         return resp;
       }
-      return errorResponse(ctx, {404, "The resource could not be found."});
+      return errorResponse(ctx, notFound("The resource could not be found."));
     }
     // Policy: everything is admin/service, except GET /usages for a reader of that project and
     // an agent's own provider trees.
@@ -308,7 +309,8 @@ http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, Requ
     bool permitted = ctx.isAdmin() || (usagesRoute && ctx.hasRole("reader")) ||
                      (!ctx.agentHost.empty() && agentMayCall(model_, r, params, ctx));
     if (!permitted) {
-      return escapedErrorResponse(ctx, {403, "Policy does not allow this action to be performed."});
+      return escapedErrorResponse(
+          ctx, {Errc::kForbidden, "Policy does not allow this action to be performed."});
     }
     ctx.pathParams = std::move(params);
     if (!http::parseQuery(req.query, ctx.query)) {
@@ -322,18 +324,19 @@ http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, Requ
           ->error("request_id={} {} {} failed: {}", ctx.requestId, req.method, req.target,
                   e.what());
       // The text stays in the log: it is the server's internals, not the client's business.
-      return errorResponse(ctx, {500, "An internal error occurred (request_id " + ctx.requestId +
-                                          "); the server's log has the details."});
+      return errorResponse(
+          ctx, {Errc::kInternal, "An internal error occurred (request_id " + ctx.requestId +
+                                     "); the server's log has the details."});
     }
   }
   if (!allowed.empty()) {
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    http::Response resp = errorResponse(ctx, {405, kNotAllowed});
+    http::Response resp = errorResponse(ctx, {Errc::kMethodNotAllowed, kNotAllowed});
     resp.headers.set("allow", allow);
     return resp;
   }
-  return escapedErrorResponse(ctx, {404, "The resource could not be found."});
+  return escapedErrorResponse(ctx, notFound("The resource could not be found."));
 }
 
 }  // namespace bwfloor::placement

@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "placement/api/error_status.h"
+
 namespace bwfloor::placement {
 namespace {
 
@@ -102,12 +104,13 @@ std::string htmlEscape(std::string_view text) {
 
 http::Response formatError(const RequestContext& ctx, const ApiError& error, VersionHeaders which) {
   http::Response resp;
-  resp.status = error.status;
+  const int status = httpStatus(error.errc);
+  resp.status = status;
   commonHeaders(ctx, resp, which);
-  const char* title = http::reasonPhrase(error.status);
+  const char* title = http::reasonPhrase(status);
   switch (errorFormat(ctx.req)) {
     case ErrorFormat::kJson: {
-      nlohmann::json e = {{"status", error.status},
+      nlohmann::json e = {{"status", status},
                           {"title", title},
                           {"detail", error.detail},
                           {"request_id", ctx.requestId}};
@@ -119,14 +122,13 @@ http::Response formatError(const RequestContext& ctx, const ApiError& error, Ver
     }
     case ErrorFormat::kHtml:
       resp.headers.set("content-type", "text/html; charset=UTF-8");
-      resp.body = "<html>\n <head>\n  <title>" + std::to_string(error.status) + " " + title +
-                  "</title>\n </head>\n <body>\n  <h1>" + std::to_string(error.status) + " " +
-                  title + "</h1>\n  " + htmlEscape(error.detail) +
-                  "<br /><br />\n\n\n\n </body>\n</html>";
+      resp.body = "<html>\n <head>\n  <title>" + std::to_string(status) + " " + title +
+                  "</title>\n </head>\n <body>\n  <h1>" + std::to_string(status) + " " + title +
+                  "</h1>\n  " + htmlEscape(error.detail) + "<br /><br />\n\n\n\n </body>\n</html>";
       break;
     case ErrorFormat::kText:
       resp.headers.set("content-type", "text/plain; charset=UTF-8");
-      resp.body = std::to_string(error.status) + " " + title + "\n\n" + error.detail + "\n\n   ";
+      resp.body = std::to_string(status) + " " + title + "\n\n" + error.detail + "\n\n   ";
       break;
   }
   return resp;

@@ -59,7 +59,8 @@ ApiStatus checkAccept(const RequestContext& ctx) {
       accept->find("*/*") != std::string::npos) {
     return ApiStatus::ok();
   }
-  return ApiError{406, "Only application/json is provided", "placement.undefined_code"};
+  return ApiError{Errc::kNotAcceptable, "Only application/json is provided",
+                  "placement.undefined_code"};
 }
 
 namespace {

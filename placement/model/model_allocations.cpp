@@ -148,7 +148,7 @@ ApiStatus PlacementModel::reshape(const std::vector<ReshapeInventory>& inventori
   for (const auto& ri : inventories) {
     Provider* p = txn.stageProvider(ri.providerUuid);
     if (!p) {
-      return ApiError{400, "Resource provider '" + ri.providerUuid + "' not found.",
+      return ApiError{Errc::kInvalid, "Resource provider '" + ri.providerUuid + "' not found.",
                       "placement.resource_provider.not_found"};
     }
     if (p->generation != ri.generation) {

@@ -11,6 +11,34 @@
 
 namespace bwfloor::placement {
 
+const char* errcName(Errc errc) {
+  switch (errc) {
+    case Errc::kInvalid:
+      return "invalid";
+    case Errc::kUnauthenticated:
+      return "unauthenticated";
+    case Errc::kForbidden:
+      return "forbidden";
+    case Errc::kNotFound:
+      return "not-found";
+    case Errc::kMethodNotAllowed:
+      return "method-not-allowed";
+    case Errc::kNotAcceptable:
+      return "not-acceptable";
+    case Errc::kConflict:
+      return "conflict";
+    case Errc::kUnsupportedMediaType:
+      return "unsupported-media-type";
+    case Errc::kUnavailable:
+      return "unavailable";
+    case Errc::kTimeout:
+      return "timeout";
+    case Errc::kInternal:
+      return "internal";
+  }
+  return "?";
+}
+
 bool isCustomName(const std::string& name) {
   if (name.size() <= 7 || name.size() > 255 || name.rfind("CUSTOM_", 0) != 0) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -181,7 +209,7 @@ ApiStatus PlacementModel::commit(Txn& txn) {
   if (changes.empty()) return ApiStatus::ok();
   if (Status st = store_->apply(changes); !st) {
     logger("placement")->error("store write failed, nothing changed: {}", st.error().toString());
-    return ApiError{503, "Placement store write failed: " + st.error().message(),
+    return ApiError{Errc::kUnavailable, "Placement store write failed: " + st.error().message(),
                     "placement.undefined_code"};
   }
   // Names first: the provider nodes derived below look their classes' ids up (a renamed class

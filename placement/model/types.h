@@ -79,9 +79,26 @@ struct Consumer {
   int64_t updatedAt = 0;
 };
 
-// An error as the API reports it: HTTP status, Placement's error code and a detail for humans.
+// What went wrong, in the service's own terms: the model, the store, the scheduler and the /v1
+// service return these; only the two API layers turn them into HTTP statuses
+// (api/error_status.h: httpStatus()). `code` is Placement's error code (1.23+).
+enum class Errc {
+  kInvalid,               // the request is malformed or breaks a rule
+  kUnauthenticated,       // no or an unknown credential
+  kForbidden,             // the credential may not do this
+  kNotFound,              // no such object
+  kMethodNotAllowed,      // the URL exists, not with this method
+  kNotAcceptable,         // no representation or microversion the client accepts
+  kConflict,              // generation mismatch, in use, exists, no capacity
+  kUnsupportedMediaType,  // a body that is not JSON
+  kUnavailable,           // the store failed: nothing changed, try again
+  kTimeout,               // an agent did not answer in time: nothing kept
+  kInternal,              // a bug
+};
+const char* errcName(Errc errc);
+
 struct ApiError {
-  int status = 400;
+  Errc errc = Errc::kInvalid;
   std::string detail;
   std::string code = "placement.undefined_code";
 };
@@ -91,12 +108,14 @@ using ApiResult = Result<T, ApiError>;
 using ApiStatus = BasicStatus<ApiError>;
 
 inline ApiError badRequest(std::string detail, std::string code = "placement.undefined_code") {
-  return {400, std::move(detail), std::move(code)};
+  return {Errc::kInvalid, std::move(detail), std::move(code)};
 }
-inline ApiError notFound(std::string detail) { return {404, std::move(detail)}; }
+inline ApiError notFound(std::string detail) { return {Errc::kNotFound, std::move(detail)}; }
 inline ApiError conflict(std::string detail, std::string code = "placement.undefined_code") {
-  return {409, std::move(detail), std::move(code)};
+  return {Errc::kConflict, std::move(detail), std::move(code)};
 }
+inline ApiError forbidden(std::string detail) { return {Errc::kForbidden, std::move(detail)}; }
+inline ApiError unavailable(std::string detail) { return {Errc::kUnavailable, std::move(detail)}; }
 inline constexpr const char* kConcurrentUpdate = "placement.concurrent_update";
 
 }  // namespace bwfloor::placement

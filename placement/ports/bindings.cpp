@@ -121,8 +121,9 @@ ApiResult<json> PortsService::reportBindingStatus(const std::string& portId, con
   auto it = objects_["port"].find(portId);
   if (it == objects_["port"].end()) return placement::notFound("port " + portId + " not found");
   if (!reporterHost.empty() && it->second.value("binding_host", "") != reporterHost) {
-    return ApiError{403, "port " + portId + " is not bound to host " + reporterHost +
-                             ", the only host this agent's credential may report for"};
+    return ApiError{placement::Errc::kForbidden,
+                    "port " + portId + " is not bound to host " + reporterHost +
+                        ", the only host this agent's credential may report for"};
   }
   json port = it->second;
   port["binding_status"] = bindings::toJson(*report);

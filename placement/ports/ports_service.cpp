@@ -102,7 +102,8 @@ const json* PortsService::findLocked(const std::string& kind, const std::string&
 
 ApiStatus PortsService::persist(std::vector<JsonDocChange> changes) {
   if (Status st = store_->apply(changes); !st) {
-    return ApiError{503, "store write failed, nothing changed: " + st.error().message()};
+    return ApiError{placement::Errc::kUnavailable,
+                    "store write failed, nothing changed: " + st.error().message()};
   }
   for (auto& c : changes) {
     if (c.body) {

@@ -137,7 +137,8 @@ ApiResult<json> PortsService::schedule(const json& server, std::vector<json>& po
       w.checkGeneration = true;  // a new consumer: null generation
       auto st = placement_.writeAllocations({w});
       if (!st) {
-        if (st.error().status == 409 && attempt < 2) continue;  // someone took it: search again
+        if (st.error().errc == placement::Errc::kConflict && attempt < 2)
+          continue;  // someone took it: search again
         return st.error();
       }
       for (const auto& [suffix, uuids] : best->mappings) {
@@ -289,8 +290,8 @@ PortsService::Settled PortsService::settleServersLocked(std::chrono::steady_cloc
       result = stored;
     } else if (now >= p.deadline) {
       rollBackServerLocked(p.serverId, p.host);
-      result =
-          ApiError{504, "the host's agent did not confirm the binding within " +
+      result = ApiError{placement::Errc::kTimeout,
+                        "the host's agent did not confirm the binding within " +
                             std::to_string(options_.bindingTimeout.count()) + " s; nothing kept"};
     }
     if (!result) return false;
@@ -308,7 +309,7 @@ void PortsService::rollBackServerLocked(const std::string& serverId, const std::
   if (it != objects_["server"].end()) unbindPorts(it->second, undo);
   logIfFailed(persist(undo), "unbind ports");
   auto st = placement_.deleteAllocations(serverId);
-  if (!st && st.error().status != 404) logIfFailed(st, "free allocation");
+  if (!st && st.error().errc != placement::Errc::kNotFound) logIfFailed(st, "free allocation");
   if (!host.empty()) bumpHost(host);
 }
 
@@ -323,7 +324,8 @@ void PortsService::reconcileLocked() {
         "delete was interrupted)",
         consumer);
     auto st = placement_.deleteAllocations(consumer);
-    if (!st && st.error().status != 404) logIfFailed(st, "free orphan allocation");
+    if (!st && st.error().errc != placement::Errc::kNotFound)
+      logIfFailed(st, "free orphan allocation");
   }
   std::vector<std::pair<std::string, std::string>> building;
   for (const auto& [id, server] : objects_["server"]) {
@@ -384,7 +386,8 @@ ApiStatus PortsService::deleteObject(const std::string& kind, const std::string&
   // frees (reconcileLocked), never a server whose guarantee is no longer claimed.
   if (kind == "server") {
     auto st = placement_.deleteAllocations(id);
-    if (!st && st.error().status != 404) logIfFailed(st, "free allocation of deleted server");
+    if (!st && st.error().errc != placement::Errc::kNotFound)
+      logIfFailed(st, "free allocation of deleted server");
   }
   if (kind == "server" && o["host"] != "") bumpHost(o["host"]);
   return ApiStatus::ok();

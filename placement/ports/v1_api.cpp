@@ -6,6 +6,7 @@
 #include "core/json_depth.h"
 #include "core/logging.h"
 #include "core/uuid.h"
+#include "placement/api/error_status.h"
 
 namespace bwfloor::ports {
 namespace {
@@ -20,12 +21,13 @@ http::Response jsonReply(int status, const json& body) {
 }
 
 http::Response errorReply(const ApiError& e) {
-  json err = {{"status", e.status},
-              {"title", http::reasonPhrase(e.status)},
+  const int status = placement::httpStatus(e.errc);
+  json err = {{"status", status},
+              {"title", http::reasonPhrase(status)},
               {"detail", e.detail},
               {"code", e.code},
               {"request_id", "req-" + uuid4().toString()}};
-  return jsonReply(e.status, {{"errors", {err}}});
+  return jsonReply(status, {{"errors", {err}}});
 }
 
 template <typename T>
@@ -205,7 +207,8 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
     }
   }
   if (!authorised) {
-    respond(errorReply({401, "The request you have made requires authentication."}));
+    respond(errorReply(
+        {placement::Errc::kUnauthenticated, "The request you have made requires authentication."}));
     return;
   }
   auto segs = split(req.path);
@@ -224,9 +227,10 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
     }
   }
   if (!agentHost.empty() && !agentMayCall(req.method, segs, body, agentHost)) {
-    respond(errorReply({403, "an agent's credential acts only as its host (" + agentHost +
-                                 "): it may heartbeat, read that host's bindings and report its "
-                                 "ports' status"}));
+    respond(errorReply({placement::Errc::kForbidden,
+                        "an agent's credential acts only as its host (" + agentHost +
+                            "): it may heartbeat, read that host's bindings and report its "
+                            "ports' status"}));
     return;
   }
   // GET /v1/hosts/{host}/bindings?revision=N&wait=S: answer at once if the revision moved,
@@ -281,8 +285,9 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
     const std::string requestId = "req-" + uuid4().toString();
     logger("v1")->error("request_id={} {} {} failed: {}", requestId, req.method, req.target,
                         e.what());
-    response = errorReply({500, "An internal error occurred (request_id " + requestId +
-                                    "); the server's log has the details."});
+    response = errorReply({placement::Errc::kInternal, "An internal error occurred (request_id " +
+                                                           requestId +
+                                                           "); the server's log has the details."});
   }
   respond(std::move(response));
 }
@@ -295,7 +300,8 @@ http::Response V1Api::route(const http::Request& req, const std::vector<std::str
   if (kind.empty()) return errorReply(placement::notFound("no such collection /v1/" + segs[1]));
   if (segs.size() == 2) {
     if (m == "GET") return jsonReply(200, {{segs[1], service_.list(kind)}});
-    if (m != "POST") return errorReply({405, "use GET or POST on /v1/" + segs[1]});
+    if (m != "POST")
+      return errorReply({placement::Errc::kMethodNotAllowed, "use GET or POST on /v1/" + segs[1]});
     if (kind == "network") return reply(service_.createNetwork(body), 201);
     if (kind == "policy") return reply(service_.createPolicy(body), 201);
     if (kind == "port") return reply(service_.createPort(body), 201);
@@ -312,7 +318,8 @@ http::Response V1Api::route(const http::Request& req, const std::vector<std::str
       r.status = 204;
       return r;
     }
-    return errorReply({405, "use GET or DELETE on /v1/" + segs[1] + "/" + ref});
+    return errorReply(
+        {placement::Errc::kMethodNotAllowed, "use GET or DELETE on /v1/" + segs[1] + "/" + ref});
   }
   if (kind == "policy" && segs[3] == "rules") {
     if (segs.size() == 4 && m == "POST") return reply(service_.createRule(ref, body), 201);

@@ -52,7 +52,7 @@ TEST_F(ModelTest, NestedProvidersShareTheRootAndReparentingMovesTheSubtree) {
   // Below 1.37 re-parenting is refused; from 1.37 it moves the whole subtree.
   auto refused = model_.updateProvider(agent.uuid, agent.name, other.uuid, true, false);
   ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().status, 400);
+  EXPECT_EQ(refused.error().errc, placement::Errc::kInvalid);
   auto moved = model_.updateProvider(agent.uuid, agent.name, other.uuid, true, true);
   ASSERT_TRUE(moved.has_value());
   EXPECT_EQ(model_.getProvider(bridge.uuid)->rootUuid, other.uuid);
@@ -83,7 +83,7 @@ TEST_F(ModelTest, GenerationMismatchIsAConcurrentUpdateConflict) {
   EXPECT_EQ(ok->generation, 1);
   auto stale = model_.setInventories(p.uuid, 0, {{"VCPU", Inventory{.total = 4}}});
   ASSERT_FALSE(stale.has_value());
-  EXPECT_EQ(stale.error().status, 409);
+  EXPECT_EQ(stale.error().errc, placement::Errc::kConflict);
   EXPECT_EQ(stale.error().code, kConcurrentUpdate);
   EXPECT_EQ(model_.getProvider(p.uuid)->inventories.at("VCPU").total, 8);
 }
@@ -99,7 +99,7 @@ TEST_F(ModelTest, TraitChangeBumpsGenerationOnlyWhenTheSetChanges) {
   EXPECT_EQ(same->generation, 1);
   auto unknown = model_.setTraits(p.uuid, 1, {"CUSTOM_NOPE"});
   ASSERT_FALSE(unknown.has_value());
-  EXPECT_EQ(unknown.error().status, 400);
+  EXPECT_EQ(unknown.error().errc, placement::Errc::kInvalid);
 }
 
 TEST_F(ModelTest, CapacityUsesReservedRatioAndUnitRules) {
@@ -119,7 +119,7 @@ TEST_F(ModelTest, CapacityUsesReservedRatioAndUnitRules) {
   // 1500 - 100 reserved - 1000 used = 400 left.
   auto over = model_.writeAllocations({claim(uuid4().toString(), p.uuid, rc, 410)});
   ASSERT_FALSE(over.has_value());
-  EXPECT_EQ(over.error().status, 409);
+  EXPECT_EQ(over.error().errc, placement::Errc::kConflict);
   EXPECT_TRUE(model_.writeAllocations({claim(uuid4().toString(), p.uuid, rc, 400)}));
   EXPECT_EQ(model_.providerUsage(p.uuid).at(rc), 1400);
 }
@@ -162,7 +162,7 @@ TEST_F(ModelTest, StoreFailureLeavesMemoryUntouched) {
   std::string c = uuid4().toString();
   auto st = model_.writeAllocations({claim(c, p.uuid, "VCPU", 1)});
   ASSERT_FALSE(st.has_value());
-  EXPECT_EQ(st.error().status, 503);
+  EXPECT_EQ(st.error().errc, placement::Errc::kUnavailable);
   EXPECT_FALSE(model_.getConsumer(c).has_value());
   EXPECT_EQ(model_.providerUsage(p.uuid).at("VCPU"), 0);
   EXPECT_EQ(model_.getProvider(p.uuid)->generation, 1);

@@ -161,7 +161,7 @@ TEST_F(PortsServiceTest, ScenarioVm0IsBoundAndVm1HasNoValidHost) {
 
   auto vm1 = service_->createServer({{"name", "vm1"}, {"ports", {"port-normal-qos-2"}}});
   ASSERT_FALSE(vm1);
-  EXPECT_EQ(vm1.error().status, 409);
+  EXPECT_EQ(vm1.error().errc, placement::Errc::kConflict);
   EXPECT_THAT(vm1.error().detail, HasSubstr("No valid host was found"));
   EXPECT_THAT(vm1.error().detail, HasSubstr("has 500 NET_BW_EGR_KILOBIT_PER_SEC left"));
   EXPECT_EQ(consumersOnBrTest(), 1U) << "the failed boot left an allocation";
@@ -254,7 +254,7 @@ TEST_F(PortsServiceTest, PolicyChangeFollowsTheAllocationOrIsRefusedWithNothingC
   // 1600 > 1500: refused, allocation, policy and bindings as they were.
   auto tooMuch = service_->updateRule("qp0", egressRule, {{"min_kbps", 1600}});
   ASSERT_FALSE(tooMuch);
-  EXPECT_EQ(tooMuch.error().status, 409);
+  EXPECT_EQ(tooMuch.error().errc, placement::Errc::kConflict);
   EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 1400);
   EXPECT_EQ(service_->hostBindings(kHost)["bindings"][0]["min_egress_kbps"], 1400);
   const json after = service_->show("policy", "qp0").value();
@@ -270,7 +270,7 @@ TEST_F(PortsServiceTest, AgentThatCannotEnforceRollsTheClaimBack) {
   auto agent = agentAnswers(service_->hostRevision(kHost), "failed", "RTNETLINK: No such device");
   auto vm0 = service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}});
   ASSERT_FALSE(vm0);
-  EXPECT_EQ(vm0.error().status, 409);
+  EXPECT_EQ(vm0.error().errc, placement::Errc::kConflict);
   EXPECT_THAT(vm0.error().detail, HasSubstr("RTNETLINK: No such device"));
   EXPECT_EQ(consumersOnBrTest(), 0U);
   EXPECT_EQ(service_->list("server").size(), 0U);
@@ -286,13 +286,13 @@ TEST_F(PortsServiceTest, BadRequestsAreRefusedPreciselyAndChangeNothing) {
 
   auto unknownNet = service_->createPort({{"name", "p"}, {"network", "nope"}});
   ASSERT_FALSE(unknownNet);
-  EXPECT_EQ(unknownNet.error().status, 400);
+  EXPECT_EQ(unknownNet.error().errc, placement::Errc::kInvalid);
   EXPECT_THAT(unknownNet.error().detail, HasSubstr("nope"));
 
   auto negative = service_->createRule(
       "qp0", {{"type", "minimum_bandwidth"}, {"direction", "egress"}, {"min_kbps", -5}});
   ASSERT_FALSE(negative);
-  EXPECT_EQ(negative.error().status, 400);
+  EXPECT_EQ(negative.error().errc, placement::Errc::kInvalid);
   EXPECT_THAT(negative.error().detail, HasSubstr("min_kbps"));
   EXPECT_THAT(negative.error().detail, HasSubstr("-5"));
 

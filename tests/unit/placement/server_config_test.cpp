@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "placement/api/error_status.h"
+
 namespace bwfloor::placement {
 namespace {
 
@@ -49,6 +51,20 @@ TEST_F(ServerConfigTest, AnUnboundOrRepeatedTokenIsRefusedWithItsPlace) {
   ASSERT_FALSE(twice);
   EXPECT_THAT(twice.error().message(), HasSubstr("reader_tokens"));
   EXPECT_THAT(twice.error().message(), HasSubstr("twice"));
+}
+
+// The service's error codes and the one table that turns them into HTTP statuses.
+TEST(ErrorVocabularyTest, EveryCodeHasItsOwnHttpStatus) {
+  const std::vector<std::pair<Errc, int>> expected = {
+      {Errc::kInvalid, 400},          {Errc::kUnauthenticated, 401},
+      {Errc::kForbidden, 403},        {Errc::kNotFound, 404},
+      {Errc::kMethodNotAllowed, 405}, {Errc::kNotAcceptable, 406},
+      {Errc::kConflict, 409},         {Errc::kUnsupportedMediaType, 415},
+      {Errc::kInternal, 500},         {Errc::kUnavailable, 503},
+      {Errc::kTimeout, 504}};
+  for (const auto& [errc, status] : expected) {
+    EXPECT_EQ(httpStatus(errc), status) << errcName(errc);
+  }
 }
 
 }  // namespace

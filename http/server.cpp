@@ -263,6 +263,7 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 ParsedRequest parseRequest(std::string_view bytes, const ServerOptions& options) {
+  if (bytes.empty()) return {};  // nothing yet (Beast's put_eof may not see an empty stream)
   BeastParser parser;
   configure(parser, options);
   parser.eager(true);
@@ -279,6 +280,7 @@ ParsedRequest parseRequest(std::string_view bytes, const ServerOptions& options)
     return out;
   }
   if (!parser.is_done()) {
+    if (!parser.got_some()) return {};
     parser.put_eof(ec);
     if (ec || !parser.is_done()) return {};
   }

@@ -145,6 +145,9 @@ Result<LinkVfs> parseVfs(const nlmsghdr* msg) {
   return out;
 }
 
+// errno values are below 4096 (the kernel's MAX_ERRNO).
+constexpr int kMaxErrno = 4095;
+
 NetlinkAck parseAck(const nlmsghdr* msg) {
   NetlinkAck ack;
   if (msg->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) {
@@ -153,10 +156,20 @@ NetlinkAck parseAck(const nlmsghdr* msg) {
     return ack;
   }
   const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(msg));
+  // The kernel sends 0 or a negated errno (found by the fuzzer: -INT_MIN overflowed).
+  if (err->error > 0 || err->error < -kMaxErrno) {
+    ack.errnum = EBADMSG;
+    ack.message = "NLMSG_ERROR carries no errno (" + std::to_string(err->error) + ")";
+    return ack;
+  }
   ack.errnum = -err->error;
   if ((msg->nlmsg_flags & NLM_F_ACK_TLVS) == 0) return ack;
   size_t offset = sizeof(nlmsgerr);  // the request comes back only without NETLINK_CAP_ACK
-  if ((msg->nlmsg_flags & NLM_F_CAPPED) == 0) offset += err->msg.nlmsg_len - NLMSG_HDRLEN;
+  if ((msg->nlmsg_flags & NLM_F_CAPPED) == 0) {
+    // The echoed request's length comes from the wire: it must fit in this message.
+    if (err->msg.nlmsg_len < NLMSG_HDRLEN || err->msg.nlmsg_len > msg->nlmsg_len) return ack;
+    offset += err->msg.nlmsg_len - NLMSG_HDRLEN;
+  }
   if (mnl_nlmsg_size(offset) >= msg->nlmsg_len) return ack;
   AttrTable<NLMSGERR_ATTR_MAX + 1> tb{};
   mnl_attr_parse(msg, static_cast<unsigned>(offset), collectByType<NLMSGERR_ATTR_MAX + 1>, &tb);

@@ -255,5 +255,31 @@ TEST(VfMessage, ParsesAcksErrorsAndExtendedAckText) {
   EXPECT_EQ(ack.message, "");
 }
 
+// Found by the fuzzer (fuzz/regressions/netlink_fuzzer): an error field that is no negated errno
+// (-INT_MIN overflowed), and an echoed request whose length points outside the message.
+TEST(VfMessage, AnAckThatLiesIsAnErrorNotAnOverflow) {
+  struct {
+    nlmsghdr hdr;
+    nlmsgerr err;
+    uint8_t tail[16];
+  } msg{};
+  msg.hdr.nlmsg_len = sizeof(msg);
+  msg.hdr.nlmsg_type = NLMSG_ERROR;
+  msg.err.error = INT32_MIN;
+  NetlinkAck ack = parseAck(&msg.hdr);
+  EXPECT_EQ(ack.errnum, EBADMSG);
+  EXPECT_THAT(ack.message, ::testing::HasSubstr("no errno"));
+  msg.err.error = 7;
+  EXPECT_EQ(parseAck(&msg.hdr).errnum, EBADMSG);
+  msg.err.error = -EPERM;
+  msg.hdr.nlmsg_flags = NLM_F_ACK_TLVS;         // not capped: the request is echoed ...
+  for (uint32_t lie : {0U, 3U, 0xffffffffU}) {  // ... with a length that cannot be
+    msg.err.msg.nlmsg_len = lie;
+    ack = parseAck(&msg.hdr);
+    EXPECT_EQ(ack.errnum, EPERM) << lie;
+    EXPECT_EQ(ack.message, "") << lie;
+  }
+}
+
 }  // namespace
 }  // namespace bwfloor::dataplane::sriov

@@ -250,6 +250,10 @@ TEST(HttpParseRequestTest, BytesBecomeARequestOrTheErrorTheServerWouldSend) {
   EXPECT_EQ(ok.request->path, "/p q");
   EXPECT_EQ(ok.request->query, "x=1");
   EXPECT_EQ(ok.request->body, "{}");
+  // Found by the fuzzer: no bytes at all.
+  auto nothing = parseRequest("", options);
+  EXPECT_FALSE(nothing.request);
+  EXPECT_FALSE(nothing.error);
   auto incomplete = parseRequest("GET / HTTP/1.1\r\nHost:", options);
   EXPECT_FALSE(incomplete.request);
   EXPECT_FALSE(incomplete.error);

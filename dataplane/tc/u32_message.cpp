@@ -15,6 +15,14 @@
 namespace bwfloor::dataplane::tc {
 namespace {
 
+// A string attribute as the kernel should send it; one without its NUL (found by the fuzzer:
+// nla_get_string read past it) ends at the attribute's end.
+std::string attrString(const nlattr* attr) {
+  const auto* text = static_cast<const char*>(nla_data(attr));
+  const int len = nla_len(attr);
+  return std::string(text, len > 0 ? strnlen(text, static_cast<size_t>(len)) : 0);
+}
+
 constexpr const char* kKindU32 = "u32";
 constexpr const char* kKindMirred = "mirred";
 
@@ -98,7 +106,7 @@ void parseActions(nlattr* attr, U32Filter& filter) {
     if (nla_parse_nested(tb, TCA_ACT_MAX, action, nullptr) < 0 || tb[TCA_ACT_KIND] == nullptr) {
       continue;
     }
-    if (std::string_view(nla_get_string(tb[TCA_ACT_KIND])) != kKindMirred) continue;
+    if (attrString(tb[TCA_ACT_KIND]) != kKindMirred) continue;
     nlattr* opts[TCA_MIRRED_MAX + 1] = {};
     if (tb[TCA_ACT_OPTIONS] == nullptr ||
         nla_parse_nested(opts, TCA_MIRRED_MAX, tb[TCA_ACT_OPTIONS], nullptr) < 0 ||
@@ -142,7 +150,7 @@ std::optional<U32Filter> parseU32Message(nl_msg* msg) {
   // Without a handle it is the header the kernel sends for each priority, not a filter.
   if (tb[TCA_KIND] == nullptr || tcm->tcm_handle == 0) return std::nullopt;
   U32Filter filter;
-  filter.kind = nla_get_string(tb[TCA_KIND]);
+  filter.kind = attrString(tb[TCA_KIND]);
   filter.parent = tcm->tcm_parent;
   filter.prio = static_cast<uint16_t>(TC_H_MAJ(tcm->tcm_info) >> 16);
   filter.protocol = ntohs(static_cast<uint16_t>(TC_H_MIN(tcm->tcm_info)));

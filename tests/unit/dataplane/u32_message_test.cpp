@@ -132,5 +132,32 @@ TEST(U32Message, PriorityHeadersAreSkippedOtherKindsListedByAddress) {
   EXPECT_TRUE(other->keys.empty());
 }
 
+// Found by the fuzzer (fuzz/regressions/netlink_fuzzer/u32-kind-without-nul): a kind attribute
+// without its NUL is read to the attribute's end, not on into whatever follows it.
+TEST(U32Message, AKindWithoutItsNulEndsAtTheAttribute) {
+  struct {
+    nlmsghdr hdr;
+    tcmsg tcm;
+    nlattr kind;
+    char text[4];  // "bpf" without NUL, then a non-zero padding byte
+    nlattr next;
+    char more[4];
+  } raw{};
+  raw.hdr.nlmsg_len = sizeof(raw);
+  raw.hdr.nlmsg_type = RTM_NEWTFILTER;
+  raw.tcm.tcm_handle = 1;
+  raw.kind.nla_len = sizeof(nlattr) + 3;
+  raw.kind.nla_type = TCA_KIND;
+  std::memcpy(raw.text, "bpfX", 4);
+  raw.next.nla_len = sizeof(nlattr) + 4;
+  raw.next.nla_type = TCA_CHAIN;
+  std::memcpy(raw.more, "YYYY", 4);
+  MsgPtr msg(nlmsg_convert(&raw.hdr));
+  ASSERT_NE(msg, nullptr);
+  std::optional<U32Filter> parsed = parseU32Message(msg.get());
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->kind, "bpf");
+}
+
 }  // namespace
 }  // namespace bwfloor::dataplane::tc

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs dependencies (Debian packages), builds, runs every CTest label
-# (unit, integration, conformance, and the format check), then the core unit tests under ASan+UBSan.
+# (unit, integration, conformance, and the format check), then the core unit tests under ASan+UBSan,
+# then the fuzzers for a bounded time.
 # Integration tests need root and network namespaces: run as root (CI does). The `vm` tests run in
 # the vf-vm rig, ../shared/rig/vf-vm next to the repository (BWFLOOR_VF_RIG_DIR overrides): its
 # setup.sh (idempotent: ~36 s on a fresh machine, ~0.2 s after) runs here; without the rig those
@@ -26,5 +27,9 @@ cmake --preset asan >/dev/null
 cmake --build --preset asan --target core_test http_server_test
 ctest --test-dir build-asan -L unit -R '^(Core|Uuid|Kbps|Ini|Result|Logging|Http)' --no-tests=error \
   --output-on-failure
+
+# libFuzzer targets under ASan + UBSan (fuzz/README.md): every regression input, then 45 s per
+# target (HTTP requests through both APIs, the INI/config loaders, netlink answers).
+./fuzz/run.sh -t 45
 
 echo "test.sh: all tests passed in $(( $(date +%s) - start )) s"

@@ -198,7 +198,8 @@ ApiResult<json> PortsService::createRule(const std::string& policyRef, const jso
   }
   // A new rule on a policy of bound ports would change their allocations: refuse, keep it simple.
   for (const auto& [id, port] : objects_["port"]) {
-    if (port.value("qos_policy_id", "") == policy["id"] && port.value("binding_host", "") != "") {
+    if (port.value("qos_policy_id", json()) == policy["id"] &&
+        port.value("binding_host", "") != "") {
       return placement::conflict("qos policy '" + policy["name"].get<std::string>() +
                                  "' is used by bound port '" + port["name"].get<std::string>() +
                                  "'; change an existing rule's rate instead");

@@ -357,6 +357,16 @@ TEST_F(PortsServiceTest, WrongJsonTypesAndNonUtf8PathsAreAnswersNotAborts) {
   EXPECT_EQ(after, before);
 }
 
+// Found by the HTTP fuzzer: a port without a QoS policy (null) made every rule create a 400.
+TEST_F(PortsServiceTest, ARuleCanBeAddedWhileAPortHasNoPolicy) {
+  scenarioObjects();
+  ASSERT_TRUE(service_->createPort({{"name", "plain"}, {"network", "net0"}}));
+  ASSERT_TRUE(service_->createPolicy({{"name", "qp1"}}));
+  auto rule = service_->createRule(
+      "qp1", {{"type", "minimum_bandwidth"}, {"direction", "egress"}, {"min_kbps", 10}});
+  EXPECT_TRUE(rule) << rule.error().detail;
+}
+
 // Issue 15: any compute node could heartbeat as another host and mark any port enforced. An
 // agent's token acts as its host only.
 TEST_F(PortsServiceTest, AnAgentTokenActsOnlyAsItsHost) {

@@ -38,6 +38,7 @@ import threading
 import time
 
 FAILURES = []
+STARTED = []  # every server process, killed at exit whatever happened (a test cleans up)
 
 
 def check(ok, what, detail=""):
@@ -85,6 +86,7 @@ class Server:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL)
+        STARTED.append(self.proc)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -632,6 +634,10 @@ def main():
                 # A server that died mid-section (a crash) is reported, not a traceback.
                 check(False, "section %s ran to the end" % name, repr(e))
     finally:
+        for proc in STARTED:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         for label, (rate, seconds, worst) in rates.items():
             print("creates: %-22s %6.1f creates/s (%.1f s; worst GET /placement/ %.1f ms)"
                   % (label, rate, seconds, worst * 1000))

@@ -4,6 +4,7 @@
 // it back. Every JSON from outside is checked against kMaxJsonDepth at the edge.
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 namespace bwfloor {
@@ -16,5 +17,12 @@ inline constexpr size_t kMaxJsonDepth = 64;
 size_t jsonNestingDepth(std::string_view text);
 
 inline bool jsonTooDeep(std::string_view text) { return jsonNestingDepth(text) > kMaxJsonDepth; }
+
+// JSON from outside, parsed only within the depth limit: discarded when it is not JSON or nests
+// deeper than kMaxJsonDepth. For readers that need no more precise reason.
+inline nlohmann::json parseUntrustedJson(std::string_view text) {
+  if (jsonTooDeep(text)) return nlohmann::json(nlohmann::json::value_t::discarded);
+  return nlohmann::json::parse(text, nullptr, false);
+}
 
 }  // namespace bwfloor

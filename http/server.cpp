@@ -25,17 +25,24 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-Response errorResponse(int status, const std::string& detail, const std::string& requestId) {
+Response errorResponse(int status, const std::string& detail, const std::string& requestId,
+                       const std::string& code) {
   nlohmann::json e = {{"status", status},
                       {"title", reasonPhrase(status)},
                       {"detail", detail},
                       {"request_id", requestId.empty() ? "req-" + uuid4().toString() : requestId}};
+  if (!code.empty()) e["code"] = code;
   Response resp;
   resp.status = status;
   resp.headers.set("content-type", "application/json");
   resp.body = nlohmann::json{{"errors", {e}}}.dump(-1, ' ', false,
                                                    nlohmann::json::error_handler_t::replace);
   return resp;
+}
+
+std::string internalErrorDetail(const std::string& requestId) {
+  return "An internal error occurred (request_id " + requestId +
+         "); the server's log has the details.";
 }
 
 namespace {
@@ -180,10 +187,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string requestId = "req-" + uuid4().toString();
     logger("http")->error("request_id={} peer={} {} {} failed: {}", requestId, peer_, method,
                           target, what);
-    responder()(errorResponse(500,
-                              "An internal error occurred (request_id " + requestId +
-                                  "); the server's log has the details.",
-                              requestId));
+    responder()(errorResponse(500, internalErrorDetail(requestId), requestId));
   }
 
   // A client that closes while its request waits (a long-poll) is dropped now, not at the

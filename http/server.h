@@ -39,8 +39,12 @@ struct ParsedRequest {
 };
 ParsedRequest parseRequest(std::string_view bytes, const ServerOptions& options);
 
-// The JSON error body every layer below the APIs answers with (Placement's error format).
-Response errorResponse(int status, const std::string& detail, const std::string& requestId = "");
+// The JSON error body in Placement's format, as the HTTP layer and /v1 answer ("" request id: a
+// new one; "" code: none, as below the APIs).
+Response errorResponse(int status, const std::string& detail, const std::string& requestId = "",
+                       const std::string& code = "");
+// The detail of a 500: the request id to find the log line by, never the internal text.
+std::string internalErrorDetail(const std::string& requestId);
 
 class HttpServer {
  public:

@@ -190,8 +190,7 @@ Status BindingLoop::step() {
     return makeError(ErrorCode::kUnavailable,
                      "GET " + path + ": HTTP " + std::to_string(resp.status) + " " + resp.body);
   }
-  const json doc = jsonTooDeep(resp.body) ? json(json::value_t::discarded)
-                                          : json::parse(resp.body, nullptr, false);
+  const json doc = parseUntrustedJson(resp.body);
   if (doc.is_discarded()) {
     return makeError(ErrorCode::kInvalidArgument,
                      "GET " + path + ": not a bindings document (not JSON, or nested too deep)");

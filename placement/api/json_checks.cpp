@@ -42,11 +42,15 @@ ApiResult<json> parseBody(const RequestContext& ctx) {
                         " is not supported, use application/json",
                     "placement.undefined_code"};
   }
-  if (jsonTooDeep(ctx.req.body)) {
+  return parseJsonText(ctx.req.body);
+}
+
+ApiResult<json> parseJsonText(std::string_view text) {
+  if (jsonTooDeep(text)) {
     return badRequest("Malformed JSON: the request body nests deeper than " +
                       std::to_string(kMaxJsonDepth) + " levels");
   }
-  json body = json::parse(ctx.req.body, nullptr, false);
+  json body = json::parse(text, nullptr, false);
   if (body.is_discarded()) {
     return badRequest("Malformed JSON: the request body is not valid JSON");
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "placement/api/request_context.h"
 
@@ -16,6 +17,8 @@ using nlohmann::json;
 ApiError invalid(const std::string& why);
 // Content-Type must be application/json (415) and the body must parse (400).
 ApiResult<json> parseBody(const RequestContext& ctx);
+// JSON text from a request: a 400 when it nests deeper than kMaxJsonDepth or is not JSON.
+ApiResult<json> parseJsonText(std::string_view text);
 ApiStatus requireObject(const json& value, const std::string& where);
 ApiStatus onlyKeys(const json& obj, std::initializer_list<const char*> allowed,
                    const std::string& where);

@@ -8,6 +8,7 @@
 #include "core/json_depth.h"
 #include "core/logging.h"
 #include "core/uuid.h"
+#include "http/server.h"
 #include "placement/api/handlers.h"
 #include "placement/api/version_document.h"
 
@@ -174,9 +175,7 @@ bool agentMayCall(const PlacementModel& model, const Route& route,
   const bool providerRoute = !route.segments.empty() && route.segments[0] == "resource_providers";
   if (!providerRoute) return false;
   // A new parent, on create or update, must be in the agent's trees too.
-  nlohmann::json body = jsonTooDeep(ctx.req.body)
-                            ? nlohmann::json()
-                            : nlohmann::json::parse(ctx.req.body, nullptr, false);
+  const nlohmann::json body = parseUntrustedJson(ctx.req.body);
   std::string parent;
   if (body.is_object() && body.contains("parent_provider_uuid") &&
       body["parent_provider_uuid"].is_string()) {
@@ -324,9 +323,7 @@ http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, Requ
           ->error("request_id={} {} {} failed: {}", ctx.requestId, req.method, req.target,
                   e.what());
       // The text stays in the log: it is the server's internals, not the client's business.
-      return errorResponse(
-          ctx, {Errc::kInternal, "An internal error occurred (request_id " + ctx.requestId +
-                                     "); the server's log has the details."});
+      return errorResponse(ctx, {Errc::kInternal, http::internalErrorDetail(ctx.requestId)});
     }
   }
   if (!allowed.empty()) {

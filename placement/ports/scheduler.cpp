@@ -45,6 +45,13 @@ void logIfFailed(const ApiStatus& st, const std::string& what) {
   if (!st) logger("server")->error("rollback step failed: {}: {}", what, st.error().detail);
 }
 
+// Frees a consumer's allocations; one that has none left (404) is already what is wanted.
+void freeAllocations(placement::PlacementModel& placement, const std::string& consumer,
+                     const std::string& what) {
+  auto st = placement.deleteAllocations(consumer);
+  if (!st && st.error().errc != placement::Errc::kNotFound) logIfFailed(st, what);
+}
+
 }  // namespace
 
 std::string PortsService::noValidHostReason(const std::vector<json>& ports) const {
@@ -308,8 +315,7 @@ void PortsService::rollBackServerLocked(const std::string& serverId, const std::
   std::vector<JsonDocChange> undo{{"server", serverId, std::nullopt}};
   if (it != objects_["server"].end()) unbindPorts(it->second, undo);
   logIfFailed(persist(undo), "unbind ports");
-  auto st = placement_.deleteAllocations(serverId);
-  if (!st && st.error().errc != placement::Errc::kNotFound) logIfFailed(st, "free allocation");
+  freeAllocations(placement_, serverId, "free allocation");
   if (!host.empty()) bumpHost(host);
 }
 
@@ -323,9 +329,7 @@ void PortsService::reconcileLocked() {
         "reconcile: freeing allocation of consumer {} (no server; a create or "
         "delete was interrupted)",
         consumer);
-    auto st = placement_.deleteAllocations(consumer);
-    if (!st && st.error().errc != placement::Errc::kNotFound)
-      logIfFailed(st, "free orphan allocation");
+    freeAllocations(placement_, consumer, "free orphan allocation");
   }
   std::vector<std::pair<std::string, std::string>> building;
   for (const auto& [id, server] : objects_["server"]) {
@@ -384,11 +388,7 @@ ApiStatus PortsService::deleteObject(const std::string& kind, const std::string&
   RETURN_IF_ERROR(persist(changes));
   // The documents go first: a crash before the allocation is freed leaves an orphan that start-up
   // frees (reconcileLocked), never a server whose guarantee is no longer claimed.
-  if (kind == "server") {
-    auto st = placement_.deleteAllocations(id);
-    if (!st && st.error().errc != placement::Errc::kNotFound)
-      logIfFailed(st, "free allocation of deleted server");
-  }
+  if (kind == "server") freeAllocations(placement_, id, "free allocation of deleted server");
   if (kind == "server" && o["host"] != "") bumpHost(o["host"]);
   return ApiStatus::ok();
 }

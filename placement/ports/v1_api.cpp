@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <optional>
 
-#include "core/json_depth.h"
-#include "core/logging.h"
-#include "core/uuid.h"
 #include "placement/api/error_status.h"
+#include "placement/api/json_checks.h"
 
 namespace bwfloor::ports {
 namespace {
@@ -21,13 +19,7 @@ http::Response jsonReply(int status, const json& body) {
 }
 
 http::Response errorReply(const ApiError& e) {
-  const int status = placement::httpStatus(e.errc);
-  json err = {{"status", status},
-              {"title", http::reasonPhrase(status)},
-              {"detail", e.detail},
-              {"code", e.code},
-              {"request_id", "req-" + uuid4().toString()}};
-  return jsonReply(status, {{"errors", {err}}});
+  return http::errorResponse(placement::httpStatus(e.errc), e.detail, "", e.code);
 }
 
 template <typename T>
@@ -213,18 +205,10 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
   }
   auto segs = split(req.path);
   json body;
-  if (jsonTooDeep(req.body)) {
-    respond(errorReply(placement::badRequest("Malformed JSON: the request body nests deeper than " +
-                                             std::to_string(kMaxJsonDepth) + " levels")));
-    return;
-  }
   if (!req.body.empty()) {
-    body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded()) {
-      respond(
-          errorReply(placement::badRequest("Malformed JSON: the request body is not valid JSON")));
-      return;
-    }
+    auto parsed = placement::json_checks::parseJsonText(req.body);
+    if (!parsed) return respond(errorReply(parsed.error()));
+    body = std::move(*parsed);
   }
   if (!agentHost.empty() && !agentMayCall(req.method, segs, body, agentHost)) {
     respond(errorReply({placement::Errc::kForbidden,
@@ -266,28 +250,18 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
       return;
     }
   }
-  // POST /v1/servers answers when the host's agent has reported (or at the binding timeout);
-  // no thread waits for it.
-  if (req.method == "POST" && segs.size() == 2 && segs[1] == "servers") {
-    try {
-      service_.createServer(body, [respond](ApiResult<json> r) { respond(reply(r, 201)); });
-      return;
-    } catch (const json::exception& e) {
-      return respond(wrongTypeReply(e));
-    }
-  }
+  // Any other exception is the HTTP layer's: a 500 naming the request id, the text logged.
   http::Response response;
   try {
+    // POST /v1/servers answers when the host's agent has reported (or at the binding timeout);
+    // no thread waits for it.
+    if (req.method == "POST" && segs.size() == 2 && segs[1] == "servers") {
+      service_.createServer(body, [respond](ApiResult<json> r) { respond(reply(r, 201)); });
+      return;
+    }
     response = route(req, segs, body, agentHost);
   } catch (const json::exception& e) {
     response = wrongTypeReply(e);
-  } catch (const std::exception& e) {
-    const std::string requestId = "req-" + uuid4().toString();
-    logger("v1")->error("request_id={} {} {} failed: {}", requestId, req.method, req.target,
-                        e.what());
-    response = errorReply({placement::Errc::kInternal, "An internal error occurred (request_id " +
-                                                           requestId +
-                                                           "); the server's log has the details."});
   }
   respond(std::move(response));
 }
@@ -305,8 +279,9 @@ http::Response V1Api::route(const http::Request& req, const std::vector<std::str
     if (kind == "network") return reply(service_.createNetwork(body), 201);
     if (kind == "policy") return reply(service_.createPolicy(body), 201);
     if (kind == "port") return reply(service_.createPort(body), 201);
-    if (kind == "server") return reply(service_.createServer(body), 201);  // handle() answers it
-    return reply(service_.heartbeat(body), 200);
+    if (kind == "agent") return reply(service_.heartbeat(body), 200);
+    // POST /v1/servers never gets here: handle() answers it asynchronously.
+    return errorReply(placement::notFound("no such URL " + req.path));
   }
   const std::string& ref = segs[2];
   if (segs.size() == 3) {

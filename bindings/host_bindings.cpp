@@ -197,4 +197,6 @@ Result<HostBindings> parseHostBindings(const json& doc) {
 
 Result<StatusReport> parseStatusReport(const json& doc) { return parseStatus(doc, "", true); }
 
+Result<BindingStatus> parseBindingStatus(const json& doc) { return parseStatus(doc, "", false); }
+
 }  // namespace bwfloor::bindings

@@ -77,6 +77,8 @@ nlohmann::json toJson(const HostBindings& bindings);
 // Errors are kInvalidArgument naming the field ("bindings[2].min_egress_kbps: expected an integer
 // from 0 to 2147483647, got \"x\"").
 Result<HostBindings> parseHostBindings(const nlohmann::json& doc);
+// A status in any state (as the server stores it); errors name the field.
+Result<BindingStatus> parseBindingStatus(const nlohmann::json& doc);
 // A report must carry a reportable state; detail, host and backend are optional strings.
 Result<StatusReport> parseStatusReport(const nlohmann::json& doc);
 

@@ -152,43 +152,41 @@ void HttpWorld::buildPlacementFixture() {
 // ports p0 (normal) and p1 (direct) on gold, p2 without policy, p3 on gold unbound; both agents
 // of compute0; server vm0 ACTIVE on p0 (its agent reported). startRuntime() adds vm1.
 void HttpWorld::buildPortsFixture() {
+  using ports::Direction;
+  using ports::RuleType;
   ports::PortsService& s = *ports_;
-  must(s.createNetwork({{"name", "net0"}, {"physnet", "physnet0"}, {"segmentation_id", 100}}),
-       "net0");
-  must(s.createPolicy({{"name", "gold"}}), "gold");
-  must(s.createPolicy({{"name", "silver"}}), "silver");
-  json egress = must(
-      s.createRule("gold",
-                   {{"type", "minimum_bandwidth"}, {"direction", "egress"}, {"min_kbps", 10000}}),
-      "gold egress");
-  must(s.createRule("gold",
-                    {{"type", "minimum_bandwidth"}, {"direction", "ingress"}, {"min_kbps", 5000}}),
+  must(s.createNetwork({.name = "net0", .physnet = "physnet0", .segmentationId = 100}), "net0");
+  must(s.createPolicy({.name = "gold"}), "gold");
+  must(s.createPolicy({.name = "silver"}), "silver");
+  ports::QosRule egress = must(
+      s.createRule("gold", {.type = RuleType::kMinimumBandwidth, .kbps = 10000}), "gold egress");
+  must(s.createRule(
+           "gold",
+           {.type = RuleType::kMinimumBandwidth, .direction = Direction::kIngress, .kbps = 5000}),
        "gold ingress");
-  must(s.createRule("gold",
-                    {{"type", "bandwidth_limit"}, {"direction", "egress"}, {"max_kbps", 50000}}),
-       "gold limit");
-  json p0 = must(s.createPort({{"name", "p0"}, {"network", "net0"}, {"qos_policy", "gold"}}), "p0");
-  must(s.createPort({{"name", "p1"},
-                     {"network", "net0"},
-                     {"vnic_type", "direct"},
-                     {"mac_address", "fa:16:3e:00:00:01"},
-                     {"qos_policy", "gold"}}),
+  must(s.createRule("gold", {.type = RuleType::kBandwidthLimit, .kbps = 50000}), "gold limit");
+  ports::Port p0 = must(s.createPort({.name = "p0", .network = "net0", .qosPolicy = "gold"}), "p0");
+  must(s.createPort({.name = "p1",
+                     .network = "net0",
+                     .vnicType = ports::VnicType::kDirect,
+                     .macAddress = "fa:16:3e:00:00:01",
+                     .qosPolicy = "gold"}),
        "p1");
-  must(s.createPort({{"name", "p2"}, {"network", "net0"}}), "p2");
-  must(s.createPort({{"name", "p3"}, {"network", "net0"}, {"qos_policy", "gold"}}), "p3");
+  must(s.createPort({.name = "p2", .network = "net0"}), "p2");
+  must(s.createPort({.name = "p3", .network = "net0", .qosPolicy = "gold"}), "p3");
   for (const char* type : {"Open vSwitch agent", "NIC Switch agent"}) {
-    must(s.heartbeat({{"host", "compute0"}, {"agent_type", type}}), type);
+    must(s.heartbeat({.host = "compute0", .agentType = type}), type);
   }
   bool settled = false;
-  s.createServer({{"name", "vm0"}, {"ports", {"p0"}}}, [&settled](const ApiResult<json>& r) {
+  s.createServer({.name = "vm0", .ports = {"p0"}}, [&settled](const ApiResult<ports::Server>& r) {
     if (!r) fixtureFailed("vm0", r.error().detail);
     settled = true;
   });
-  must(s.reportBindingStatus(p0["id"], {{"state", "enforced"}, {"host", "compute0"}}),
+  must(s.reportBindingStatus(p0.id, {bindings::BindingState::kEnforced, "", "compute0", "ovs"}),
        "p0 enforced");
   if (!settled) fixtureFailed("vm0", "not ACTIVE after its port was enforced");
   // A rate change of a bound port's rule moves vm0's allocation.
-  must(s.updateRule("gold", egress["id"], {{"min_kbps", 20000}}), "gold egress rate");
+  must(s.updateRule("gold", egress.id, {.minKbps = 20000}), "gold egress rate");
 }
 
 // Liveness is not stored (heartbeats), and a server that waits for its agent would be rolled
@@ -196,11 +194,11 @@ void HttpWorld::buildPortsFixture() {
 void HttpWorld::startRuntime() {
   ports::PortsService& s = *ports_;
   for (const char* type : {"Open vSwitch agent", "NIC Switch agent"}) {
-    must(s.heartbeat({{"host", "compute0"}, {"agent_type", type}}), type);
+    must(s.heartbeat({.host = "compute0", .agentType = type}), type);
   }
   // Answered later by a fuzzed request (its port's report, its deletion) or never.
-  s.createServer({{"name", "vm1"}, {"ports", {"p1"}}}, [](const ApiResult<json>&) {});
-  json vm1 = must(s.show("server", "vm1"), "vm1");
+  s.createServer({.name = "vm1", .ports = {"p1"}}, [](const ApiResult<ports::Server>&) {});
+  json vm1 = must(s.show(ports::Kind::kServer, "vm1"), "vm1");
   if (vm1.value("status", "") != "BUILD") fixtureFailed("vm1", "not waiting: " + vm1.dump());
 }
 

@@ -218,23 +218,24 @@ std::string checkPorts(const ports::PortsService& service, ports::MemoryJsonStor
     }
     return doc;
   };
-  for (const char* kind : {"network", "policy", "port", "server", "agent"}) {
+  for (ports::Kind k : ports::kAllKinds) {
+    const std::string kind(ports::toString(k));
     auto stored = docs.loadKind(kind);
     if (!stored)
       return std::string("MemoryJsonStore::loadKind failed: ") + stored.error().message();
     std::map<std::string, nlohmann::json> byId;
     for (auto& [id, doc] : *stored) byId[id] = strip(doc);
-    const nlohmann::json served = service.list(kind);
+    const nlohmann::json served = service.list(k);
     if (served.size() != byId.size()) {
-      return std::string("/v1 ") + kind + ": the store holds " + std::to_string(byId.size()) +
+      return "/v1 " + kind + ": the store holds " + std::to_string(byId.size()) +
              ", the service serves " + std::to_string(served.size());
     }
     for (const auto& doc : served) {
       const std::string id = doc.value("id", "");
       auto it = byId.find(id);
-      if (it == byId.end()) return std::string("/v1 ") + kind + " " + id + " is not stored";
+      if (it == byId.end()) return "/v1 " + kind + " " + id + " is not stored";
       if (it->second != strip(doc)) {
-        return std::string("/v1 ") + kind + " " + id + " differs: stored " +
+        return "/v1 " + kind + " " + id + " differs: stored " +
                it->second.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                ", served " +
                strip(doc).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -42,45 +42,37 @@ uint64_t PortsService::hostRevision(const std::string& host) const {
   return it == revisions_.end() ? 0 : it->second;
 }
 
-json PortsService::hostBindings(const std::string& host) const {
+bindings::HostBindings PortsService::hostBindings(const std::string& host) const {
   std::lock_guard lock(mutex_);
   bindings::HostBindings out;
   out.host = host;
   auto it = revisions_.find(host);
   out.revision = it == revisions_.end() ? 0 : it->second;
-  for (const auto& [id, port] : objects_.at("port")) {
-    if (port.value("binding_host", "") != host) continue;
+  for (const auto& [id, port] : ports_) {
+    if (port.binding.host != host) continue;
     bindings::Binding b;
     b.portId = id;
-    b.portName = port["name"];
-    b.macAddress = port["mac_address"];
-    b.vnicType = port["vnic_type"];
-    b.serverId = port["device_id"];
-    b.allocation = port["binding_profile"].value("allocation", "");
-    b.device = port.value("binding_device", "");
-    b.agentType = port.value("binding_agent_type", "");
-    const json& status = port["binding_status"];
-    b.status.state =
-        bindings::parseState(status.value("state", "")).value_or(bindings::BindingState::kPending);
-    b.status.detail = status.value("detail", "");
-    b.status.host = status.value("host", "");
-    b.status.backend = status.value("backend", "");
-    const json* policy =
-        port["qos_policy_id"].is_null() ? nullptr : findLocked("policy", port["qos_policy_id"]);
-    if (policy) {
-      for (const auto& r : (*policy)["rules"]) {
-        const bool egress = r["direction"] == "egress";
-        if (r["type"] == "minimum_bandwidth") {
-          (egress ? b.minEgressKbps : b.minIngressKbps) = r["min_kbps"].get<uint64_t>();
-        }
-        if (r["type"] == "bandwidth_limit") {
-          (egress ? b.maxEgressKbps : b.maxIngressKbps) = r["max_kbps"].get<uint64_t>();
-        }
+    b.portName = port.name;
+    b.macAddress = port.macAddress;
+    b.vnicType = std::string(toString(port.vnicType));
+    b.serverId = port.binding.serverId;
+    b.allocation = port.binding.allocation;
+    b.device = port.binding.device;
+    b.agentType = port.binding.agentType;
+    b.status = port.bindingStatus;
+    if (const QosPolicy* policy = policyOf(port)) {
+      for (const auto& r : policy->rules) {
+        const bool egress = r.direction == Direction::kEgress;
+        const auto kbps = static_cast<uint64_t>(r.kbps);
+        if (r.type == RuleType::kMinimumBandwidth)
+          (egress ? b.minEgressKbps : b.minIngressKbps) = kbps;
+        if (r.type == RuleType::kBandwidthLimit)
+          (egress ? b.maxEgressKbps : b.maxIngressKbps) = kbps;
       }
     }
     out.bindings.push_back(std::move(b));
   }
-  return bindings::toJson(out);
+  return out;
 }
 
 void PortsService::waitForBindings(const std::string& host, uint64_t revision,
@@ -112,25 +104,25 @@ void PortsService::expireWaiters() {
   for (auto& notify : wake) notify();
 }
 
-ApiResult<json> PortsService::reportBindingStatus(const std::string& portId, const json& body,
+ApiResult<Port> PortsService::reportBindingStatus(const std::string& portId,
+                                                  const bindings::StatusReport& report,
                                                   const std::string& reporterHost) {
-  auto report = bindings::parseStatusReport(body);
-  if (!report) return placement::badRequest("binding status: " + report.error().message());
-  const std::string state(bindings::stateName(report->state));
   std::unique_lock lock(mutex_);
-  auto it = objects_["port"].find(portId);
-  if (it == objects_["port"].end()) return placement::notFound("port " + portId + " not found");
-  if (!reporterHost.empty() && it->second.value("binding_host", "") != reporterHost) {
-    return ApiError{placement::Errc::kForbidden,
-                    "port " + portId + " is not bound to host " + reporterHost +
-                        ", the only host this agent's credential may report for"};
+  auto it = ports_.find(portId);
+  if (it == ports_.end()) return placement::notFound(notFoundText(Kind::kPort, portId));
+  if (!reporterHost.empty() && it->second.binding.host != reporterHost) {
+    return placement::forbidden("port " + portId + " is not bound to host " + reporterHost +
+                                ", the only host this agent's credential may report for");
   }
-  json port = it->second;
-  port["binding_status"] = bindings::toJson(*report);
-  port["status"] = state == "failed" ? "ERROR" : (state == "removed" ? "DOWN" : "ACTIVE");
-  if (auto st = persist({{"port", portId, port}}); !st) return st.error();
-  logger("server")->info("port={} binding_state={} detail={}", port["name"].get<std::string>(),
-                         state, report->detail);
+  Port port = it->second;
+  port.bindingStatus = report;
+  using bindings::BindingState;
+  port.status = report.state == BindingState::kFailed    ? PortStatus::kError
+                : report.state == BindingState::kRemoved ? PortStatus::kDown
+                                                         : PortStatus::kActive;
+  if (auto st = persist({put(port)}); !st) return st.error();
+  logger("server")->info("port={} binding_state={} detail={}", port.name,
+                         bindings::stateName(report.state), report.detail);
   Settled settled = settleServersLocked(std::chrono::steady_clock::now());
   lock.unlock();
   for (auto& fn : settled) fn();

@@ -9,37 +9,12 @@
 namespace bwfloor::ports {
 namespace {
 
-const std::vector<std::string> kKinds = {"network", "policy", "port", "server", "agent"};
-const std::vector<std::string> kVnicTypes = {"normal", "direct", "macvtap", "direct-physical"};
-
-ApiError bad(const std::string& detail) { return placement::badRequest(detail); }
-
 // os-traits normalisation: "CUSTOM_" + runs of other characters as one "_", upper case.
-std::string customTrait(const std::string& prefix, const std::string& value) {
+std::string customTrait(const std::string& prefix, std::string_view value) {
   static const std::regex kOther("[^0-9A-Za-z]+");
-  std::string norm = std::regex_replace(prefix + value, kOther, "_");
+  std::string norm = std::regex_replace(prefix + std::string(value), kOther, "_");
   std::transform(norm.begin(), norm.end(), norm.begin(), ::toupper);
   return "CUSTOM_" + norm;
-}
-
-ApiResult<std::string> requireName(const json& body, const std::string& what) {
-  if (!body.is_object()) return bad(what + ": the body must be a JSON object");
-  auto it = body.find("name");
-  if (it == body.end() || !it->is_string() || it->get<std::string>().empty() ||
-      it->get<std::string>().size() > 255) {
-    return bad(what + ": 'name' must be a non-empty string of at most 255 characters");
-  }
-  return it->get<std::string>();
-}
-
-ApiStatus onlyKeys(const json& body, std::initializer_list<const char*> keys,
-                   const std::string& what) {
-  for (const auto& [k, v] : body.items()) {
-    if (std::none_of(keys.begin(), keys.end(), [&](const char* a) { return k == a; })) {
-      return bad(what + ": unknown field '" + k + "'");
-    }
-  }
-  return ApiStatus::ok();
 }
 
 std::string randomMac() {
@@ -49,17 +24,17 @@ std::string randomMac() {
   return buf;
 }
 
-bool validMac(const std::string& mac) {
-  static const std::regex kMac("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$");
-  return std::regex_match(mac, kMac);
-}
+Kind kindOf(const Network&) { return Kind::kNetwork; }
+Kind kindOf(const QosPolicy&) { return Kind::kPolicy; }
+Kind kindOf(const Port&) { return Kind::kPort; }
+Kind kindOf(const Server&) { return Kind::kServer; }
+Kind kindOf(const Agent&) { return Kind::kAgent; }
 
 }  // namespace
 
 PortsService::PortsService(placement::PlacementModel& placement, std::shared_ptr<JsonStore> store,
                            PortsOptions options)
     : placement_(placement), store_(std::move(store)), options_(options) {
-  for (const auto& kind : kKinds) objects_[kind];
   waker_ = std::thread([this] { runWaker(); });
 }
 
@@ -72,296 +47,315 @@ PortsService::~PortsService() {
   waker_.join();
 }
 
+PortsService::Change PortsService::put(Object object) {
+  auto [kind, id] = std::visit(
+      [](const auto& v) { return std::pair<Kind, std::string>(kindOf(v), v.id); }, object);
+  return {kind, std::move(id), std::move(object)};
+}
+
+PortsService::Change PortsService::erase(Kind kind, std::string id) {
+  return {kind, std::move(id), std::nullopt};
+}
+
+template <typename T>
+Status PortsService::loadKind(Kind kind, Result<T> (*parse)(const json&), ById<T>& into) {
+  ASSIGN_OR_RETURN(auto docs, store_->loadKind(std::string(toString(kind))));
+  for (auto& [id, doc] : docs) {
+    ASSIGN_OR_RETURN(T obj, parse(doc));
+    into[id] = std::move(obj);
+  }
+  return Status::ok();
+}
+
 Status PortsService::load() {
   std::lock_guard lock(mutex_);
-  for (const auto& kind : kKinds) {
-    ASSIGN_OR_RETURN(auto docs, store_->loadKind(kind));
-    for (auto& [id, body] : docs) objects_[kind][id] = std::move(body);
-  }
+  RETURN_IF_ERROR(loadKind(Kind::kNetwork, &networkFromDocument, networks_));
+  RETURN_IF_ERROR(loadKind(Kind::kPolicy, &policyFromDocument, policies_));
+  RETURN_IF_ERROR(loadKind(Kind::kPort, &portFromDocument, ports_));
+  RETURN_IF_ERROR(loadKind(Kind::kServer, &serverFromDocument, servers_));
+  RETURN_IF_ERROR(loadKind(Kind::kAgent, &agentFromDocument, agents_));
   // Bindings revisions restart at 1: agents compare for inequality, not order.
-  for (const auto& [id, port] : objects_["port"]) {
-    if (port.value("binding_host", "") != "") revisions_[port["binding_host"]] = 1;
+  for (const auto& [id, port] : ports_) {
+    if (!port.binding.host.empty()) revisions_[port.binding.host] = 1;
   }
   reconcileLocked();
   return Status::ok();
 }
 
-const json* PortsService::findLocked(const std::string& kind, const std::string& ref) const {
-  auto k = objects_.find(kind);
-  if (k == objects_.end()) return nullptr;
-  if (auto it = k->second.find(ref); it != k->second.end()) return &it->second;
-  const json* byName = nullptr;
-  for (const auto& [id, obj] : k->second) {
-    if (obj.value("name", "") == ref) {
-      if (byName) return nullptr;  // ambiguous: only the id will do
-      byName = &obj;
-    }
+ApiStatus PortsService::persist(std::vector<Change> changes) {
+  std::vector<JsonDocChange> docs;
+  for (const auto& c : changes) {
+    std::optional<json> body;
+    if (c.object) body = std::visit([](const auto& v) { return toJson(v); }, *c.object);
+    docs.push_back({std::string(toString(c.kind)), c.id, std::move(body)});
   }
-  return byName;
-}
-
-ApiStatus PortsService::persist(std::vector<JsonDocChange> changes) {
-  if (Status st = store_->apply(changes); !st) {
-    return ApiError{placement::Errc::kUnavailable,
-                    "store write failed, nothing changed: " + st.error().message()};
+  if (Status st = store_->apply(docs); !st) {
+    return placement::unavailable("store write failed, nothing changed: " + st.error().message());
   }
-  for (auto& c : changes) {
-    if (c.body) {
-      objects_[c.kind][c.id] = std::move(*c.body);
+  auto apply = [](auto& objects, Change& c, auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    if (c.object) {
+      objects[c.id] = std::get<T>(std::move(*c.object));
     } else {
-      objects_[c.kind].erase(c.id);
+      objects.erase(c.id);
+    }
+  };
+  for (auto& c : changes) {
+    switch (c.kind) {
+      case Kind::kNetwork:
+        apply(networks_, c, static_cast<Network*>(nullptr));
+        break;
+      case Kind::kPolicy:
+        apply(policies_, c, static_cast<QosPolicy*>(nullptr));
+        break;
+      case Kind::kPort:
+        apply(ports_, c, static_cast<Port*>(nullptr));
+        break;
+      case Kind::kServer:
+        apply(servers_, c, static_cast<Server*>(nullptr));
+        break;
+      case Kind::kAgent:
+        apply(agents_, c, static_cast<Agent*>(nullptr));
+        break;
     }
   }
   return ApiStatus::ok();
 }
 
-ApiResult<json> PortsService::createNetwork(const json& body) {
-  ASSIGN_OR_RETURN(std::string name, requireName(body, "network"));
-  RETURN_IF_ERROR(
-      onlyKeys(body, {"name", "physnet", "segmentation_id", "network_type"}, "network"));
+ApiResult<Network> PortsService::createNetwork(const NetworkRequest& request) {
   std::lock_guard lock(mutex_);
-  if (findLocked("network", name)) return placement::conflict("network '" + name + "' exists");
-  if (!body.contains("physnet") || !body["physnet"].is_string() ||
-      body["physnet"].get<std::string>().empty()) {
-    return bad("network '" + name + "': 'physnet' (the physical network) is required");
+  if (findByRef(networks_, request.name)) {
+    return placement::conflict("network '" + request.name + "' exists");
   }
-  json net = {{"id", uuid4().toString()},
-              {"name", name},
-              {"physnet", body["physnet"]},
-              {"network_type", body.value("network_type", "vlan")}};
-  if (body.contains("segmentation_id")) {
-    const json& seg = body["segmentation_id"];
-    if (!seg.is_number_integer() || seg.get<int64_t>() < 1 || seg.get<int64_t>() > 4094) {
-      return bad("network '" + name + "': 'segmentation_id' must be a VLAN id 1..4094");
-    }
-    net["segmentation_id"] = seg;
-  } else {
-    net["segmentation_id"] = nullptr;
-  }
-  RETURN_IF_ERROR(persist({{"network", net["id"], net}}));
+  Network net{uuid4().toString(), request.name, request.physnet, request.type,
+              request.segmentationId};
+  RETURN_IF_ERROR(persist({put(net)}));
   return net;
 }
 
-ApiResult<json> PortsService::createPolicy(const json& body) {
-  ASSIGN_OR_RETURN(std::string name, requireName(body, "qos policy"));
-  RETURN_IF_ERROR(onlyKeys(body, {"name"}, "qos policy"));
+ApiResult<QosPolicy> PortsService::createPolicy(const PolicyRequest& request) {
   std::lock_guard lock(mutex_);
-  if (findLocked("policy", name)) return placement::conflict("qos policy '" + name + "' exists");
-  json policy = {{"id", uuid4().toString()}, {"name", name}, {"rules", json::array()}};
-  RETURN_IF_ERROR(persist({{"policy", policy["id"], policy}}));
+  if (findByRef(policies_, request.name)) {
+    return placement::conflict("qos policy '" + request.name + "' exists");
+  }
+  QosPolicy policy{uuid4().toString(), request.name, {}};
+  RETURN_IF_ERROR(persist({put(policy)}));
   return policy;
 }
 
-namespace {
-ApiResult<json> parseRule(const json& body) {
-  if (!body.is_object()) return bad("qos rule: the body must be a JSON object");
-  RETURN_IF_ERROR(onlyKeys(body, {"type", "direction", "min_kbps", "max_kbps"}, "qos rule"));
-  std::string type = body.value("type", "");
-  std::string direction = body.value("direction", "egress");
-  if (type != "minimum_bandwidth" && type != "bandwidth_limit") {
-    return bad("qos rule: 'type' must be minimum_bandwidth or bandwidth_limit, got '" + type + "'");
-  }
-  if (direction != "egress" && direction != "ingress") {
-    return bad("qos rule: 'direction' must be egress or ingress, got '" + direction + "'");
-  }
-  const char* field = type == "minimum_bandwidth" ? "min_kbps" : "max_kbps";
-  RETURN_IF_ERROR(checkQosRate(body, field));
-  return json{
-      {"id", uuid4().toString()}, {"type", type}, {"direction", direction}, {field, body[field]}};
-}
-}  // namespace
-
-// A rule's rate, in kbit/s: placement's inventory and allocation amounts are 32-bit.
-ApiStatus checkQosRate(const json& body, const char* field) {
-  auto it = body.find(field);
-  if (it == body.end() || !it->is_number_integer() || it->get<int64_t>() <= 0 ||
-      it->get<int64_t>() > placement::kMaxInt32) {
-    return placement::badRequest(std::string("qos rule: '") + field +
-                                 "' must be a whole number of kbit/s from 1 to " + "2147483647" +
-                                 (it == body.end() ? " (missing)" : ", got " + it->dump()));
-  }
-  return ApiStatus::ok();
-}
-
-ApiResult<json> PortsService::createRule(const std::string& policyRef, const json& body) {
-  ASSIGN_OR_RETURN(json rule, parseRule(body));
+ApiResult<QosRule> PortsService::createRule(const std::string& policyRef,
+                                            const RuleRequest& request) {
   std::lock_guard lock(mutex_);
-  const json* found = findLocked("policy", policyRef);
-  if (!found) return placement::notFound("qos policy '" + policyRef + "' not found");
-  json policy = *found;
-  for (const auto& r : policy["rules"]) {
-    if (r["type"] == rule["type"] && r["direction"] == rule["direction"]) {
-      return placement::conflict("qos policy '" + policy["name"].get<std::string>() +
-                                 "' already has a " + rule["type"].get<std::string>() + " " +
-                                 rule["direction"].get<std::string>() + " rule");
+  const QosPolicy* found = findByRef(policies_, policyRef);
+  if (!found) return placement::notFound(notFoundText(Kind::kPolicy, policyRef));
+  QosPolicy policy = *found;
+  for (const auto& r : policy.rules) {
+    if (r.type == request.type && r.direction == request.direction) {
+      return placement::conflict("qos policy '" + policy.name + "' already has a " +
+                                 std::string(toString(r.type)) + " " +
+                                 std::string(toString(r.direction)) + " rule");
     }
   }
   // A new rule on a policy of bound ports would change their allocations: refuse, keep it simple.
-  for (const auto& [id, port] : objects_["port"]) {
-    if (port.value("qos_policy_id", json()) == policy["id"] &&
-        port.value("binding_host", "") != "") {
-      return placement::conflict("qos policy '" + policy["name"].get<std::string>() +
-                                 "' is used by bound port '" + port["name"].get<std::string>() +
-                                 "'; change an existing rule's rate instead");
+  for (const auto& [id, port] : ports_) {
+    if (port.qosPolicyId == policy.id && !port.binding.host.empty()) {
+      return placement::conflict("qos policy '" + policy.name + "' is used by bound port '" +
+                                 port.name + "'; change an existing rule's rate instead");
     }
   }
-  policy["rules"].push_back(rule);
-  RETURN_IF_ERROR(persist({{"policy", policy["id"], policy}}));
+  QosRule rule{uuid4().toString(), request.type, request.direction, request.kbps};
+  policy.rules.push_back(rule);
+  RETURN_IF_ERROR(persist({put(policy)}));
   return rule;
 }
 
-ApiResult<json> PortsService::createPort(const json& body) {
-  ASSIGN_OR_RETURN(std::string name, requireName(body, "port"));
-  RETURN_IF_ERROR(
-      onlyKeys(body, {"name", "network", "vnic_type", "mac_address", "qos_policy"}, "port"));
+ApiResult<Port> PortsService::createPort(const PortRequest& request) {
   std::lock_guard lock(mutex_);
-  if (findLocked("port", name)) return placement::conflict("port '" + name + "' exists");
-  std::string netRef = body.value("network", "");
-  const json* net = findLocked("network", netRef);
-  if (!net) return bad("port '" + name + "': network '" + netRef + "' not found");
-  std::string vnic = body.value("vnic_type", "normal");
-  if (std::find(kVnicTypes.begin(), kVnicTypes.end(), vnic) == kVnicTypes.end()) {
-    return bad("port '" + name + "': vnic_type '" + vnic +
-               "' is not one of normal, direct, macvtap, direct-physical");
-  }
-  std::string mac = body.value("mac_address", randomMac());
-  std::transform(mac.begin(), mac.end(), mac.begin(), ::tolower);
-  if (!validMac(mac)) return bad("port '" + name + "': mac_address '" + mac + "' is not a MAC");
-  for (const auto& [id, p] : objects_["port"]) {
-    if (p["mac_address"] == mac) {
-      return placement::conflict("port '" + name + "': MAC " + mac + " is used by port '" +
-                                 p["name"].get<std::string>() + "'");
+  const std::string& name = request.name;
+  if (findByRef(ports_, name)) return placement::conflict("port '" + name + "' exists");
+  const Network* net = findByRef(networks_, request.network);
+  if (!net)
+    return placement::badRequest("port '" + name + "': network '" + request.network +
+                                 "' not found");
+  Port port;
+  port.id = uuid4().toString();
+  port.name = name;
+  port.networkId = net->id;
+  port.vnicType = request.vnicType;
+  port.macAddress = request.macAddress.value_or(randomMac());
+  for (const auto& [id, p] : ports_) {
+    if (p.macAddress == port.macAddress) {
+      return placement::conflict("port '" + name + "': MAC " + port.macAddress +
+                                 " is used by port '" + p.name + "'");
     }
   }
-  json port = {{"id", uuid4().toString()},
-               {"name", name},
-               {"network_id", (*net)["id"]},
-               {"vnic_type", vnic},
-               {"mac_address", mac},
-               {"qos_policy_id", nullptr},
-               {"device_id", ""},
-               {"binding_host", ""},
-               {"binding_profile", json::object()},
-               {"status", "DOWN"},
-               {"binding_status", {{"state", "unbound"}, {"detail", ""}}}};
-  if (body.contains("qos_policy") && !body["qos_policy"].is_null()) {
-    const json* policy = findLocked("policy", body.value("qos_policy", ""));
+  if (request.qosPolicy) {
+    const QosPolicy* policy = findByRef(policies_, *request.qosPolicy);
     if (!policy) {
-      return bad("port '" + name + "': qos policy '" + body.value("qos_policy", "") +
-                 "' not found");
+      return placement::badRequest("port '" + name + "': qos policy '" + *request.qosPolicy +
+                                   "' not found");
     }
-    port["qos_policy_id"] = (*policy)["id"];
+    port.qosPolicyId = policy->id;
   }
-  RETURN_IF_ERROR(persist({{"port", port["id"], port}}));
-  port["resource_request"] = resourceRequest(port);
-  port["resource_request_groups"] = requestGroups(port);
+  RETURN_IF_ERROR(persist({put(port)}));
   return port;
 }
 
-ApiResult<json> PortsService::show(const std::string& kind, const std::string& ref) const {
-  std::lock_guard lock(mutex_);
-  const json* obj = findLocked(kind, ref);
-  if (!obj) return placement::notFound(kind + " '" + ref + "' not found");
-  json out = *obj;
-  if (kind == "port") {
-    out["resource_request"] = resourceRequest(*obj);
-    out["resource_request_groups"] = requestGroups(*obj);
+json PortsService::viewLocked(Kind kind, const std::string& id) const {
+  switch (kind) {
+    case Kind::kNetwork:
+      return toJson(networks_.at(id));
+    case Kind::kPolicy:
+      return toJson(policies_.at(id));
+    case Kind::kServer:
+      return toJson(servers_.at(id));
+    case Kind::kPort: {
+      const Port& port = ports_.at(id);
+      json out = toJson(port);
+      auto rr = resourceRequest(port);
+      out["resource_request"] = rr ? toJson(*rr) : json(nullptr);
+      out["resource_request_groups"] = requestGroups(port);
+      return out;
+    }
+    case Kind::kAgent: {
+      const Agent& agent = agents_.at(id);
+      json out = toJson(agent);
+      out["alive"] = agentAlive(agent);
+      return out;
+    }
   }
-  if (kind == "agent") {
-    auto it = heartbeats_.find(obj->value("id", ""));
-    out["alive"] = it != heartbeats_.end() &&
-                   std::chrono::steady_clock::now() - it->second < options_.agentDownTime;
+  return nullptr;
+}
+
+ApiResult<json> PortsService::show(Kind kind, const std::string& ref) const {
+  std::lock_guard lock(mutex_);
+  std::optional<std::string> id;
+  auto idOf = [&](const auto* obj) {
+    if (obj) id = obj->id;
+  };
+  switch (kind) {
+    case Kind::kNetwork:
+      idOf(findByRef(networks_, ref));
+      break;
+    case Kind::kPolicy:
+      idOf(findByRef(policies_, ref));
+      break;
+    case Kind::kPort:
+      idOf(findByRef(ports_, ref));
+      break;
+    case Kind::kServer:
+      idOf(findByRef(servers_, ref));
+      break;
+    case Kind::kAgent:
+      idOf(findByRef(agents_, ref));
+      break;
+  }
+  if (!id) return placement::notFound(notFoundText(kind, ref));
+  return viewLocked(kind, *id);
+}
+
+json PortsService::list(Kind kind) const {
+  std::lock_guard lock(mutex_);
+  json out = json::array();
+  auto all = [&](const auto& objects) {
+    for (const auto& [id, obj] : objects) out.push_back(viewLocked(kind, id));
+  };
+  switch (kind) {
+    case Kind::kNetwork:
+      all(networks_);
+      break;
+    case Kind::kPolicy:
+      all(policies_);
+      break;
+    case Kind::kPort:
+      all(ports_);
+      break;
+    case Kind::kServer:
+      all(servers_);
+      break;
+    case Kind::kAgent:
+      all(agents_);
+      break;
   }
   return out;
 }
 
-json PortsService::list(const std::string& kind) const {
-  json out = json::array();
-  std::vector<std::string> ids;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = objects_.find(kind);
-    if (it == objects_.end()) return out;
-    for (const auto& [id, obj] : it->second) ids.push_back(id);
-  }
-  for (const auto& id : ids) {
-    if (auto obj = show(kind, id)) out.push_back(*obj);
-  }
+json PortsService::describe(const Port& port) const {
+  std::lock_guard lock(mutex_);
+  json out = toJson(port);
+  auto rr = resourceRequest(port);
+  out["resource_request"] = rr ? toJson(*rr) : json(nullptr);
+  out["resource_request_groups"] = requestGroups(port);
   return out;
+}
+
+const QosPolicy* PortsService::policyOf(const Port& port) const {
+  if (!port.qosPolicyId) return nullptr;
+  auto it = policies_.find(*port.qosPolicyId);
+  return it == policies_.end() ? nullptr : &it->second;
 }
 
 // Neutron's flat resource_request: the port's minimum-bandwidth rules as one request group.
-json PortsService::resourceRequest(const json& port) const {
-  const json* policy =
-      port["qos_policy_id"].is_null() ? nullptr : findLocked("policy", port["qos_policy_id"]);
-  if (!policy) return nullptr;
-  json resources = json::object();
-  for (const auto& r : (*policy)["rules"]) {
-    if (r["type"] != "minimum_bandwidth") continue;
-    resources[r["direction"] == "egress" ? "NET_BW_EGR_KILOBIT_PER_SEC"
-                                         : "NET_BW_IGR_KILOBIT_PER_SEC"] = r["min_kbps"];
+std::optional<ResourceRequest> PortsService::resourceRequest(const Port& port) const {
+  const QosPolicy* policy = policyOf(port);
+  if (!policy) return std::nullopt;
+  ResourceRequest rr;
+  for (const auto& r : policy->rules) {
+    if (r.type != RuleType::kMinimumBandwidth) continue;
+    rr.resources[r.direction == Direction::kEgress ? "NET_BW_EGR_KILOBIT_PER_SEC"
+                                                   : "NET_BW_IGR_KILOBIT_PER_SEC"] = r.kbps;
   }
-  if (resources.empty()) return nullptr;
-  const json* net = findLocked("network", port["network_id"]);
-  std::string physnet = net ? net->value("physnet", "") : "";
-  std::string vnic = port["vnic_type"];
+  if (rr.resources.empty()) return std::nullopt;
+  auto net = networks_.find(port.networkId);
+  std::string physnet = net != networks_.end() ? net->second.physnet : "";
+  std::string vnic(toString(port.vnicType));
   std::replace(vnic.begin(), vnic.end(), '-', '_');
-  return {{"required", {customTrait("PHYSNET_", physnet), customTrait("VNIC_TYPE_", vnic)}},
-          {"resources", resources}};
+  rr.required = {customTrait("PHYSNET_", physnet), customTrait("VNIC_TYPE_", vnic)};
+  return rr;
 }
 
 // Neutron's request-groups format (port-resource-request-groups extension).
-json PortsService::requestGroups(const json& port) const {
-  json flat = resourceRequest(port);
-  if (flat.is_null()) return nullptr;
-  std::string groupId =
-      uuid5(Uuid::parse(port["id"].get<std::string>()).value(), "bandwidth").toString();
-  json group = flat;
+json PortsService::requestGroups(const Port& port) const {
+  auto rr = resourceRequest(port);
+  if (!rr) return nullptr;
+  std::string groupId = uuid5(Uuid::parse(port.id).value(), "bandwidth").toString();
+  json group = toJson(*rr);
   group["id"] = groupId;
   return {{"request_groups", {group}}, {"same_subtree", {groupId}}};
 }
 
-ApiResult<json> PortsService::heartbeat(const json& body) {
-  if (!body.is_object()) return bad("agent heartbeat: the body must be a JSON object");
-  std::string host = body.value("host", "");
-  std::string type = body.value("agent_type", "");
-  if (host.empty() || type.empty()) {
-    return bad("agent heartbeat: 'host' and 'agent_type' are required");
-  }
+ApiResult<Agent> PortsService::heartbeat(const HeartbeatRequest& request) {
   std::lock_guard lock(mutex_);
-  std::string id = uuid5(kOvsAgentNamespace, host + "|" + type).toString();
-  json agent = {{"id", id},
-                {"host", host},
-                {"agent_type", type},
-                {"binary", body.value("binary", "bwfloor-agent")},
-                {"configurations", body.value("configurations", json::object())},
-                {"resources_synced", body.value("resources_synced", false)},
-                {"heartbeat_at", static_cast<int64_t>(std::time(nullptr))}};
-  auto it = objects_["agent"].find(id);
-  bool changed = it == objects_["agent"].end() ||
-                 it->second["configurations"] != agent["configurations"] ||
-                 it->second["resources_synced"] != agent["resources_synced"];
+  Agent agent{uuid5(kOvsAgentNamespace, request.host + "|" + request.agentType).toString(),
+              request.host,
+              request.agentType,
+              request.binary,
+              request.configurations,
+              request.resourcesSynced,
+              static_cast<int64_t>(std::time(nullptr))};
+  auto it = agents_.find(agent.id);
+  bool changed = it == agents_.end() || it->second.configurations != agent.configurations ||
+                 it->second.resourcesSynced != agent.resourcesSynced ||
+                 it->second.binary != agent.binary;
   if (changed) {
-    RETURN_IF_ERROR(persist({{"agent", id, agent}}));
+    RETURN_IF_ERROR(persist({put(agent)}));
   } else {
-    it->second["heartbeat_at"] = agent["heartbeat_at"];  // not persisted: liveness is runtime
+    it->second.heartbeatAt = agent.heartbeatAt;  // not persisted: liveness is runtime
   }
-  heartbeats_[id] = std::chrono::steady_clock::now();
-  json out = agent;
-  out["alive"] = true;
-  return out;
+  heartbeats_[agent.id] = std::chrono::steady_clock::now();
+  return agent;
 }
 
-json PortsService::listAgents() const { return list("agent"); }
+bool PortsService::agentAlive(const Agent& agent) const {
+  auto it = heartbeats_.find(agent.id);
+  return it != heartbeats_.end() &&
+         std::chrono::steady_clock::now() - it->second < options_.agentDownTime;
+}
 
 bool PortsService::agentAlive(const std::string& host) const {
-  auto now = std::chrono::steady_clock::now();
-  for (const auto& [id, agent] : objects_.at("agent")) {
-    if (agent.value("host", "") != host) continue;
-    auto it = heartbeats_.find(id);
-    if (it != heartbeats_.end() && now - it->second < options_.agentDownTime) return true;
-  }
-  return false;
+  return std::any_of(agents_.begin(), agents_.end(), [&](const auto& entry) {
+    return entry.second.host == host && agentAlive(entry.second);
+  });
 }
 
 }  // namespace bwfloor::ports

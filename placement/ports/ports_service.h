@@ -1,8 +1,9 @@
 #pragma once
-// bwfloor's /v1 objects: networks, QoS policies, ports, servers, agents, and the bindings that
-// the agents enforce. Objects are JSON documents (the API's own shape), persisted through a
-// JsonStore before memory changes, like the Placement model. Scheduling a server claims its
-// ports' bandwidth in the in-process Placement model and waits for the host's agent to enforce it.
+// bwfloor's /v1 objects: networks, QoS policies, ports, servers, agents (placement/ports/domain.h),
+// and the bindings that the agents enforce. Requests arrive typed (the /v1 edge parsed them);
+// objects are persisted through a JsonStore before memory changes, like the Placement model.
+// Scheduling a server claims its ports' bandwidth in the in-process Placement model and waits
+// for the host's agent to enforce it.
 
 #include <chrono>
 #include <condition_variable>
@@ -13,27 +14,20 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
+#include "bindings/host_bindings.h"
 #include "placement/model/placement_model.h"
+#include "placement/ports/domain.h"
 #include "placement/ports/json_store.h"
 
 namespace bwfloor::ports {
-
-using nlohmann::json;
-using placement::ApiError;
-template <typename T>
-using ApiResult = placement::ApiResult<T>;
-using ApiStatus = placement::ApiStatus;
 
 struct PortsOptions {
   std::chrono::seconds agentDownTime{75};   // an agent without a heartbeat this long is dead
   std::chrono::seconds bindingTimeout{30};  // how long server create waits for enforcement
 };
-
-// A QoS rule's rate field (min_kbps / max_kbps): a whole number of kbit/s that fits placement's
-// 32-bit amounts; the 400 names the field and the value.
-ApiStatus checkQosRate(const json& body, const char* field);
 
 class PortsService {
  public:
@@ -42,47 +36,64 @@ class PortsService {
   ~PortsService();
   PortsService(const PortsService&) = delete;
   PortsService& operator=(const PortsService&) = delete;
+  // Reads the stored objects (an unreadable document is an error naming it), then undoes what
+  // an interrupted create or delete left behind.
   Status load();
 
-  // Each create takes the request body and returns the stored object.
-  ApiResult<json> createNetwork(const json& body);
-  ApiResult<json> createPolicy(const json& body);
-  ApiResult<json> createRule(const std::string& policyRef, const json& body);
+  ApiResult<Network> createNetwork(const NetworkRequest& request);
+  ApiResult<QosPolicy> createPolicy(const PolicyRequest& request);
+  ApiResult<QosRule> createRule(const std::string& policyRef, const RuleRequest& request);
   // Changes a rule's rate; bound ports follow (allocation + data plane) or nothing changes.
-  ApiResult<json> updateRule(const std::string& policyRef, const std::string& ruleId,
-                             const json& body);
-  ApiResult<json> createPort(const json& body);
+  ApiResult<QosRule> updateRule(const std::string& policyRef, const std::string& ruleId,
+                                const RateChange& change);
+  ApiResult<Port> createPort(const PortRequest& request);
   // Schedules the server and claims its ports' bandwidth at once, then returns; `done` gets the
   // ACTIVE server when the host's agent has reported every port, or the error when one failed or
   // bindingTimeout passed (then nothing is kept). `done` runs on the thread that settles it (an
   // agent's report, expireWaiters, or this call) with no lock held. No thread waits meanwhile.
-  using ServerDone = std::function<void(ApiResult<json>)>;
-  void createServer(const json& body, ServerDone done);
+  using ServerDone = std::function<void(ApiResult<Server>)>;
+  void createServer(const ServerRequest& request, ServerDone done);
   // The same, waiting for the answer on the calling thread (tests and tools).
-  ApiResult<json> createServer(const json& body);
-  ApiStatus deleteObject(const std::string& kind, const std::string& ref);
-  ApiResult<json> show(const std::string& kind, const std::string& ref) const;
-  json list(const std::string& kind) const;
+  ApiResult<Server> createServer(const ServerRequest& request);
+  ApiStatus deleteObject(Kind kind, const std::string& ref);
+
+  // The API's view of objects: the document plus what is derived from the others (a port's
+  // resource request, an agent's liveness). `ref` is an id or a unique name (an agent's host).
+  ApiResult<json> show(Kind kind, const std::string& ref) const;
+  json list(Kind kind) const;
+  json describe(const Port& port) const;
 
   // Agents.
-  ApiResult<json> heartbeat(const json& body);
-  json listAgents() const;
+  ApiResult<Agent> heartbeat(const HeartbeatRequest& request);
 
   // Bindings, level-triggered: the full desired set for a host and its revision.
-  json hostBindings(const std::string& host) const;
+  bindings::HostBindings hostBindings(const std::string& host) const;
   uint64_t hostRevision(const std::string& host) const;
   // Calls `notify` once when the host's revision differs from `revision` or at the deadline.
   void waitForBindings(const std::string& host, uint64_t revision,
                        std::chrono::steady_clock::time_point deadline,
                        std::function<void()> notify);
   // `reporterHost`: an agent's credential may report only ports bound to its host ("" = admin).
-  ApiResult<json> reportBindingStatus(const std::string& portId, const json& body,
+  ApiResult<Port> reportBindingStatus(const std::string& portId,
+                                      const bindings::StatusReport& report,
                                       const std::string& reporterHost = "");
   // Answers expired long-polls and fails server creates past their deadline; the server calls
   // it periodically.
   void expireWaiters();
 
  private:
+  template <typename T>
+  using ById = std::map<std::string, T>;
+  using Object = std::variant<Network, QosPolicy, Port, Server, Agent>;
+  // One object written (or, without one, deleted) by persist().
+  struct Change {
+    Kind kind;
+    std::string id;
+    std::optional<Object> object;
+  };
+  static Change put(Object object);
+  static Change erase(Kind kind, std::string id);
+
   // A server create waiting for its agent's reports.
   struct PendingServer {
     std::string serverId;
@@ -100,16 +111,20 @@ class PortsService {
     std::function<void()> notify;
   };
 
-  const json* findLocked(const std::string& kind, const std::string& ref) const;
-  ApiStatus persist(std::vector<JsonDocChange> changes);  // store, then memory
-  void bumpHost(const std::string& host);                 // new bindings revision; wakes long-polls
+  template <typename T>
+  Status loadKind(Kind kind, Result<T> (*parse)(const json&), ById<T>& into);
+  ApiStatus persist(std::vector<Change> changes);  // store, then memory
+  void bumpHost(const std::string& host);          // new bindings revision; wakes long-polls
   void runWaker();
   bool agentAlive(const std::string& host) const;
-  json resourceRequest(const json& port) const;
-  json requestGroups(const json& port) const;
-  ApiResult<json> schedule(const json& server, std::vector<json>& ports, const std::string& host,
-                           bool pack);
-  std::string noValidHostReason(const std::vector<json>& ports) const;
+  bool agentAlive(const Agent& agent) const;
+  const QosPolicy* policyOf(const Port& port) const;
+  std::optional<ResourceRequest> resourceRequest(const Port& port) const;
+  json requestGroups(const Port& port) const;
+  json viewLocked(Kind kind, const std::string& id) const;
+  ApiResult<std::string> schedule(const Server& server, std::vector<Port>& ports,
+                                  const std::string& host, Strategy strategy);
+  std::string noValidHostReason(const std::vector<Port>& ports) const;
   // Settles the pending creates whose ports all reported, one failed, or whose deadline passed.
   Settled settleServersLocked(std::chrono::steady_clock::time_point now);
   // nullopt while some port is still pending.
@@ -117,16 +132,20 @@ class PortsService {
   void rollBackServerLocked(const std::string& serverId, const std::string& host);
   // Start-up: what a crash between the claim and the documents left behind.
   void reconcileLocked();
-  void unbindPorts(const json& server, std::vector<JsonDocChange>& changes);
+  void unbindPorts(const Server& server, std::vector<Change>& changes);
 
   placement::PlacementModel& placement_;
   std::shared_ptr<JsonStore> store_;
   PortsOptions options_;
   mutable std::mutex mutex_;
   std::vector<PendingServer> pendingServers_;
-  std::map<std::string, std::map<std::string, json>> objects_;  // kind -> id -> document
-  std::map<std::string, uint64_t> revisions_;                   // host -> bindings revision
-  std::map<std::string, std::chrono::steady_clock::time_point> heartbeats_;  // host|type
+  ById<Network> networks_;
+  ById<QosPolicy> policies_;
+  ById<Port> ports_;
+  ById<Server> servers_;
+  ById<Agent> agents_;
+  std::map<std::string, uint64_t> revisions_;                                // host -> revision
+  std::map<std::string, std::chrono::steady_clock::time_point> heartbeats_;  // agent id
   std::vector<Waiter> waiters_;
   // Woken long-polls are answered on this thread: bumpHost() runs under mutex_, and an answer
   // reads the bindings, which takes mutex_ again.

@@ -13,18 +13,8 @@
 namespace bwfloor::ports {
 namespace {
 
-ApiError bad(const std::string& detail) { return placement::badRequest(detail); }
-
 const char* kConsumerProject = "bwfloor";
 const char* kConsumerUser = "bwfloor";
-
-// "devstack0:Open vSwitch agent:br-test" -> agent type and device.
-std::pair<std::string, std::string> splitProviderName(const std::string& name) {
-  size_t last = name.rfind(':');
-  size_t first = name.find(':');
-  if (first == std::string::npos || last == first) return {"", ""};
-  return {name.substr(first + 1, last - first - 1), name.substr(last + 1)};
-}
 
 int64_t freeAfter(const placement::PlacementModel& m, const placement::AllocationRequest& req) {
   int64_t free = 0;
@@ -52,21 +42,34 @@ void freeAllocations(placement::PlacementModel& placement, const std::string& co
   if (!st && st.error().errc != placement::Errc::kNotFound) logIfFailed(st, what);
 }
 
+// "devstack0:Open vSwitch agent:br-test" -> agent type and device, for people to read (the
+// binding's allocation is what the agent looks its device up by).
+std::pair<std::string, std::string> splitProviderName(const std::string& name) {
+  size_t last = name.rfind(':');
+  size_t first = name.find(':');
+  if (first == std::string::npos || last == first) return {"", ""};
+  return {name.substr(first + 1, last - first - 1), name.substr(last + 1)};
+}
+
+std::string needsText(const ResourceRequest& rr) {
+  return json(rr.resources).dump() + " with traits " + json(rr.required).dump();
+}
+
 }  // namespace
 
-std::string PortsService::noValidHostReason(const std::vector<json>& ports) const {
+std::string PortsService::noValidHostReason(const std::vector<Port>& ports) const {
   std::string reason;
   placement_.withReadLock([&](const placement::PlacementModel& m) {
     for (const auto& port : ports) {
-      json rr = resourceRequest(port);
-      if (rr.is_null()) continue;
-      std::set<std::string> required = rr["required"].get<std::set<std::string>>();
+      auto rr = resourceRequest(port);
+      if (!rr) continue;
+      std::set<std::string> required(rr->required.begin(), rr->required.end());
       std::string where;
       for (const auto& [uuid, p] : m.providersUnlocked()) {
         if (!std::includes(p.traits.begin(), p.traits.end(), required.begin(), required.end())) {
           continue;
         }
-        for (const auto& [rc, amount] : rr["resources"].items()) {
+        for (const auto& [rc, amount] : rr->resources) {
           auto inv = p.inventories.find(rc);
           int64_t left = 0;
           if (inv != p.inventories.end()) {
@@ -75,32 +78,31 @@ std::string PortsService::noValidHostReason(const std::vector<json>& ports) cons
                 used != m.usageUnlocked().end() && used->second.count(rc) ? used->second.at(rc) : 0;
             left = inv->second.capacity() - u;
           }
-          if (left < amount.get<int64_t>()) {
+          if (left < amount) {
             where += "; " + p.name + " has " + std::to_string(left) + " " + rc + " left";
           }
         }
       }
-      reason += " port '" + port["name"].get<std::string>() + "' needs " + rr["resources"].dump() +
-                " with traits " + rr["required"].dump() +
+      reason += " port '" + port.name + "' needs " + needsText(*rr) +
                 (where.empty() ? "; no resource provider has those traits" : where) + ".";
     }
   });
   return reason;
 }
 
-ApiResult<json> PortsService::schedule(const json& server, std::vector<json>& ports,
-                                       const std::string& host, bool pack) {
+ApiResult<std::string> PortsService::schedule(const Server& server, std::vector<Port>& ports,
+                                              const std::string& host, Strategy strategy) {
   placement::CandidateRequest request;
   std::map<std::string, std::string> suffixToPort;
   for (const auto& port : ports) {
-    json rr = resourceRequest(port);
-    if (rr.is_null()) continue;
+    auto rr = resourceRequest(port);
+    if (!rr) continue;
     placement::RequestGroup g;
-    g.suffix = "_" + port["id"].get<std::string>();
-    for (const auto& [rc, n] : rr["resources"].items()) g.resources[rc] = n.get<int64_t>();
-    for (const auto& t : rr["required"]) g.traits.push_back({{t.get<std::string>()}, false});
+    g.suffix = "_" + port.id;
+    g.resources = rr->resources;
+    for (const auto& t : rr->required) g.traits.push_back({{t}, false});
     request.groups.push_back(g);
-    suffixToPort[g.suffix] = port["id"];
+    suffixToPort[g.suffix] = port.id;
   }
   std::string chosenHost = host;
   std::map<std::string, std::string> portProvider;
@@ -108,8 +110,10 @@ ApiResult<json> PortsService::schedule(const json& server, std::vector<json>& po
     std::optional<std::string> hostRoot;
     if (!host.empty()) {
       for (const auto& p : placement_.listProviders({.name = host})) hostRoot = p.uuid;
-      if (!hostRoot)
-        return bad("server: host '" + host + "' has no resource provider in placement");
+      if (!hostRoot) {
+        return placement::badRequest("server: host '" + host +
+                                     "' has no resource provider in placement");
+      }
       for (auto& g : request.groups) g.inTree = hostRoot;
     }
     request.limit = 1000;
@@ -125,7 +129,8 @@ ApiResult<json> PortsService::schedule(const json& server, std::vector<json>& po
                   .name;
           if (!agentAlive(rootName)) continue;  // never bind to a dead agent
           int64_t free = freeAfter(m, req);
-          if (!best || (pack ? free < bestFree : free > bestFree)) {
+          bool better = strategy == Strategy::kPack ? free < bestFree : free > bestFree;
+          if (!best || better) {
             best = req;
             bestFree = free;
           }
@@ -136,7 +141,7 @@ ApiResult<json> PortsService::schedule(const json& server, std::vector<json>& po
                                    (host.empty() ? "" : " (host " + host + " requested)"));
       }
       placement::AllocationWrite w;
-      w.consumerUuid = server["id"];
+      w.consumerUuid = server.id;
       w.allocations = best->allocations;
       w.projectId = kConsumerProject;
       w.userId = kConsumerUser;
@@ -144,8 +149,9 @@ ApiResult<json> PortsService::schedule(const json& server, std::vector<json>& po
       w.checkGeneration = true;  // a new consumer: null generation
       auto st = placement_.writeAllocations({w});
       if (!st) {
-        if (st.error().errc == placement::Errc::kConflict && attempt < 2)
+        if (st.error().errc == placement::Errc::kConflict && attempt < 2) {
           continue;  // someone took it: search again
+        }
         return st.error();
       }
       for (const auto& [suffix, uuids] : best->mappings) {
@@ -157,100 +163,77 @@ ApiResult<json> PortsService::schedule(const json& server, std::vector<json>& po
     }
   }
   if (chosenHost.empty()) {
-    for (const auto& [id, agent] : objects_["agent"]) {
-      if (agentAlive(agent["host"])) {
-        chosenHost = agent["host"];
+    for (const auto& [id, agent] : agents_) {
+      if (agentAlive(agent)) {
+        chosenHost = agent.host;
         break;
       }
     }
-    if (chosenHost.empty())
+    if (chosenHost.empty()) {
       return placement::conflict("No valid host was found: no agent is alive.");
+    }
   } else if (!agentAlive(chosenHost)) {
-    logIfFailed(placement_.deleteAllocations(server["id"]), "free allocation");
+    logIfFailed(placement_.deleteAllocations(server.id), "free allocation");
     return placement::conflict("No valid host was found: the agent of host " + chosenHost +
                                " is not alive (no heartbeat in the last " +
                                std::to_string(options_.agentDownTime.count()) + " s).");
   }
   for (auto& port : ports) {
-    port["binding_host"] = chosenHost;
-    port["device_id"] = server["id"];
-    port["binding_profile"] = json::object();
-    port["status"] = "BUILD";
-    port["binding_status"] = {{"state", "pending"}, {"detail", ""}};
-    if (portProvider.count(port["id"])) {
-      std::string rp = portProvider[port["id"]];
-      port["binding_profile"]["allocation"] = rp;
-      auto [agentType, device] = splitProviderName(placement_.getProvider(rp)->name);
-      port["binding_device"] = device;
-      port["binding_agent_type"] = agentType;
-    } else {
-      port["binding_device"] = "";
-      port["binding_agent_type"] = "";
+    port.binding = PortBinding{chosenHost, server.id, "", "", ""};
+    port.status = PortStatus::kBuild;
+    port.bindingStatus = {bindings::BindingState::kPending, "", "", ""};
+    if (auto rp = portProvider.find(port.id); rp != portProvider.end()) {
+      port.binding.allocation = rp->second;
+      std::tie(port.binding.agentType, port.binding.device) =
+          splitProviderName(placement_.getProvider(rp->second)->name);
     }
   }
-  return json(chosenHost);
+  return chosenHost;
 }
 
-void PortsService::createServer(const json& body, ServerDone done) {
-  if (!body.is_object() || !body.contains("name") || !body["name"].is_string()) {
-    return done(bad("server: 'name' is required"));
-  }
-  std::string name = body["name"];
-  std::string host = body.value("host", "");
-  std::string strategy = body.value("strategy", "spread");
-  if (strategy != "spread" && strategy != "pack") {
-    return done(bad("server: 'strategy' must be spread or pack, got '" + strategy + "'"));
-  }
-  if (!body.contains("ports") || !body["ports"].is_array()) {
-    return done(bad("server '" + name + "': 'ports' must be a list of port names or ids"));
-  }
+void PortsService::createServer(const ServerRequest& request, ServerDone done) {
+  const std::string& name = request.name;
   std::unique_lock lock(mutex_);
-  if (findLocked("server", name)) return done(placement::conflict("server '" + name + "' exists"));
-  std::vector<json> ports;
-  for (const auto& ref : body["ports"]) {
-    const json* port = ref.is_string() ? findLocked("port", ref) : nullptr;
-    if (!port) return done(bad("server '" + name + "': port " + ref.dump() + " not found"));
-    if ((*port)["device_id"] != "") {
-      return done(placement::conflict(
-          "server '" + name + "': port '" + (*port)["name"].get<std::string>() +
-          "' is already used by server " + (*port)["device_id"].get<std::string>()));
+  if (findByRef(servers_, name)) return done(placement::conflict("server '" + name + "' exists"));
+  std::vector<Port> ports;
+  for (const auto& ref : request.ports) {
+    const Port* port = findByRef(ports_, ref);
+    if (!port) {
+      return done(placement::badRequest("server '" + name + "': port '" + ref + "' not found"));
+    }
+    if (port->bound()) {
+      return done(placement::conflict("server '" + name + "': port '" + port->name +
+                                      "' is already used by server " + port->binding.serverId));
     }
     ports.push_back(*port);
   }
-  json server = {{"id", uuid4().toString()},
-                 {"name", name},
-                 {"host", ""},
-                 {"ports", json::array()},
-                 {"status", "BUILD"}};
-  for (const auto& p : ports) server["ports"].push_back(p["id"]);
-  auto chosen = schedule(server, ports, host, strategy == "pack");
+  Server server{uuid4().toString(), name, "", {}, ServerStatus::kBuild};
+  for (const auto& p : ports) server.portIds.push_back(p.id);
+  auto chosen = schedule(server, ports, request.host, request.strategy);
   if (!chosen) return done(chosen.error());
-  server["host"] = *chosen;
-  std::vector<JsonDocChange> changes{{"server", server["id"], server}};
-  for (const auto& p : ports) changes.push_back({"port", p["id"], p});
+  server.host = *chosen;
+  std::vector<Change> changes{put(server)};
+  for (const auto& p : ports) changes.push_back(put(p));
   if (auto st = persist(changes); !st) {
-    logIfFailed(placement_.deleteAllocations(server["id"]), "free allocation");
+    logIfFailed(placement_.deleteAllocations(server.id), "free allocation");
     return done(st.error());
   }
   bumpHost(*chosen);
-  logger("server")->info("server={} host={} ports={} claimed; waiting for agent", name,
-                         chosen->get<std::string>(), ports.size());
-  PendingServer pending{server["id"],
-                        *chosen,
-                        {},
+  logger("server")->info("server={} host={} ports={} claimed; waiting for agent", name, *chosen,
+                         ports.size());
+  PendingServer pending{server.id, *chosen, server.portIds,
                         std::chrono::steady_clock::now() + options_.bindingTimeout,
                         std::move(done)};
-  for (const auto& p : ports) pending.portIds.push_back(p["id"]);
   pendingServers_.push_back(std::move(pending));
   Settled settled = settleServersLocked(std::chrono::steady_clock::now());  // no ports: at once
   lock.unlock();
   for (auto& fn : settled) fn();
 }
 
-ApiResult<json> PortsService::createServer(const json& body) {
-  auto answer = std::make_shared<std::promise<ApiResult<json>>>();
+ApiResult<Server> PortsService::createServer(const ServerRequest& request) {
+  auto answer = std::make_shared<std::promise<ApiResult<Server>>>();
   auto future = answer->get_future();
-  createServer(body, [answer](ApiResult<json> r) { answer->set_value(std::move(r)); });
+  createServer(request, [answer](ApiResult<Server> r) { answer->set_value(std::move(r)); });
   // Nobody may be running the server's ticker: expire this create's deadline here.
   while (future.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
     expireWaiters();
@@ -263,15 +246,13 @@ std::optional<ApiStatus> PortsService::enforcementOutcomeLocked(
   std::string failed;
   bool done = true;
   for (const auto& id : portIds) {
-    auto it = objects_["port"].find(id);
-    if (it == objects_["port"].end()) return placement::conflict("port " + id + " was deleted");
-    const json& port = it->second;
-    std::string state = port["binding_status"]["state"];
-    if (state == "failed") {
-      failed += " port '" + port["name"].get<std::string>() +
-                "': " + port["binding_status"]["detail"].get<std::string>() + ".";
+    auto it = ports_.find(id);
+    if (it == ports_.end()) return placement::conflict("port " + id + " was deleted");
+    const Port& port = it->second;
+    if (port.bindingStatus.state == bindings::BindingState::kFailed) {
+      failed += " port '" + port.name + "': " + port.bindingStatus.detail + ".";
     }
-    if (state == "pending") done = false;
+    if (port.bindingStatus.state == bindings::BindingState::kPending) done = false;
   }
   if (!failed.empty()) {
     return placement::conflict("the agent could not enforce the guarantee, nothing kept:" + failed);
@@ -283,18 +264,18 @@ std::optional<ApiStatus> PortsService::enforcementOutcomeLocked(
 PortsService::Settled PortsService::settleServersLocked(std::chrono::steady_clock::time_point now) {
   Settled settled;
   std::erase_if(pendingServers_, [&](PendingServer& p) {
-    auto it = objects_["server"].find(p.serverId);
-    std::optional<ApiResult<json>> result;
-    if (it == objects_["server"].end()) {
+    auto it = servers_.find(p.serverId);
+    std::optional<ApiResult<Server>> result;
+    if (it == servers_.end()) {
       result = placement::conflict("the server was deleted before its agent confirmed it");
     } else if (auto outcome = enforcementOutcomeLocked(p.portIds); outcome && !*outcome) {
       rollBackServerLocked(p.serverId, p.host);
       result = outcome->error();
     } else if (outcome) {
-      json& stored = it->second;
-      stored["status"] = "ACTIVE";
-      logIfFailed(persist({{"server", p.serverId, stored}}), "mark server ACTIVE");
-      result = stored;
+      Server active = it->second;
+      active.status = ServerStatus::kActive;
+      logIfFailed(persist({put(active)}), "mark server ACTIVE");
+      result = servers_.at(p.serverId);
     } else if (now >= p.deadline) {
       rollBackServerLocked(p.serverId, p.host);
       result = ApiError{placement::Errc::kTimeout,
@@ -311,9 +292,9 @@ PortsService::Settled PortsService::settleServersLocked(std::chrono::steady_cloc
 
 // Unbind, free the allocation, forget the server.
 void PortsService::rollBackServerLocked(const std::string& serverId, const std::string& host) {
-  auto it = objects_["server"].find(serverId);
-  std::vector<JsonDocChange> undo{{"server", serverId, std::nullopt}};
-  if (it != objects_["server"].end()) unbindPorts(it->second, undo);
+  auto it = servers_.find(serverId);
+  std::vector<Change> undo{erase(Kind::kServer, serverId)};
+  if (it != servers_.end()) unbindPorts(it->second, undo);
   logIfFailed(persist(undo), "unbind ports");
   freeAllocations(placement_, serverId, "free allocation");
   if (!host.empty()) bumpHost(host);
@@ -324,99 +305,131 @@ void PortsService::rollBackServerLocked(const std::string& serverId, const std::
 // are undone here, before the first request: the client that asked got no answer.
 void PortsService::reconcileLocked() {
   for (const auto& consumer : placement_.consumersOfProject(kConsumerProject)) {
-    if (objects_["server"].count(consumer)) continue;
+    if (servers_.count(consumer)) continue;
     logger("server")->warn(
         "reconcile: freeing allocation of consumer {} (no server; a create or "
         "delete was interrupted)",
         consumer);
     freeAllocations(placement_, consumer, "free orphan allocation");
   }
-  std::vector<std::pair<std::string, std::string>> building;
-  for (const auto& [id, server] : objects_["server"]) {
-    if (server.value("status", "") == "BUILD") building.emplace_back(id, server.value("host", ""));
+  std::vector<Server> building;
+  for (const auto& [id, server] : servers_) {
+    if (server.status == ServerStatus::kBuild) building.push_back(server);
   }
-  for (const auto& [id, host] : building) {
+  for (const auto& server : building) {
     logger("server")->warn(
-        "reconcile: rolling back server {} left in BUILD (its create was "
-        "interrupted)",
-        objects_["server"][id].value("name", id));
-    rollBackServerLocked(id, host);
+        "reconcile: rolling back server {} left in BUILD (its create was interrupted)",
+        server.name);
+    rollBackServerLocked(server.id, server.host);
   }
 }
 
-void PortsService::unbindPorts(const json& server, std::vector<JsonDocChange>& changes) {
-  for (const auto& id : server["ports"]) {
-    auto it = objects_["port"].find(id);
-    if (it == objects_["port"].end()) continue;
-    json port = it->second;
-    port["binding_host"] = "";
-    port["device_id"] = "";
-    port["binding_profile"] = json::object();
-    port["binding_device"] = "";
-    port["status"] = "DOWN";
-    port["binding_status"] = {{"state", "unbound"}, {"detail", ""}};
-    changes.push_back({"port", id, port});
+void PortsService::unbindPorts(const Server& server, std::vector<Change>& changes) {
+  for (const auto& id : server.portIds) {
+    auto it = ports_.find(id);
+    if (it == ports_.end()) continue;
+    Port port = it->second;
+    port.binding = {};
+    port.status = PortStatus::kDown;
+    port.bindingStatus = {bindings::BindingState::kUnbound, "", "", ""};
+    changes.push_back(put(port));
   }
 }
 
-ApiStatus PortsService::deleteObject(const std::string& kind, const std::string& ref) {
+ApiStatus PortsService::deleteObject(Kind kind, const std::string& ref) {
   std::lock_guard lock(mutex_);
-  const json* obj = findLocked(kind, ref);
-  if (!obj) return placement::notFound(kind + " '" + ref + "' not found");
-  json o = *obj;
-  std::string id = o["id"];
-  std::vector<JsonDocChange> changes{{kind, id, std::nullopt}};
-  auto usedBy = [&](const std::string& field) -> std::string {
-    for (const auto& [pid, port] : objects_["port"]) {
-      if (port.value(field, json()) == o["id"]) return port["name"];
+  auto usedBy = [&](auto portRefersTo) -> const Port* {
+    for (const auto& [pid, port] : ports_) {
+      if (portRefersTo(port)) return &port;
     }
-    return "";
+    return nullptr;
   };
-  if (kind == "network" && !usedBy("network_id").empty()) {
-    return placement::conflict("network '" + o["name"].get<std::string>() + "' is used by port '" +
-                               usedBy("network_id") + "'");
+  std::vector<Change> changes;
+  std::optional<Server> server;
+  switch (kind) {
+    case Kind::kNetwork: {
+      const Network* net = findByRef(networks_, ref);
+      if (!net) break;
+      if (const Port* p = usedBy([&](const Port& port) { return port.networkId == net->id; })) {
+        return placement::conflict("network '" + net->name + "' is used by port '" + p->name + "'");
+      }
+      changes.push_back(erase(kind, net->id));
+      break;
+    }
+    case Kind::kPolicy: {
+      const QosPolicy* policy = findByRef(policies_, ref);
+      if (!policy) break;
+      if (const Port* p =
+              usedBy([&](const Port& port) { return port.qosPolicyId == policy->id; })) {
+        return placement::conflict("qos policy '" + policy->name + "' is used by port '" + p->name +
+                                   "'");
+      }
+      changes.push_back(erase(kind, policy->id));
+      break;
+    }
+    case Kind::kPort: {
+      const Port* port = findByRef(ports_, ref);
+      if (!port) break;
+      if (port->bound()) {
+        return placement::conflict("port '" + port->name + "' is used by server " +
+                                   port->binding.serverId + "; delete the server first");
+      }
+      changes.push_back(erase(kind, port->id));
+      break;
+    }
+    case Kind::kServer:
+      if (const Server* s = findByRef(servers_, ref)) {
+        server = *s;
+        changes.push_back(erase(kind, s->id));
+        unbindPorts(*s, changes);
+      }
+      break;
+    case Kind::kAgent:
+      if (const Agent* agent = findByRef(agents_, ref)) changes.push_back(erase(kind, agent->id));
+      break;
   }
-  if (kind == "policy" && !usedBy("qos_policy_id").empty()) {
-    return placement::conflict("qos policy '" + o["name"].get<std::string>() +
-                               "' is used by port '" + usedBy("qos_policy_id") + "'");
-  }
-  if (kind == "port" && o["device_id"] != "") {
-    return placement::conflict("port '" + o["name"].get<std::string>() + "' is used by server " +
-                               o["device_id"].get<std::string>() + "; delete the server first");
-  }
-  if (kind == "server") unbindPorts(o, changes);
+  if (changes.empty()) return placement::notFound(notFoundText(kind, ref));
   RETURN_IF_ERROR(persist(changes));
   // The documents go first: a crash before the allocation is freed leaves an orphan that start-up
   // frees (reconcileLocked), never a server whose guarantee is no longer claimed.
-  if (kind == "server") freeAllocations(placement_, id, "free allocation of deleted server");
-  if (kind == "server" && o["host"] != "") bumpHost(o["host"]);
+  if (server) {
+    freeAllocations(placement_, server->id, "free allocation of deleted server");
+    if (!server->host.empty()) bumpHost(server->host);
+  }
   return ApiStatus::ok();
 }
 
-ApiResult<json> PortsService::updateRule(const std::string& policyRef, const std::string& ruleId,
-                                         const json& body) {
+ApiResult<QosRule> PortsService::updateRule(const std::string& policyRef, const std::string& ruleId,
+                                            const RateChange& change) {
   std::lock_guard lock(mutex_);
-  const json* found = findLocked("policy", policyRef);
-  if (!found) return placement::notFound("qos policy '" + policyRef + "' not found");
-  json policy = *found;
-  json* rule = nullptr;
-  for (auto& r : policy["rules"]) {
-    if (r["id"] == ruleId) rule = &r;
+  const QosPolicy* found = findByRef(policies_, policyRef);
+  if (!found) return placement::notFound(notFoundText(Kind::kPolicy, policyRef));
+  QosPolicy policy = *found;
+  auto rule = std::find_if(policy.rules.begin(), policy.rules.end(),
+                           [&](const QosRule& r) { return r.id == ruleId; });
+  if (rule == policy.rules.end()) {
+    return placement::notFound("rule " + ruleId + " not found in '" + policyRef + "'");
   }
-  if (!rule) return placement::notFound("rule " + ruleId + " not found in '" + policyRef + "'");
-  const char* field = (*rule)["type"] == "minimum_bandwidth" ? "min_kbps" : "max_kbps";
-  if (!body.is_object()) return bad("qos rule: the body must be a JSON object");
-  RETURN_IF_ERROR(checkQosRate(body, field));
-  (*rule)[field] = body[field];
+  const bool minimum = rule->type == RuleType::kMinimumBandwidth;
+  const std::optional<int64_t>& rate = minimum ? change.minKbps : change.maxKbps;
+  const std::optional<int64_t>& other = minimum ? change.maxKbps : change.minKbps;
+  if (!rate || other) {
+    return placement::badRequest(std::string("a ") + std::string(toString(rule->type)) +
+                                 " rule's rate is '" + rateField(rule->type) +
+                                 "', a whole number of kbit/s from 1 to " +
+                                 std::to_string(kMaxRuleKbps) + (rate ? "" : " (missing)"));
+  }
+  rule->kbps = *rate;
   // Every bound port of this policy gets its new amounts in one claim per server; if one does
-  // not fit, nothing changes.
+  // not fit, nothing changes. resourceRequest() reads the policy in place: swap it in while
+  // computing, and back before persisting.
   std::map<std::string, placement::AllocationWrite> writes;
   std::set<std::string> hosts;
-  const json before = *found;
-  objects_["policy"][policy["id"]] = policy;  // resourceRequest() reads the new rates
-  for (const auto& [pid, port] : objects_["port"]) {
-    if (port.value("qos_policy_id", json()) != policy["id"] || port["device_id"] == "") continue;
-    std::string serverId = port["device_id"];
+  const QosPolicy before = *found;
+  policies_[policy.id] = policy;
+  for (const auto& [pid, port] : ports_) {
+    if (port.qosPolicyId != policy.id || !port.bound()) continue;
+    const std::string& serverId = port.binding.serverId;
     if (!writes.count(serverId)) {
       auto consumer = placement_.getConsumer(serverId);
       placement::AllocationWrite w;
@@ -428,36 +441,32 @@ ApiResult<json> PortsService::updateRule(const std::string& policyRef, const std
       if (consumer) w.consumerGeneration = consumer->generation;
       writes[serverId] = w;
     }
-    std::string rp = port["binding_profile"].value("allocation", "");
-    json rr = resourceRequest(port);
-    if (!rp.empty() && !rr.is_null()) {
+    const std::string& rp = port.binding.allocation;
+    if (!rp.empty() && resourceRequest(port)) {
       // Recompute this provider's share: other ports of the same server on it keep theirs.
       auto& amounts = writes[serverId].allocations[rp];
       amounts.clear();
-      for (const auto& [opid, other] : objects_["port"]) {
-        if (other["device_id"] != serverId ||
-            other["binding_profile"].value("allocation", "") != rp) {
-          continue;
-        }
-        json orr = resourceRequest(other);
-        if (orr.is_null()) continue;
-        for (const auto& [rc, n] : orr["resources"].items()) amounts[rc] += n.get<int64_t>();
+      for (const auto& [opid, other] : ports_) {
+        if (other.binding.serverId != serverId || other.binding.allocation != rp) continue;
+        auto orr = resourceRequest(other);
+        if (!orr) continue;
+        for (const auto& [rc, n] : orr->resources) amounts[rc] += n;
       }
     }
-    hosts.insert(port["binding_host"].get<std::string>());
+    hosts.insert(port.binding.host);
   }
+  policies_[policy.id] = before;
   std::vector<placement::AllocationWrite> list;
   for (auto& [id, w] : writes) list.push_back(w);
   if (!list.empty()) {
     if (auto st = placement_.writeAllocations(list); !st) {
-      objects_["policy"][policy["id"]] = before;
       return placement::conflict("cannot change the rule: " + st.error().detail);
     }
   }
-  objects_["policy"][policy["id"]] = before;
-  if (auto st = persist({{"policy", policy["id"], policy}}); !st) return st.error();
+  QosRule updated = *rule;
+  if (auto st = persist({put(policy)}); !st) return st.error();
   for (const auto& h : hosts) bumpHost(h);
-  return *rule;
+  return updated;
 }
 
 }  // namespace bwfloor::ports

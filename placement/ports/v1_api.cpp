@@ -22,136 +22,22 @@ http::Response errorReply(const ApiError& e) {
   return http::errorResponse(placement::httpStatus(e.errc), e.detail, "", e.code);
 }
 
-template <typename T>
-http::Response reply(const ApiResult<T>& r, int okStatus = 200) {
+http::Response reply(const ApiResult<json>& r, int okStatus = 200) {
   return r ? jsonReply(okStatus, *r) : errorReply(r.error());
 }
 
-// The services read fields with nlohmann's typed accessors, which throw on a wrong JSON type
-// ({"host": 5}). Until every field is parsed into a typed value first (issue 15), that is a 400
-// naming the mismatch, never an exception that takes the server down.
-http::Response wrongTypeReply(const json::exception& e) {
-  const std::string what = e.what();
-  const size_t text = what.find("] ");
-  return errorReply(
-      placement::badRequest("Malformed request body: a field has the wrong JSON type (" +
-                            (text == std::string::npos ? what : what.substr(text + 2)) + ")"));
+// A typed answer in its JSON shape (domain.h's toJson).
+template <typename T>
+http::Response typedReply(const ApiResult<T>& r, int okStatus = 200) {
+  return r ? jsonReply(okStatus, toJson(*r)) : errorReply(r.error());
 }
 
-// The JSON type each field of a /v1 request body must have, checked at the edge so that a wrong
-// type is a 400 naming the field, the expected type and the value (the services then read the
-// fields with typed accessors that cannot throw). Unknown fields are the services' business.
-enum class FieldType { kString, kInteger, kBoolean, kObject, kStringList, kStringOrNull };
-
-struct FieldRule {
-  const char* name;
-  FieldType type;
-};
-
-const char* describe(FieldType type) {
-  switch (type) {
-    case FieldType::kString:
-      return "a string";
-    case FieldType::kInteger:
-      return "an integer";
-    case FieldType::kBoolean:
-      return "true or false";
-    case FieldType::kObject:
-      return "an object";
-    case FieldType::kStringList:
-      return "a list of strings";
-    case FieldType::kStringOrNull:
-      return "a string or null";
-  }
-  return "?";
-}
-
-bool hasType(const json& v, FieldType type) {
-  switch (type) {
-    case FieldType::kString:
-      return v.is_string();
-    case FieldType::kInteger:
-      return v.is_number_integer();
-    case FieldType::kBoolean:
-      return v.is_boolean();
-    case FieldType::kObject:
-      return v.is_object();
-    case FieldType::kStringList:
-      return v.is_array() &&
-             std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); });
-    case FieldType::kStringOrNull:
-      return v.is_string() || v.is_null();
-  }
-  return false;
-}
-
-// The rules of a request, by method and collection (segs[1]); nullptr when it takes no body.
-const std::vector<FieldRule>* bodyRules(const std::string& method,
-                                        const std::vector<std::string>& segs) {
-  using T = FieldType;
-  static const std::vector<FieldRule> kNetwork = {{"name", T::kString},
-                                                  {"physnet", T::kString},
-                                                  {"segmentation_id", T::kInteger},
-                                                  {"network_type", T::kString}};
-  static const std::vector<FieldRule> kPolicy = {{"name", T::kString}};
-  static const std::vector<FieldRule> kRule = {{"type", T::kString},
-                                               {"direction", T::kString},
-                                               {"min_kbps", T::kInteger},
-                                               {"max_kbps", T::kInteger}};
-  static const std::vector<FieldRule> kPort = {{"name", T::kString},
-                                               {"network", T::kString},
-                                               {"vnic_type", T::kString},
-                                               {"mac_address", T::kString},
-                                               {"qos_policy", T::kStringOrNull}};
-  static const std::vector<FieldRule> kServer = {{"name", T::kString},
-                                                 {"host", T::kString},
-                                                 {"strategy", T::kString},
-                                                 {"ports", T::kStringList}};
-  static const std::vector<FieldRule> kAgent = {{"host", T::kString},
-                                                {"agent_type", T::kString},
-                                                {"binary", T::kString},
-                                                {"configurations", T::kObject},
-                                                {"resources_synced", T::kBoolean}};
-  if (segs.size() < 2) return nullptr;
-  const std::string& c = segs[1];
-  if (method == "POST" && segs.size() == 2) {
-    if (c == "networks") return &kNetwork;
-    if (c == "qos_policies") return &kPolicy;
-    if (c == "ports") return &kPort;
-    if (c == "servers") return &kServer;
-    if (c == "agents") return &kAgent;
-  }
-  if (c == "qos_policies" && segs.size() >= 4 && segs[3] == "rules" &&
-      (method == "POST" || method == "PUT")) {
-    return &kRule;
-  }
-  return nullptr;
-}
-
-// A 400 naming the first field whose JSON type is wrong, or nullopt.
-std::optional<ApiError> wrongFieldType(const json& body, const std::vector<FieldRule>& rules) {
-  if (!body.is_object()) {
-    return placement::badRequest("the request body must be a JSON object, got " +
-                                 body.dump(-1, ' ', false, json::error_handler_t::replace));
-  }
-  for (const auto& rule : rules) {
-    auto it = body.find(rule.name);
-    if (it == body.end() || hasType(*it, rule.type)) continue;
-    std::string value = it->dump(-1, ' ', false, json::error_handler_t::replace);
-    if (value.size() > 100) value = value.substr(0, 100) + "...";
-    return placement::badRequest("'" + std::string(rule.name) + "' must be " + describe(rule.type) +
-                                 ", got " + value);
-  }
-  return std::nullopt;
-}
-
-// What an agent's credential may do on /v1, as its own host only. Its ports' status reports are
-// checked against the port's binding host by PortsService.
-bool agentMayCall(const std::string& method, const std::vector<std::string>& segs, const json& body,
+// What an agent's credential may do on /v1, as its own host only. The host of its heartbeat is
+// checked once the body is parsed (route()), its ports' status reports against the port's
+// binding host by PortsService.
+bool agentMayCall(const std::string& method, const std::vector<std::string>& segs,
                   const std::string& host) {
-  if (segs.size() == 2 && segs[1] == "agents" && method == "POST") {
-    return body.is_object() && body.value("host", json()) == host;
-  }
+  if (segs.size() == 2 && segs[1] == "agents" && method == "POST") return true;
   if (segs.size() == 4 && segs[1] == "hosts" && segs[3] == "bindings" && method == "GET") {
     return segs[2] == host;
   }
@@ -168,16 +54,6 @@ std::vector<std::string> split(const std::string& path) {
     i = j + 1;
   }
   return out;
-}
-
-// /v1 collection name -> stored kind.
-std::string kindOf(const std::string& collection) {
-  if (collection == "networks") return "network";
-  if (collection == "qos_policies") return "policy";
-  if (collection == "ports") return "port";
-  if (collection == "servers") return "server";
-  if (collection == "agents") return "agent";
-  return "";
 }
 
 }  // namespace
@@ -210,7 +86,7 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
     if (!parsed) return respond(errorReply(parsed.error()));
     body = std::move(*parsed);
   }
-  if (!agentHost.empty() && !agentMayCall(req.method, segs, body, agentHost)) {
+  if (!agentHost.empty() && !agentMayCall(req.method, segs, agentHost)) {
     respond(errorReply({placement::Errc::kForbidden,
                         "an agent's credential acts only as its host (" + agentHost +
                             "): it may heartbeat, read that host's bindings and report its "
@@ -234,7 +110,9 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
       }
     }
     std::string host = segs[2];
-    auto answer = [this, host, respond] { respond(jsonReply(200, service_.hostBindings(host))); };
+    auto answer = [this, host, respond] {
+      respond(jsonReply(200, bindings::toJson(service_.hostBindings(host))));
+    };
     if (!revision || waitSeconds == 0) {
       answer();
       return;
@@ -244,50 +122,37 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
                              answer);
     return;
   }
-  if (const auto* rules = bodyRules(req.method, segs)) {
-    if (auto wrong = wrongFieldType(body, *rules)) {
-      respond(errorReply(*wrong));
-      return;
-    }
+  // POST /v1/servers answers when the host's agent has reported (or at the binding timeout);
+  // no thread waits for it. Any exception is the HTTP layer's: a 500 naming the request id.
+  if (req.method == "POST" && segs.size() == 2 && segs[1] == "servers") {
+    auto request = parseServerRequest(body);
+    if (!request) return respond(errorReply(request.error()));
+    service_.createServer(*request, [respond](ApiResult<Server> r) {
+      respond(r ? jsonReply(201, toJson(*r)) : errorReply(r.error()));
+    });
+    return;
   }
-  // Any other exception is the HTTP layer's: a 500 naming the request id, the text logged.
-  http::Response response;
-  try {
-    // POST /v1/servers answers when the host's agent has reported (or at the binding timeout);
-    // no thread waits for it.
-    if (req.method == "POST" && segs.size() == 2 && segs[1] == "servers") {
-      service_.createServer(body, [respond](ApiResult<json> r) { respond(reply(r, 201)); });
-      return;
-    }
-    response = route(req, segs, body, agentHost);
-  } catch (const json::exception& e) {
-    response = wrongTypeReply(e);
-  }
-  respond(std::move(response));
+  respond(route(req, segs, body, agentHost));
 }
 
 http::Response V1Api::route(const http::Request& req, const std::vector<std::string>& segs,
                             const json& body, const std::string& agentHost) {
   const std::string& m = req.method;
   if (segs.size() < 2) return jsonReply(200, {{"version", "v1"}});
-  std::string kind = kindOf(segs[1]);
-  if (kind.empty()) return errorReply(placement::notFound("no such collection /v1/" + segs[1]));
+  auto kind = kindOfCollection(segs[1]);
+  if (!kind) return errorReply(placement::notFound("no such collection /v1/" + segs[1]));
   if (segs.size() == 2) {
-    if (m == "GET") return jsonReply(200, {{segs[1], service_.list(kind)}});
-    if (m != "POST")
+    if (m == "GET") return jsonReply(200, {{segs[1], service_.list(*kind)}});
+    if (m != "POST") {
       return errorReply({placement::Errc::kMethodNotAllowed, "use GET or POST on /v1/" + segs[1]});
-    if (kind == "network") return reply(service_.createNetwork(body), 201);
-    if (kind == "policy") return reply(service_.createPolicy(body), 201);
-    if (kind == "port") return reply(service_.createPort(body), 201);
-    if (kind == "agent") return reply(service_.heartbeat(body), 200);
-    // POST /v1/servers never gets here: handle() answers it asynchronously.
-    return errorReply(placement::notFound("no such URL " + req.path));
+    }
+    return create(*kind, body, agentHost);
   }
   const std::string& ref = segs[2];
   if (segs.size() == 3) {
-    if (m == "GET") return reply(service_.show(kind, ref));
+    if (m == "GET") return reply(service_.show(*kind, ref));
     if (m == "DELETE") {
-      auto st = service_.deleteObject(kind, ref);
+      auto st = service_.deleteObject(*kind, ref);
       if (!st) return errorReply(st.error());
       http::Response r;
       r.status = 204;
@@ -296,14 +161,64 @@ http::Response V1Api::route(const http::Request& req, const std::vector<std::str
     return errorReply(
         {placement::Errc::kMethodNotAllowed, "use GET or DELETE on /v1/" + segs[1] + "/" + ref});
   }
-  if (kind == "policy" && segs[3] == "rules") {
-    if (segs.size() == 4 && m == "POST") return reply(service_.createRule(ref, body), 201);
-    if (segs.size() == 5 && m == "PUT") return reply(service_.updateRule(ref, segs[4], body));
+  if (*kind == Kind::kPolicy && segs[3] == "rules") {
+    if (segs.size() == 4 && m == "POST") {
+      auto request = parseRuleRequest(body);
+      if (!request) return errorReply(request.error());
+      return typedReply(service_.createRule(ref, *request), 201);
+    }
+    if (segs.size() == 5 && m == "PUT") {
+      auto change = parseRateChange(body);
+      if (!change) return errorReply(change.error());
+      return typedReply(service_.updateRule(ref, segs[4], *change));
+    }
   }
-  if (kind == "port" && segs.size() == 4 && segs[3] == "binding_status" && m == "PUT") {
-    return reply(service_.reportBindingStatus(ref, body, agentHost));
+  if (*kind == Kind::kPort && segs.size() == 4 && segs[3] == "binding_status" && m == "PUT") {
+    auto report = bindings::parseStatusReport(body);
+    if (!report) return errorReply(placement::badRequest(report.error().message()));
+    return typedReply(service_.reportBindingStatus(ref, *report, agentHost));
   }
   return errorReply(placement::notFound("no such URL " + req.path));
+}
+
+// POST /v1/{collection}; servers are created in handle().
+http::Response V1Api::create(Kind kind, const json& body, const std::string& agentHost) {
+  switch (kind) {
+    case Kind::kNetwork: {
+      auto request = parseNetworkRequest(body);
+      if (!request) return errorReply(request.error());
+      return typedReply(service_.createNetwork(*request), 201);
+    }
+    case Kind::kPolicy: {
+      auto request = parsePolicyRequest(body);
+      if (!request) return errorReply(request.error());
+      return typedReply(service_.createPolicy(*request), 201);
+    }
+    case Kind::kPort: {
+      auto request = parsePortRequest(body);
+      if (!request) return errorReply(request.error());
+      auto port = service_.createPort(*request);
+      if (!port) return errorReply(port.error());
+      return jsonReply(201, service_.describe(*port));
+    }
+    case Kind::kAgent: {
+      auto request = parseHeartbeatRequest(body);
+      if (!request) return errorReply(request.error());
+      if (!agentHost.empty() && request->host != agentHost) {
+        return errorReply(placement::forbidden("an agent's credential acts only as its host (" +
+                                               agentHost + "): it may not heartbeat as " +
+                                               request->host));
+      }
+      auto agent = service_.heartbeat(*request);
+      if (!agent) return errorReply(agent.error());
+      json out = toJson(*agent);
+      out["alive"] = true;
+      return jsonReply(200, out);
+    }
+    case Kind::kServer:
+      break;
+  }
+  return errorReply(placement::notFound("no such URL"));
 }
 
 }  // namespace bwfloor::ports

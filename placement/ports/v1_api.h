@@ -1,5 +1,6 @@
 #pragma once
-// bwfloor's /v1 API (networks, QoS policies, ports, servers, agents, host bindings). JSON bodies,
+// bwfloor's /v1 API (networks, QoS policies, ports, servers, agents, host bindings): the edge
+// where request bodies become domain.h's typed requests (a 400 naming the field otherwise),
 // errors in Placement's JSON error format.
 
 #include "http/server.h"
@@ -19,6 +20,7 @@ class V1Api {
   // `agentHost`: set when an agent's credential calls (it may act only as that host).
   http::Response route(const http::Request& req, const std::vector<std::string>& segs,
                        const nlohmann::json& body, const std::string& agentHost);
+  http::Response create(Kind kind, const nlohmann::json& body, const std::string& agentHost);
   PortsService& service_;
   placement::ApiOptions auth_;
 };

@@ -18,6 +18,7 @@
 namespace bwfloor::ports {
 namespace {
 
+using bindings::BindingState;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
@@ -88,40 +89,43 @@ class PortsServiceTest : public ::testing::Test {
                  {{"NET_BW_EGR_KILOBIT_PER_SEC", {{"total", 1500}}},
                   {"NET_BW_IGR_KILOBIT_PER_SEC", {{"total", 1500}}}});
     ASSERT_TRUE(service_->heartbeat(
-        {{"host", kHost}, {"agent_type", "Open vSwitch agent"}, {"resources_synced", true}}));
+        {.host = kHost, .agentType = "Open vSwitch agent", .resourcesSynced = true}));
   }
 
   void scenarioObjects() {
-    ASSERT_TRUE(service_->createNetwork(
-        {{"name", "net0"}, {"physnet", "physnet0"}, {"segmentation_id", 100}}));
-    ASSERT_TRUE(service_->createPolicy({{"name", "qp0"}}));
-    for (const char* dir : {"egress", "ingress"}) {
+    ASSERT_TRUE(
+        service_->createNetwork({.name = "net0", .physnet = "physnet0", .segmentationId = 100}));
+    ASSERT_TRUE(service_->createPolicy({.name = "qp0"}));
+    for (Direction dir : {Direction::kEgress, Direction::kIngress}) {
       ASSERT_TRUE(service_->createRule(
-          "qp0", {{"type", "minimum_bandwidth"}, {"direction", dir}, {"min_kbps", 1000}}));
+          "qp0", {.type = RuleType::kMinimumBandwidth, .direction = dir, .kbps = 1000}));
     }
     for (const char* name : {"port-normal-qos", "port-normal-qos-2"}) {
-      ASSERT_TRUE(service_->createPort(
-          {{"name", name}, {"network", "net0"}, {"vnic_type", "normal"}, {"qos_policy", "qp0"}}));
+      ASSERT_TRUE(service_->createPort({.name = name, .network = "net0", .qosPolicy = "qp0"}));
     }
   }
 
   // What bwfloor-agent does: long-poll the host's bindings (answered on the service's own
   // thread), then report `state` for every port it got.
-  std::future<json> agentAnswers(uint64_t revision, const std::string& state,
-                                 const std::string& detail = "") {
-    auto done = std::make_shared<std::promise<json>>();
+  std::future<bindings::HostBindings> agentAnswers(uint64_t revision, bindings::BindingState state,
+                                                   const std::string& detail = "") {
+    auto done = std::make_shared<std::promise<bindings::HostBindings>>();
     service_->waitForBindings(
         kHost, revision, std::chrono::steady_clock::now() + std::chrono::seconds(10),
         [this, done, state, detail] {
-          json bindings = service_->hostBindings(kHost);  // takes the service's lock
-          for (const auto& b : bindings["bindings"]) {
-            if (b["status"]["state"] != "pending") continue;
-            EXPECT_TRUE(service_->reportBindingStatus(
-                b["port_id"], {{"state", state}, {"detail", detail}, {"host", kHost}}));
+          auto desired = service_->hostBindings(kHost);  // takes the service's lock
+          for (const auto& b : desired.bindings) {
+            if (b.status.state != bindings::BindingState::kPending) continue;
+            EXPECT_TRUE(service_->reportBindingStatus(b.portId, {state, detail, kHost, "ovs"}));
           }
-          done->set_value(bindings);
+          done->set_value(desired);
         });
     return done->get_future();
+  }
+
+  ApiResult<Server> createServer(const std::string& name, const std::string& port,
+                                 const std::string& host = "") {
+    return service_->createServer(ServerRequest{.name = name, .host = host, .ports = {port}});
   }
 
   json usage() { return placement("GET", "/resource_providers/" + brTest_ + "/usages")["usages"]; }
@@ -140,37 +144,39 @@ class PortsServiceTest : public ::testing::Test {
 TEST_F(PortsServiceTest, ScenarioVm0IsBoundAndVm1HasNoValidHost) {
   scenarioObjects();
   const uint64_t revision = service_->hostRevision(kHost);
-  auto agent = agentAnswers(revision, "enforced");
-  auto vm0 = service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}});
+  auto agent = agentAnswers(revision, BindingState::kEnforced);
+  auto vm0 = createServer("vm0", "port-normal-qos");
   ASSERT_TRUE(vm0) << vm0.error().detail;
-  EXPECT_EQ((*vm0)["status"], "ACTIVE");
-  EXPECT_EQ((*vm0)["host"], kHost);
+  EXPECT_EQ(vm0->status, ServerStatus::kActive);
+  EXPECT_EQ(vm0->host, kHost);
   ASSERT_EQ(agent.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  const json desired = agent.get();
-  ASSERT_EQ(desired["bindings"].size(), 1U);
-  EXPECT_EQ(desired["bindings"][0]["device"], "br-test");
-  EXPECT_EQ(desired["bindings"][0]["agent_type"], "Open vSwitch agent");
-  EXPECT_EQ(desired["bindings"][0]["min_egress_kbps"], 1000);
-  EXPECT_EQ(desired["bindings"][0]["min_ingress_kbps"], 1000);
+  const bindings::HostBindings desired = agent.get();
+  ASSERT_EQ(desired.bindings.size(), 1U);
+  EXPECT_EQ(desired.bindings[0].allocation, brTest_);
+  EXPECT_EQ(desired.bindings[0].device, "br-test");
+  EXPECT_EQ(desired.bindings[0].agentType, "Open vSwitch agent");
+  EXPECT_EQ(desired.bindings[0].minEgressKbps, 1000U);
+  EXPECT_EQ(desired.bindings[0].minIngressKbps, 1000U);
 
-  const json port = service_->show("port", "port-normal-qos").value();
+  const json port = service_->show(Kind::kPort, "port-normal-qos").value();
   EXPECT_EQ(port["binding_profile"]["allocation"], brTest_);
   EXPECT_EQ(port["binding_status"]["state"], "enforced");
+  EXPECT_EQ(port["status"], "ACTIVE");
   EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 1000);
   EXPECT_EQ(usage()["NET_BW_IGR_KILOBIT_PER_SEC"], 1000);
 
-  auto vm1 = service_->createServer({{"name", "vm1"}, {"ports", {"port-normal-qos-2"}}});
+  auto vm1 = createServer("vm1", "port-normal-qos-2");
   ASSERT_FALSE(vm1);
   EXPECT_EQ(vm1.error().errc, placement::Errc::kConflict);
   EXPECT_THAT(vm1.error().detail, HasSubstr("No valid host was found"));
   EXPECT_THAT(vm1.error().detail, HasSubstr("has 500 NET_BW_EGR_KILOBIT_PER_SEC left"));
   EXPECT_EQ(consumersOnBrTest(), 1U) << "the failed boot left an allocation";
-  EXPECT_EQ(service_->list("server").size(), 1U);
+  EXPECT_EQ(service_->list(Kind::kServer).size(), 1U);
 
-  ASSERT_TRUE(service_->deleteObject("server", "vm0"));
+  ASSERT_TRUE(service_->deleteObject(Kind::kServer, "vm0"));
   EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 0);
   EXPECT_EQ(consumersOnBrTest(), 0U);
-  EXPECT_TRUE(service_->hostBindings(kHost)["bindings"].empty());
+  EXPECT_TRUE(service_->hostBindings(kHost).bindings.empty());
 }
 
 // Issue 15: a create held one of the server's HTTP threads until the agent reported, and the
@@ -178,25 +184,25 @@ TEST_F(PortsServiceTest, ScenarioVm0IsBoundAndVm1HasNoValidHost) {
 // (on its own thread) answers it.
 TEST_F(PortsServiceTest, CreateReturnsAtOnceAndTheAgentsReportAnswersIt) {
   scenarioObjects();
-  auto answer = std::make_shared<std::promise<ApiResult<json>>>();
+  auto answer = std::make_shared<std::promise<ApiResult<Server>>>();
   auto answered = answer->get_future();
-  service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}},
-                         [answer](ApiResult<json> r) { answer->set_value(std::move(r)); });
+  service_->createServer({.name = "vm0", .ports = {"port-normal-qos"}},
+                         [answer](ApiResult<Server> r) { answer->set_value(std::move(r)); });
   EXPECT_EQ(answered.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
       << "answered before the agent reported";
-  EXPECT_EQ(service_->show("server", "vm0").value()["status"], "BUILD");
+  EXPECT_EQ(service_->show(Kind::kServer, "vm0").value()["status"], "BUILD");
   EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 1000) << "claimed before the agent reports";
   std::thread agent([this] {
-    const json bindings = service_->hostBindings(kHost);
-    ASSERT_EQ(bindings["bindings"].size(), 1U);
-    EXPECT_TRUE(service_->reportBindingStatus(bindings["bindings"][0]["port_id"],
-                                              {{"state", "enforced"}, {"host", kHost}}));
+    const auto desired = service_->hostBindings(kHost);
+    ASSERT_EQ(desired.bindings.size(), 1U);
+    EXPECT_TRUE(service_->reportBindingStatus(desired.bindings[0].portId,
+                                              {BindingState::kEnforced, "", kHost, "ovs"}));
   });
   ASSERT_EQ(answered.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   agent.join();
   auto vm0 = answered.get();
   ASSERT_TRUE(vm0) << vm0.error().detail;
-  EXPECT_EQ((*vm0)["status"], "ACTIVE");
+  EXPECT_EQ(vm0->status, ServerStatus::kActive);
 }
 
 // Issue 15: kill -9 between the claim and the documents left allocations without a server, and
@@ -204,9 +210,9 @@ TEST_F(PortsServiceTest, CreateReturnsAtOnceAndTheAgentsReportAnswersIt) {
 TEST_F(PortsServiceTest, StartUpUndoesWhatAnInterruptedCreateLeft) {
   scenarioObjects();
   // A create in flight when the process dies: claimed, documents written, no answer yet.
-  service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}},
-                         [](const ApiResult<json>&) { FAIL() << "answered after the crash"; });
-  ASSERT_EQ(service_->show("server", "vm0").value()["status"], "BUILD");
+  service_->createServer({.name = "vm0", .ports = {"port-normal-qos"}},
+                         [](const ApiResult<Server>&) { FAIL() << "answered after the crash"; });
+  ASSERT_EQ(service_->show(Kind::kServer, "vm0").value()["status"], "BUILD");
   // A claim whose documents were never written.
   placement::AllocationWrite orphan;
   orphan.consumerUuid = "3f1e6a2c-5b7d-4c8e-9f0a-1b2c3d4e5f60";
@@ -224,96 +230,130 @@ TEST_F(PortsServiceTest, StartUpUndoesWhatAnInterruptedCreateLeft) {
   service_.reset();  // the crash: nothing answers, nothing cleans up
   service_ = std::make_unique<PortsService>(model_, docs_, PortsOptions{});
   ASSERT_TRUE(service_->load());
-  EXPECT_TRUE(service_->list("server").empty());
-  const json port = service_->show("port", "port-normal-qos").value();
+  EXPECT_TRUE(service_->list(Kind::kServer).empty());
+  const json port = service_->show(Kind::kPort, "port-normal-qos").value();
   EXPECT_EQ(port["device_id"], "");
   EXPECT_EQ(port["binding_host"], "");
+  EXPECT_EQ(port["binding_status"]["state"], "unbound");
   EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 200) << "only the foreign consumer is left";
   EXPECT_FALSE(model_.getConsumer(orphan.consumerUuid));
   EXPECT_TRUE(model_.getConsumer(foreign.consumerUuid));
 }
 
+// The objects survive a restart as the same typed values (the store keeps their JSON shape).
+TEST_F(PortsServiceTest, StoredObjectsLoadBackAsTheyWere) {
+  scenarioObjects();
+  auto agent = agentAnswers(service_->hostRevision(kHost), BindingState::kEnforced);
+  ASSERT_TRUE(createServer("vm0", "port-normal-qos"));
+  const json before = {service_->list(Kind::kNetwork), service_->list(Kind::kPolicy),
+                       service_->list(Kind::kPort), service_->list(Kind::kServer)};
+  const auto bindingsBefore = service_->hostBindings(kHost);
+  service_ = std::make_unique<PortsService>(model_, docs_, PortsOptions{});
+  ASSERT_TRUE(service_->load());
+  const json after = {service_->list(Kind::kNetwork), service_->list(Kind::kPolicy),
+                      service_->list(Kind::kPort), service_->list(Kind::kServer)};
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(service_->hostBindings(kHost).bindings, bindingsBefore.bindings);
+}
+
+// A document the store cannot turn back into an object stops the load and names itself.
+TEST_F(PortsServiceTest, AnUnreadableStoredDocumentIsAnErrorNamingIt) {
+  auto store = std::make_shared<MemoryJsonStore>();
+  ASSERT_TRUE(store->apply({{"port", "p1",
+                             json{{"id", "p1"},
+                                  {"name", "p"},
+                                  {"network_id", "n"},
+                                  {"mac_address", "fa:16:3e:00:00:01"},
+                                  {"vnic_type", "warp-drive"}}}}));
+  PortsService service(model_, store, PortsOptions{});
+  auto loaded = service.load();
+  ASSERT_FALSE(loaded);
+  EXPECT_THAT(loaded.error().message(), HasSubstr("port \"p1\""));
+  EXPECT_THAT(loaded.error().message(), HasSubstr("'vnic_type' must be one of normal, direct"));
+  EXPECT_THAT(loaded.error().message(), HasSubstr("warp-drive"));
+}
+
 TEST_F(PortsServiceTest, PolicyChangeFollowsTheAllocationOrIsRefusedWithNothingChanged) {
   scenarioObjects();
-  auto agent = agentAnswers(service_->hostRevision(kHost), "enforced");
-  ASSERT_TRUE(service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}}));
+  auto agent = agentAnswers(service_->hostRevision(kHost), BindingState::kEnforced);
+  ASSERT_TRUE(createServer("vm0", "port-normal-qos"));
   std::string egressRule;
-  const json policy = service_->show("policy", "qp0").value();
+  const json policy = service_->show(Kind::kPolicy, "qp0").value();
   for (const auto& r : policy["rules"]) {
     if (r["direction"] == "egress") egressRule = r["id"];
   }
   ASSERT_FALSE(egressRule.empty());
   const uint64_t revision = service_->hostRevision(kHost);
 
-  ASSERT_TRUE(service_->updateRule("qp0", egressRule, {{"min_kbps", 1400}}));
+  auto changed = service_->updateRule("qp0", egressRule, {.minKbps = 1400});
+  ASSERT_TRUE(changed) << changed.error().detail;
+  EXPECT_EQ(changed->kbps, 1400);
   EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 1400);
   EXPECT_EQ(usage()["NET_BW_IGR_KILOBIT_PER_SEC"], 1000);
   EXPECT_GT(service_->hostRevision(kHost), revision) << "the agent is not told";
-  EXPECT_EQ(service_->hostBindings(kHost)["bindings"][0]["min_egress_kbps"], 1400);
+  EXPECT_EQ(service_->hostBindings(kHost).bindings[0].minEgressKbps, 1400U);
 
   // 1600 > 1500: refused, allocation, policy and bindings as they were.
-  auto tooMuch = service_->updateRule("qp0", egressRule, {{"min_kbps", 1600}});
+  auto tooMuch = service_->updateRule("qp0", egressRule, {.minKbps = 1600});
   ASSERT_FALSE(tooMuch);
   EXPECT_EQ(tooMuch.error().errc, placement::Errc::kConflict);
   EXPECT_EQ(usage()["NET_BW_EGR_KILOBIT_PER_SEC"], 1400);
-  EXPECT_EQ(service_->hostBindings(kHost)["bindings"][0]["min_egress_kbps"], 1400);
-  const json after = service_->show("policy", "qp0").value();
+  EXPECT_EQ(service_->hostBindings(kHost).bindings[0].minEgressKbps, 1400U);
+  const json after = service_->show(Kind::kPolicy, "qp0").value();
   for (const auto& r : after["rules"]) {
     if (r["id"] == egressRule) {
       EXPECT_EQ(r["min_kbps"], 1400);
     }
   }
+  // A minimum rule's rate is min_kbps: a max_kbps for it is refused and names the field.
+  auto wrongField = service_->updateRule("qp0", egressRule, {.maxKbps = 100});
+  ASSERT_FALSE(wrongField);
+  EXPECT_EQ(wrongField.error().errc, placement::Errc::kInvalid);
+  EXPECT_THAT(wrongField.error().detail, HasSubstr("'min_kbps'"));
 }
 
 TEST_F(PortsServiceTest, AgentThatCannotEnforceRollsTheClaimBack) {
   scenarioObjects();
-  auto agent = agentAnswers(service_->hostRevision(kHost), "failed", "RTNETLINK: No such device");
-  auto vm0 = service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}});
+  auto agent = agentAnswers(service_->hostRevision(kHost), BindingState::kFailed,
+                            "RTNETLINK: No such device");
+  auto vm0 = createServer("vm0", "port-normal-qos");
   ASSERT_FALSE(vm0);
   EXPECT_EQ(vm0.error().errc, placement::Errc::kConflict);
   EXPECT_THAT(vm0.error().detail, HasSubstr("RTNETLINK: No such device"));
   EXPECT_EQ(consumersOnBrTest(), 0U);
-  EXPECT_EQ(service_->list("server").size(), 0U);
-  const json port = service_->show("port", "port-normal-qos").value();
+  EXPECT_EQ(service_->list(Kind::kServer).size(), 0U);
+  const json port = service_->show(Kind::kPort, "port-normal-qos").value();
   EXPECT_EQ(port["binding_host"], "");
-  EXPECT_TRUE(service_->hostBindings(kHost)["bindings"].empty());
+  EXPECT_TRUE(service_->hostBindings(kHost).bindings.empty());
 }
 
 TEST_F(PortsServiceTest, BadRequestsAreRefusedPreciselyAndChangeNothing) {
   scenarioObjects();
-  const json before = {service_->list("network"), service_->list("policy"), service_->list("port"),
-                       service_->list("server")};
+  const json before = {service_->list(Kind::kNetwork), service_->list(Kind::kPolicy),
+                       service_->list(Kind::kPort), service_->list(Kind::kServer)};
 
-  auto unknownNet = service_->createPort({{"name", "p"}, {"network", "nope"}});
+  auto unknownNet = service_->createPort({.name = "p", .network = "nope"});
   ASSERT_FALSE(unknownNet);
   EXPECT_EQ(unknownNet.error().errc, placement::Errc::kInvalid);
   EXPECT_THAT(unknownNet.error().detail, HasSubstr("nope"));
 
-  auto negative = service_->createRule(
-      "qp0", {{"type", "minimum_bandwidth"}, {"direction", "egress"}, {"min_kbps", -5}});
-  ASSERT_FALSE(negative);
-  EXPECT_EQ(negative.error().errc, placement::Errc::kInvalid);
-  EXPECT_THAT(negative.error().detail, HasSubstr("min_kbps"));
-  EXPECT_THAT(negative.error().detail, HasSubstr("-5"));
-
   // A port on a physnet no agent serves: nothing to schedule on.
-  ASSERT_TRUE(service_->createNetwork({{"name", "net9"}, {"physnet", "physnet9"}}));
-  ASSERT_TRUE(service_->createPort({{"name", "p9"}, {"network", "net9"}, {"qos_policy", "qp0"}}));
-  auto nowhere = service_->createServer({{"name", "vm9"}, {"ports", {"p9"}}});
+  ASSERT_TRUE(service_->createNetwork({.name = "net9", .physnet = "physnet9"}));
+  ASSERT_TRUE(service_->createPort({.name = "p9", .network = "net9", .qosPolicy = "qp0"}));
+  auto nowhere = createServer("vm9", "p9");
   ASSERT_FALSE(nowhere);
   EXPECT_THAT(nowhere.error().detail, HasSubstr("No valid host was found"));
   EXPECT_THAT(nowhere.error().detail, HasSubstr("CUSTOM_PHYSNET_PHYSNET9"));
-  ASSERT_TRUE(service_->deleteObject("port", "p9"));
-  ASSERT_TRUE(service_->deleteObject("network", "net9"));
+  ASSERT_TRUE(service_->deleteObject(Kind::kPort, "p9"));
+  ASSERT_TRUE(service_->deleteObject(Kind::kNetwork, "net9"));
 
   // Binding to a host whose agent is dead (never sent a heartbeat).
-  auto dead = service_->createServer(
-      {{"name", "vmx"}, {"ports", {"port-normal-qos"}}, {"host", "compute9"}});
+  auto dead = createServer("vmx", "port-normal-qos", "compute9");
   ASSERT_FALSE(dead);
   EXPECT_THAT(dead.error().detail, HasSubstr("compute9"));
 
-  const json after = {service_->list("network"), service_->list("policy"), service_->list("port"),
-                      service_->list("server")};
+  const json after = {service_->list(Kind::kNetwork), service_->list(Kind::kPolicy),
+                      service_->list(Kind::kPort), service_->list(Kind::kServer)};
   EXPECT_EQ(after, before);
   EXPECT_EQ(consumersOnBrTest(), 0U);
 }
@@ -322,7 +362,7 @@ TEST_F(PortsServiceTest, BadRequestsAreRefusedPreciselyAndChangeNothing) {
 // serializer and aborted the server. Through the /v1 handler they are 400 / 404 answers.
 TEST_F(PortsServiceTest, WrongJsonTypesAndNonUtf8PathsAreAnswersNotAborts) {
   scenarioObjects();
-  const json before = {service_->list("port"), service_->list("server")};
+  const json before = {service_->list(Kind::kPort), service_->list(Kind::kServer)};
   V1Api v1(*service_, placement::ApiOptions{});
   auto send = [&](const std::string& method, const std::string& path, const std::string& body) {
     http::Request req;
@@ -339,31 +379,68 @@ TEST_F(PortsServiceTest, WrongJsonTypesAndNonUtf8PathsAreAnswersNotAborts) {
            {"/v1/servers", R"({"name":"x","host":5,"ports":[]})"},
            {"/v1/agents", R"({"host":5})"},
            {"/v1/ports", R"({"name":"p","network":5})"},
-           {"/v1/qos_policies/qp0/rules", R"({"type":5,"direction":"egress","min_kbps":1})"}}) {
+           {"/v1/qos_policies/qp0/rules", R"({"type":"minimum_bandwidth","direction":5})"}}) {
     SCOPED_TRACE(path + " " + body);
     const http::Response r = send("POST", path, body);
     EXPECT_EQ(r.status, 400) << r.body;
-    EXPECT_THAT(r.body, HasSubstr("' must be a string, got 5"));
+    EXPECT_THAT(r.body, HasSubstr("' must be "));
+    EXPECT_THAT(r.body, HasSubstr(", got 5\""));
   }
-  // A list of strings means strings.
-  const http::Response ports = send("POST", "/v1/servers", R"({"name":"x","ports":["a",7]})");
-  EXPECT_EQ(ports.status, 400) << ports.body;
-  EXPECT_EQ(json::parse(ports.body)["errors"][0]["detail"],
-            "'ports' must be a list of strings, got [\"a\",7]");
+  // Each body is parsed into its typed request at the edge: the 400 names the field, what it
+  // must be and what it was.
+  const std::string ruleUrl = "/v1/qos_policies/qp0/rules";
+  for (const auto& [method, path, body, detail] :
+       std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+           {"POST", "/v1/servers", R"({"name":"x","ports":["a",7]})",
+            "'ports' must be a list of strings, got [\"a\",7]"},
+           {"POST", "/v1/servers", R"({"name":"x"})",
+            "'ports' is required (a list of port names or ids)"},
+           {"POST", "/v1/servers", R"({"name":"x","ports":[],"strategy":"random"})",
+            "'strategy' must be one of spread, pack, got \"random\""},
+           {"POST", ruleUrl, R"({"type":"minimum_bandwidth","min_kbps":-5})",
+            "'min_kbps' must be a whole number of kbit/s from 1 to 2147483647, got -5"},
+           {"POST", ruleUrl, R"({"type":"minimum_bandwidth","min_kbps":5,"max_kbps":6})",
+            "unknown field \"max_kbps\" (known: id, type, direction, min_kbps)"},
+           {"POST", ruleUrl, R"({"type":"dscp_marking"})",
+            "'type' must be one of minimum_bandwidth, bandwidth_limit, got \"dscp_marking\""},
+           {"PUT", ruleUrl + "/x", R"({"min_kbps":4611686018427387904})",
+            "'min_kbps' must be a whole number of kbit/s from 1 to 2147483647, got "
+            "4611686018427387904"},
+           {"POST", "/v1/ports", R"({"name":"p","network":"net0","vnic_type":"vdpa"})",
+            "'vnic_type' must be one of normal, direct, macvtap, direct-physical, got \"vdpa\""},
+           {"POST", "/v1/ports", R"({"name":"p","network":"net0","mac_address":"nope"})",
+            "'mac_address' must be a MAC address like fa:16:3e:00:00:01, got \"nope\""},
+           {"POST", "/v1/ports", R"({"name":"","network":"net0"})",
+            "'name' must be a non-empty string of at most 255 characters, got \"\""},
+           {"POST", "/v1/networks",
+            R"({"name":"n","physnet":"p","network_type":"flat","segmentation_id":5})",
+            "'segmentation_id' must be absent on a flat network, got 5"},
+           {"POST", "/v1/networks", R"({"name":"n","physnet":"p","segmentation_id":4095})",
+            "'segmentation_id' must be a VLAN id from 1 to 4094, got 4095"},
+           {"POST", "/v1/agents", R"({"host":"h","agent_type":"x","configurations":[]})",
+            "'configurations' must be an object, got []"},
+           {"PUT", "/v1/ports/x/binding_status", R"({"state":"pending"})",
+            "state: expected one of enforced, placement-only, failed, removed, got \"pending\""},
+           {"POST", "/v1/networks", "[1]", "the body must be a JSON object, got [1]"},
+       }) {
+    SCOPED_TRACE(method + " " + path + " " + body);
+    const http::Response r = send(method, path, body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(json::parse(r.body)["errors"][0]["detail"], detail);
+  }
   const http::Response bad = send("GET", std::string("/v1/\xff"), "");
   EXPECT_EQ(bad.status, 404) << bad.body;
   EXPECT_TRUE(json::accept(bad.body)) << bad.body;
-  const json after = {service_->list("port"), service_->list("server")};
+  const json after = {service_->list(Kind::kPort), service_->list(Kind::kServer)};
   EXPECT_EQ(after, before);
 }
 
 // Found by the HTTP fuzzer: a port without a QoS policy (null) made every rule create a 400.
 TEST_F(PortsServiceTest, ARuleCanBeAddedWhileAPortHasNoPolicy) {
   scenarioObjects();
-  ASSERT_TRUE(service_->createPort({{"name", "plain"}, {"network", "net0"}}));
-  ASSERT_TRUE(service_->createPolicy({{"name", "qp1"}}));
-  auto rule = service_->createRule(
-      "qp1", {{"type", "minimum_bandwidth"}, {"direction", "egress"}, {"min_kbps", 10}});
+  ASSERT_TRUE(service_->createPort({.name = "plain", .network = "net0"}));
+  ASSERT_TRUE(service_->createPolicy({.name = "qp1"}));
+  auto rule = service_->createRule("qp1", {.type = RuleType::kMinimumBandwidth, .kbps = 10});
   EXPECT_TRUE(rule) << rule.error().detail;
 }
 
@@ -372,9 +449,9 @@ TEST_F(PortsServiceTest, ARuleCanBeAddedWhileAPortHasNoPolicy) {
 TEST_F(PortsServiceTest, AnAgentTokenActsOnlyAsItsHost) {
   scenarioObjects();
   // vm0 bound to devstack0, its port pending.
-  service_->createServer({{"name", "vm0"}, {"ports", {"port-normal-qos"}}},
-                         [](const ApiResult<json>&) {});
-  const std::string portId = service_->show("port", "port-normal-qos").value()["id"];
+  service_->createServer({.name = "vm0", .ports = {"port-normal-qos"}},
+                         [](const ApiResult<Server>&) {});
+  const std::string portId = service_->show(Kind::kPort, "port-normal-qos").value()["id"];
   placement::ApiOptions options;
   options.auth = placement::AuthStrategy::kToken;
   options.adminTokens = {"admin-secret"};
@@ -399,14 +476,14 @@ TEST_F(PortsServiceTest, AnAgentTokenActsOnlyAsItsHost) {
   EXPECT_EQ(send("agent-other", "GET", std::string("/v1/hosts/") + kHost + "/bindings"), 403);
   const json enforced = {{"state", "enforced"}, {"host", kHost}};
   EXPECT_EQ(send("agent-other", "PUT", "/v1/ports/" + portId + "/binding_status", enforced), 403);
-  EXPECT_EQ(service_->show("port", portId).value()["binding_status"]["state"], "pending");
+  EXPECT_EQ(service_->show(Kind::kPort, portId).value()["binding_status"]["state"], "pending");
   EXPECT_EQ(
       send("agent-devstack0", "POST", "/v1/servers", {{"name", "x"}, {"ports", json::array()}}),
       403);
   EXPECT_EQ(send("agent-devstack0", "DELETE", "/v1/servers/vm0"), 403);
   EXPECT_EQ(send("agent-devstack0", "PUT", "/v1/ports/" + portId + "/binding_status", enforced),
             200);
-  EXPECT_EQ(service_->show("server", "vm0").value()["status"], "ACTIVE");
+  EXPECT_EQ(service_->show(Kind::kServer, "vm0").value()["status"], "ACTIVE");
   EXPECT_EQ(send("nobody", "GET", "/v1/ports"), 401);
 }
 

@@ -65,7 +65,7 @@ for t in "${targets[@]}"; do
   [ -x "$bin/$t" ] || { echo "run.sh: $bin/$t not built" >&2; exit 2; }
 done
 
-symbolizer=$(command -v llvm-symbolizer-16 || command -v llvm-symbolizer || true)
+symbolizer=$(command -v llvm-symbolizer-15 || command -v llvm-symbolizer || true)
 [ -n "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
 export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 

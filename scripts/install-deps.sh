@@ -12,10 +12,10 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git ca-certificates
   clang-format clang-tidy
-  # fuzzing (fuzz/README.md): clang 16 (clang 15 rejects lambdas that capture structured
-  # bindings), libFuzzer, the sanitizer runtimes, and llvm-symbolizer-16 for readable stacks and
-  # the fuzzers' LeakSanitizer suppressions
-  clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16
+  # fuzzing (fuzz/README.md): clang 15 with libFuzzer and the sanitizer runtimes
+  # (libclang-common-15-dev, a dependency), llvm-symbolizer-15 for readable stacks and the
+  # fuzzers' LeakSanitizer suppressions
+  clang-15 libfuzzer-15-dev llvm-15
   # libraries named by the design
   libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libmnl-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev

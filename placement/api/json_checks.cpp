@@ -64,7 +64,8 @@ ApiStatus requireObject(const json& value, const std::string& where) {
 
 ApiStatus onlyKeys(const json& obj, std::initializer_list<const char*> allowed,
                    const std::string& where) {
-  for (const auto& [key, value] : obj.items()) {
+  for (const auto& item : obj.items()) {
+    const std::string& key = item.key();
     bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; });
     if (!ok) {
       return invalid("Additional properties are not allowed ('" + key + "' was unexpected) in " +

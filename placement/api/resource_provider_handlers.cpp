@@ -40,7 +40,8 @@ std::vector<std::string> queryValues(const RequestContext& ctx, const std::strin
 }
 
 ApiStatus checkQueryKeys(const RequestContext& ctx, std::initializer_list<const char*> allowed) {
-  for (const auto& [k, v] : ctx.query) {
+  for (const auto& entry : ctx.query) {
+    const std::string& k = entry.first;
     bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; });
     if (!ok) {
       return badRequest(
@@ -77,9 +78,10 @@ ApiResult<ProviderFilter> parseProviderFilter(const RequestContext& ctx) {
   if (!v.atLeast(24) && queryValues(ctx, "member_of").size() > 1) {
     return badRequest("Multiple member_of parameters are not supported");
   }
-  for (const auto& [k, value] : ctx.query) {
-    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; }) ==
-        allowed.end()) {
+  for (const auto& entry : ctx.query) {
+    const auto& [k, value] = entry;
+    if (std::find_if(allowed.begin(), allowed.end(),
+                     [&](const char* a) { return entry.first == a; }) == allowed.end()) {
       return badRequest(
           "Invalid query string parameters: Additional properties are not allowed ('" + k +
           "' was unexpected)");

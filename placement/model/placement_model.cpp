@@ -316,7 +316,8 @@ std::vector<Provider> PlacementModel::listProviders(const ProviderFilter& filter
     return true;
   };
   std::vector<Provider> out;
-  for (const auto& [uuid, p] : providers_) {
+  for (const auto& entry : providers_) {
+    const Provider& p = entry.second;  // a plain reference: clang 15 cannot capture a binding
     if (filter.name && p.name != *filter.name) continue;
     if (filter.uuid && p.uuid != *filter.uuid) continue;
     if (filter.inTree && p.rootUuid != treeRoot) continue;

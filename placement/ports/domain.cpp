@@ -159,7 +159,8 @@ class Fields {
 
   void onlyKeys(std::initializer_list<const char*> keys) {
     if (!obj_.is_object()) return;
-    for (const auto& [k, v] : obj_.items()) {
+    for (const auto& item : obj_.items()) {
+      const std::string& k = item.key();
       if (std::none_of(keys.begin(), keys.end(), [&](const char* a) { return k == a; })) {
         std::string known;
         for (const char* a : keys) known += (known.empty() ? "" : ", ") + std::string(a);

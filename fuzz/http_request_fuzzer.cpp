@@ -3,8 +3,9 @@
 // Feeds: the input is split at the line "\n--next-request--\n" into requests (most seeds hold
 // one); each is parsed with http::parseRequest (the server's own parser and limits)
 // and, when it parses, handled by placement::ServerRoutes (/placement, /, /v1) over an in-memory
-// PlacementModel and PortsService with auth_strategy noauth2 (fuzz/http_world.h: a fixture with
-// fixed uuids that the seed corpus names). A POST /v1/servers or a long-poll that answers later is
+// PlacementModel and PortsService, with auth_strategy noauth2, or token when the request's
+// X-Auth-Token starts with "tok-" (fuzz/http_world.h: the tokens, and a fixture with fixed uuids
+// that the seed corpus names). A POST /v1/servers or a long-poll that answers later is
 // not waited for; the ports service's expireWaiters() runs after each input, as the server's
 // ticker does. The world is rebuilt every BWFLOOR_FUZZ_RESET_EVERY inputs (default 1: every input
 // starts from the fixture, so a crash file reproduces on its own; with N > 1 the inputs since the
@@ -14,7 +15,8 @@
 // its content-type is application/json and it has a body, a body that parses as JSON; after every
 // request the invariants of fuzz/model_invariants.h hold (usage = sum of allocations, capacity
 // where usage rose, derived fields, store = memory), and after an input with a /v1 request the
-// /v1 store holds the objects the service serves.
+// /v1 store holds the objects the service serves. In token mode, an agent's token changes
+// nothing outside its host, and a reader's or an unknown token changes nothing at all.
 // An exception escaping the routes is a 500 for the server (http/server.h); it aborts here only
 // with BWFLOOR_FUZZ_STRICT=1, which also aborts on any 500. BWFLOOR_FUZZ_VERBOSE=1 prints every
 // request and answer (for writing seeds).
@@ -27,6 +29,7 @@
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,6 +100,70 @@ void checkResponse(const http::Response& resp, const std::string& request) {
   }
 }
 
+// What a credential may not change, as a value to compare before and after its request: for an
+// agent's token everything outside its host (provider generations and usage outside the trees
+// rooted at it, ports, servers and agents of other hosts, every network and policy); for a
+// reader's or an unknown token, everything. Heartbeat times are runtime, not state.
+// The ports and servers on `host` (by id): those the agent may change, also off its host (a
+// failed report unbinds a port, whose host is then "").
+std::set<std::string> ownedBy(HttpWorld& w, const std::string& host) {
+  std::set<std::string> ids;
+  if (host.empty()) return ids;
+  using bwfloor::ports::Kind;
+  for (const auto& port : w.ports().list(Kind::kPort)) {
+    if (port.value("binding_host", "") == host) ids.insert(port.value("id", ""));
+  }
+  for (const auto& server : w.ports().list(Kind::kServer)) {
+    if (server.value("host", "") == host) ids.insert(server.value("id", ""));
+  }
+  return ids;
+}
+
+nlohmann::json footprint(HttpWorld& w, const std::string& host, const std::set<std::string>& own) {
+  using nlohmann::json;
+  json out = json::object();
+  w.model().withReadLock([&](const bwfloor::placement::PlacementModel& m) {
+    const auto& providers = m.providersUnlocked();
+    for (const auto& [uuid, p] : providers) {
+      auto root = providers.find(p.rootUuid);
+      if (!host.empty() && root != providers.end() && root->second.name == host) continue;
+      out["providers"][uuid] = p.generation;
+      if (auto used = m.usageUnlocked().find(uuid); used != m.usageUnlocked().end()) {
+        out["usage"][uuid] = used->second;
+      }
+    }
+  });
+  using bwfloor::ports::Kind;
+  for (Kind kind : {Kind::kPort, Kind::kServer}) {
+    for (const auto& obj : w.ports().list(kind)) {
+      if (own.count(obj.value("id", "")) == 0) out[std::string(toString(kind))].push_back(obj);
+    }
+  }
+  for (json agent : w.ports().list(Kind::kAgent)) {
+    if (!host.empty() && agent.value("host", "") == host) continue;
+    agent.erase("heartbeat_at");
+    agent.erase("alive");
+    out["agents"].push_back(agent);
+  }
+  out["networks"] = w.ports().list(Kind::kNetwork);
+  out["policies"] = w.ports().list(Kind::kPolicy);
+  return out;
+}
+
+// The host a token-mode credential may act for: "" for an admin (anything goes), the agent's
+// host, or "" with `nothing` set for a reader or an unknown token (nothing may change).
+struct Credential {
+  bool admin = false;
+  std::string host;
+};
+Credential credentialOf(const std::string& token) {
+  namespace f = bwfloor::fuzz;
+  if (token == f::kAdminToken) return {true, ""};
+  if (token == f::kAgentToken0) return {false, "compute0"};
+  if (token == f::kAgentToken1) return {false, "compute1"};
+  return {false, ""};
+}
+
 // Handles one request; returns whether it went to /v1 (whose store is then checked).
 bool handleOne(HttpWorld& w, std::string_view bytes) {
   http::ParsedRequest parsed = http::parseRequest(bytes, http::ServerOptions{});
@@ -105,9 +172,16 @@ bool handleOne(HttpWorld& w, std::string_view bytes) {
   if (!parsed.request) return false;
   const bool v1 = parsed.request->path.rfind("/v1", 0) == 0;
   const bwfloor::fuzz::UsageMap before = bwfloor::fuzz::usageSnapshot(w.model());
+  const std::string* token = parsed.request->headers.find("x-auth-token");
+  const bool tokenMode = token != nullptr && token->rfind(bwfloor::fuzz::kTokenPrefix, 0) == 0;
+  const Credential credential = tokenMode ? credentialOf(*token) : Credential{true, ""};
+  const std::set<std::string> own = ownedBy(w, credential.host);
+  const nlohmann::json untouchable =
+      credential.admin ? nlohmann::json() : footprint(w, credential.host, own);
   auto answered = std::make_shared<std::atomic<bool>>(false);
   try {
-    w.routes().handle(std::move(*parsed.request), [answered, label](const http::Response& resp) {
+    auto& routes = tokenMode ? w.tokenRoutes() : w.routes();
+    routes.handle(std::move(*parsed.request), [answered, label](const http::Response& resp) {
       if (answered->exchange(true)) fail("answered twice", label);
       checkResponse(resp, label);
     });
@@ -118,6 +192,12 @@ bool handleOne(HttpWorld& w, std::string_view bytes) {
   }
   const std::string broken = bwfloor::fuzz::checkPlacement(w.model(), w.store(), before);
   if (!broken.empty()) fail("invariant violated: " + broken, label);
+  if (!credential.admin && footprint(w, credential.host, own) != untouchable) {
+    fail(credential.host.empty()
+             ? "a reader's or an unknown token changed state"
+             : "the agent token of " + credential.host + " changed state outside its host",
+         label);
+  }
   return v1;
 }
 

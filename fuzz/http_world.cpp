@@ -84,12 +84,22 @@ HttpWorld::HttpWorld(const Stored* stored)
   if (Status st = ports_->load(); !st) fixtureFailed("ports load", st.error().message());
   v1_ = std::make_unique<ports::V1Api>(*ports_, apiOptions);
   routes_ = std::make_unique<placement::ServerRoutes>(*api_, *v1_);
+  placement::ApiOptions tokenOptions;
+  tokenOptions.auth = placement::AuthStrategy::kToken;
+  tokenOptions.adminTokens = {kAdminToken};
+  tokenOptions.agentTokens = {{kAgentToken0, "compute0"}, {kAgentToken1, "compute1"}};
+  tokenOptions.readerTokens = {{kReaderToken, "proj"}};
+  tokenApi_ = std::make_unique<placement::PlacementApi>(*model_, tokenOptions);
+  tokenV1_ = std::make_unique<ports::V1Api>(*ports_, tokenOptions);
+  tokenRoutes_ = std::make_unique<placement::ServerRoutes>(*tokenApi_, *tokenV1_);
 }
 
 HttpWorld::~HttpWorld() {
   ports_.reset();  // joins the waker, which may still answer through v1_
   routes_.reset();
   v1_.reset();
+  tokenRoutes_.reset();
+  tokenV1_.reset();
 }
 
 // compute0 (the agent's host) with an OVS bridge and an SR-IOV PF below it, each with

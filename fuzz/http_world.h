@@ -1,10 +1,10 @@
 #pragma once
 // What http_request_fuzzer serves requests from: bwfloor-server's routes (placement/server_main.cpp
 // wires the same objects) over an in-memory PlacementModel (MemoryStore) and PortsService
-// (MemoryJsonStore), noauth2, and a fixture with fixed uuids that the seed corpus names, so that
-// one request reaches deep code: provider trees with inventories, traits, an aggregate, a
-// consumer's allocations, custom names, and on /v1 a network, a QoS policy with rules, ports, two
-// agents, an ACTIVE server and one still waiting for its agent (BUILD).
+// (MemoryJsonStore), noauth2 and token mode side by side, and a fixture with fixed uuids that the
+// seed corpus names, so that one request reaches deep code: provider trees with inventories,
+// traits, an aggregate, a consumer's allocations, custom names, and on /v1 a network, a QoS policy
+// with rules, ports, two agents, an ACTIVE server and one still waiting for its agent (BUILD).
 
 #include <memory>
 #include <string>
@@ -27,6 +27,11 @@ inline constexpr const char* kCompute1 = "44444444-4444-4444-8444-444444444444";
 inline constexpr const char* kSharedRp = "55555555-5555-4555-8555-555555555555";   // DISK_GB
 inline constexpr const char* kConsumer = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";   // on compute1
 inline constexpr const char* kAggregate = "99999999-9999-4999-8999-999999999999";  // 1 and shared
+inline constexpr const char* kTokenPrefix = "tok-";
+inline constexpr const char* kAdminToken = "tok-admin";
+inline constexpr const char* kAgentToken0 = "tok-agent-compute0";  // acts as compute0
+inline constexpr const char* kAgentToken1 = "tok-agent-compute1";  // acts as compute1
+inline constexpr const char* kReaderToken = "tok-reader-proj";     // reads project "proj"
 
 class HttpWorld {
  public:
@@ -42,6 +47,10 @@ class HttpWorld {
   HttpWorld& operator=(const HttpWorld&) = delete;
 
   placement::ServerRoutes& routes() { return *routes_; }
+  // The same objects served with auth_strategy = token: kAdminToken, an agent token per host
+  // (kAgentToken0 acts as compute0 only), a reader token for project "proj". Requests whose
+  // X-Auth-Token starts with "tok-" go here (an unknown "tok-..." is a 401).
+  placement::ServerRoutes& tokenRoutes() { return *tokenRoutes_; }
   placement::PlacementModel& model() { return *model_; }
   placement::MemoryStore& store() { return *store_; }
   ports::PortsService& ports() { return *ports_; }
@@ -61,6 +70,9 @@ class HttpWorld {
   std::unique_ptr<ports::PortsService> ports_;
   std::unique_ptr<ports::V1Api> v1_;
   std::unique_ptr<placement::ServerRoutes> routes_;
+  std::unique_ptr<placement::PlacementApi> tokenApi_;
+  std::unique_ptr<ports::V1Api> tokenV1_;
+  std::unique_ptr<placement::ServerRoutes> tokenRoutes_;
 };
 
 }  // namespace bwfloor::fuzz

@@ -104,17 +104,17 @@ void PortsService::expireWaiters() {
   for (auto& notify : wake) notify();
 }
 
-ApiResult<Port> PortsService::reportBindingStatus(const std::string& portId,
+ApiResult<Port> PortsService::reportBindingStatus(const std::string& portRef,
                                                   const bindings::StatusReport& report,
                                                   const std::string& reporterHost) {
   std::unique_lock lock(mutex_);
-  auto it = ports_.find(portId);
-  if (it == ports_.end()) return placement::notFound(notFoundText(Kind::kPort, portId));
-  if (!reporterHost.empty() && it->second.binding.host != reporterHost) {
-    return placement::forbidden("port " + portId + " is not bound to host " + reporterHost +
+  const Port* found = findByRef(ports_, portRef);
+  if (!found) return placement::notFound(notFoundText(Kind::kPort, portRef));
+  if (!reporterHost.empty() && found->binding.host != reporterHost) {
+    return placement::forbidden("port " + portRef + " is not bound to host " + reporterHost +
                                 ", the only host this agent's credential may report for");
   }
-  Port port = it->second;
+  Port port = *found;
   port.bindingStatus = report;
   using bindings::BindingState;
   port.status = report.state == BindingState::kFailed    ? PortStatus::kError

@@ -73,8 +73,9 @@ class PortsService {
   void waitForBindings(const std::string& host, uint64_t revision,
                        std::chrono::steady_clock::time_point deadline,
                        std::function<void()> notify);
-  // `reporterHost`: an agent's credential may report only ports bound to its host ("" = admin).
-  ApiResult<Port> reportBindingStatus(const std::string& portId,
+  // `portRef`: the port's id or unique name. `reporterHost`: an agent's credential may report
+  // only ports bound to its host ("" = admin).
+  ApiResult<Port> reportBindingStatus(const std::string& portRef,
                                       const bindings::StatusReport& report,
                                       const std::string& reporterHost = "");
   // Answers expired long-polls and fails server creates past their deadline; the server calls

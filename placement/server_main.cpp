@@ -14,6 +14,7 @@
 #include "placement/ports/v1_api.h"
 #include "placement/server_config.h"
 #include "placement/server_routes.h"
+#include "placement/store/database_lock.h"
 #include "placement/store/sqlite_store.h"
 
 namespace {
@@ -92,6 +93,9 @@ int main(int argc, char** argv) {
   const placement::ServerConfig& config = checked->config;
   const std::string& dbPath = checked->dbPath;
 
+  // Before anything reads the file: a second server on it would diverge from the first.
+  auto databaseLock = placement::DatabaseLock::acquire(dbPath);
+  if (!databaseLock) return fail(databaseLock.error().message());
   placement::SqliteOptions sqliteOptions;
   sqliteOptions.synchronousNormal = config.sqliteSynchronousNormal;
   auto store = placement::SqliteStore::open(dbPath, sqliteOptions);

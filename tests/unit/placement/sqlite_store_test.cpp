@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -10,6 +11,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "placement/store/database_lock.h"
 
 namespace bwfloor::placement {
 namespace {
@@ -558,6 +561,27 @@ TEST(SqliteStoreConnectionTest, RejectsOtherValuesNamingThem) {
   EXPECT_NE(r.error().message().find("postgresql+psycopg2://placement:***@db:5432/placement"),
             std::string::npos)
       << r.error();
+}
+
+// Issue 16: two servers on one SQLite file diverged silently. The second is refused, naming the
+// first; the lock goes with its holder.
+TEST(DatabaseLockTest, ASecondHolderIsRefusedNamingTheFirstUntilItLetsGo) {
+  const std::string dir = ::testing::TempDir() + "/bwfloor-lock-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string db = dir + "/placement.db";
+  {
+    auto first = DatabaseLock::acquire(db);
+    ASSERT_TRUE(first) << first.error().message();
+    auto second = DatabaseLock::acquire(db);
+    ASSERT_FALSE(second);
+    EXPECT_NE(second.error().message().find("in use by another bwfloor-server (pid " +
+                                            std::to_string(::getpid()) + ","),
+              std::string::npos)
+        << second.error().message();
+    EXPECT_NE(second.error().message().find(db), std::string::npos);
+  }
+  EXPECT_TRUE(DatabaseLock::acquire(db)) << "the lock outlived its holder";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

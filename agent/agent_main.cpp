@@ -64,11 +64,12 @@ AgentServiceDeps makeDeps(dataplane::LinkSource& links, Clock& clock) {
   deps.makePlacementTransport = [](const AgentConfig& config) -> std::unique_ptr<RestTransport> {
     return std::make_unique<HttpRestTransport>(http::parseUrl(config.placementEndpoint).value(),
                                                config.placementToken, kPlacementMicroversion,
-                                               kPlacementTimeout);
+                                               kPlacementTimeout, http::ClientTls{config.caFile});
   };
   deps.makeServerTransport = [](const AgentConfig& config) -> std::unique_ptr<RestTransport> {
     return std::make_unique<HttpRestTransport>(http::parseUrl(config.serverEndpoint).value(),
-                                               config.placementToken, "", kServerTimeout);
+                                               config.placementToken, "", kServerTimeout,
+                                               http::ClientTls{config.caFile});
   };
   return deps;
 }
@@ -264,9 +265,9 @@ int runAgent(const std::string& path, bool once) {
   bindingOptions.host = running.host;
   bindingOptions.resync = running.resyncInterval;
   // Its own connection: HttpRestTransport is not thread-safe, and a long-poll holds it.
-  HttpRestTransport bindingServer(http::parseUrl(running.serverEndpoint).value(),
-                                  running.placementToken, "",
-                                  bindingOptions.longPollWait + kServerTimeout);
+  HttpRestTransport bindingServer(
+      http::parseUrl(running.serverEndpoint).value(), running.placementToken, "",
+      bindingOptions.longPollWait + kServerTimeout, http::ClientTls{running.caFile});
   BindingLoop bindings(bindingOptions, bindingServer, board,
                        [ovsdb = running.ovsdbConnection](const EnforcementPoints& points) {
                          return makeBackends(points, ovsdb);

@@ -2,8 +2,8 @@
 
 namespace bwfloor::cli {
 
-ApiClient::ApiClient(http::Url url, std::string token)
-    : http_(std::move(url), std::chrono::seconds(120)), token_(std::move(token)) {}
+ApiClient::ApiClient(http::Url url, std::string token, http::ClientTls tls)
+    : http_(std::move(url), std::chrono::seconds(120), std::move(tls)), token_(std::move(token)) {}
 
 Result<nlohmann::json, ApiFailure> ApiClient::call(const std::string& method,
                                                    const std::string& path,

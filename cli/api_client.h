@@ -16,7 +16,7 @@ struct ApiFailure {
 
 class ApiClient {
  public:
-  ApiClient(http::Url url, std::string token);
+  ApiClient(http::Url url, std::string token, http::ClientTls tls = {});
   // body may be null for bodiless requests. Placement paths need a microversion.
   Result<nlohmann::json, ApiFailure> call(const std::string& method, const std::string& path,
                                           const nlohmann::json& body = nullptr,

@@ -11,6 +11,7 @@ namespace bwfloor::cli {
 struct GlobalOptions {
   std::string server = "http://127.0.0.1:8778";
   std::string token = "admin";
+  std::string caFile;  // --os-cacert: the CA an https:// server must chain to
   bool json = false;
 };
 

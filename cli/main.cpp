@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
       ->envname("BWFLOOR_SERVER")
       ->capture_default_str();
   app.add_option("--token", options.token, "X-Auth-Token to send")->envname("BWFLOOR_TOKEN");
+  app.add_option("--os-cacert", options.caFile,
+                 "CA file (PEM) that an https:// server's certificate must chain to "
+                 "(default: the system's CA store)")
+      ->envname("OS_CACERT");
   app.add_flag("--json", options.json, "Print JSON instead of tables (for scripts)");
   app.require_subcommand(1);
   int exitCode = 0;

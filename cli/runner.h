@@ -46,7 +46,8 @@ class Runner {
       std::cerr << "bwfloorctl: --server: " << url.error().message() << "\n";
       return std::nullopt;
     }
-    return std::optional<ApiClient>(std::in_place, *url, options_.token);
+    return std::optional<ApiClient>(std::in_place, *url, options_.token,
+                                    http::ClientTls{options_.caFile});
   }
 
   const GlobalOptions& options() const { return options_; }

@@ -1,8 +1,10 @@
 #include "http/client.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <charconv>
 
 namespace bwfloor::http {
@@ -12,16 +14,24 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
+std::string Url::origin() const {
+  return std::string(https ? "https://" : "http://") + host + ":" + std::to_string(port);
+}
+
 Result<Url> parseUrl(std::string_view text) {
-  constexpr std::string_view kScheme = "http://";
-  if (text.substr(0, kScheme.size()) != kScheme) {
+  Url url;
+  std::string_view kScheme = "http://";
+  if (text.substr(0, 8) == "https://") {
+    kScheme = "https://";
+    url.https = true;
+    url.port = 443;
+  } else if (text.substr(0, kScheme.size()) != kScheme) {
     return makeError(ErrorCode::kInvalidArgument,
-                     "URL '" + std::string(text) + "' must start with http://");
+                     "URL '" + std::string(text) + "' must start with http:// or https://");
   }
   std::string_view rest = text.substr(kScheme.size());
   size_t slash = rest.find('/');
   std::string_view hostPort = rest.substr(0, slash);
-  Url url;
   if (slash != std::string_view::npos) url.basePath = std::string(rest.substr(slash));
   while (!url.basePath.empty() && url.basePath.back() == '/') url.basePath.pop_back();
   size_t colon = hostPort.rfind(':');
@@ -45,15 +55,83 @@ Result<Url> parseUrl(std::string_view text) {
   return url;
 }
 
+namespace {
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One request on an open stream: write, read the answer.
+template <typename Stream>
+void exchange(Stream& stream, bhttp::request<bhttp::string_body>& req, beast::flat_buffer& buffer,
+              bhttp::response_parser<bhttp::string_body>& parser, beast::error_code& ec) {
+  bhttp::write(stream, req, ec);
+  if (!ec) bhttp::read(stream, buffer, parser, ec);
+}
+
+}  // namespace
+
 struct HttpClient::Impl {
   asio::io_context io;
-  std::optional<beast::tcp_stream> stream;
+  std::optional<asio::ssl::context> tls;  // made at the first https connection
+  std::optional<beast::tcp_stream> plain;
+  std::optional<TlsStream> secure;
   beast::flat_buffer buffer;
+
+  bool open() const { return plain.has_value() || secure.has_value(); }
+  void reset() {
+    plain.reset();
+    secure.reset();
+    buffer.clear();
+  }
+  beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*secure); }
+
+  // The CA file is read once; a failure is the connection's error, every time.
+  Status makeTlsContext(const ClientTls& options) {
+    if (tls) return Status::ok();
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    if (options.caFile.empty()) {
+      ctx.set_default_verify_paths(ec);
+    } else {
+      ctx.load_verify_file(options.caFile, ec);
+    }
+    if (ec) {
+      return makeError(ErrorCode::kUnavailable,
+                       "CA file " + (options.caFile.empty() ? "(system store)" : options.caFile) +
+                           ": " + ec.message());
+    }
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    tls.emplace(std::move(ctx));
+    return Status::ok();
+  }
+
+  // Connects (and verifies the server, for https); ec says why not.
+  void connect(const Url& url, std::chrono::milliseconds timeout, beast::error_code& ec) {
+    tcp::resolver resolver(io);
+    auto results = resolver.resolve(url.host, std::to_string(url.port), ec);
+    if (ec) return;
+    if (!url.https) {
+      plain.emplace(io);
+    } else {
+      secure.emplace(io, *tls);
+      // SNI, and the name the certificate must carry (an IP address is matched as one).
+      SSL_set_tlsext_host_name(secure->native_handle(), url.host.c_str());
+      secure->set_verify_callback(asio::ssl::host_name_verification(url.host));
+    }
+    tcp().expires_after(timeout);
+    tcp().connect(results, ec);
+    if (!ec && secure) secure->handshake(asio::ssl::stream_base::client, ec);
+    if (ec) reset();
+  }
 };
 
-HttpClient::HttpClient(Url base, std::chrono::milliseconds timeout)
-    : base_(std::move(base)), timeout_(timeout), impl_(std::make_unique<Impl>()) {}
-
+HttpClient::HttpClient(Url base, std::chrono::milliseconds timeout, ClientTls tls)
+    : base_(std::move(base)),
+      timeout_(timeout),
+      tls_(std::move(tls)),
+      impl_(std::make_unique<Impl>()) {}
 HttpClient::~HttpClient() = default;
 
 Result<Response> HttpClient::send(const std::string& method, const std::string& path,
@@ -69,30 +147,29 @@ Result<Response> HttpClient::send(const std::string& method, const std::string& 
   req.keep_alive(true);
   req.prepare_payload();
 
+  const std::string where = method + " " + base_.origin() + base_.basePath + path;
+  if (base_.https) {
+    if (Status st = impl_->makeTlsContext(tls_); !st) {
+      return makeError(ErrorCode::kUnavailable, where + ": " + st.error().message());
+    }
+  }
   beast::error_code ec;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    bool reused = impl_->stream.has_value();
+    bool reused = impl_->open();
     if (!reused) {
-      tcp::resolver resolver(impl_->io);
-      auto results = resolver.resolve(base_.host, std::to_string(base_.port), ec);
+      impl_->connect(base_, timeout_, ec);
       if (ec) break;
-      impl_->stream.emplace(impl_->io);
-      impl_->stream->expires_after(timeout_);
-      impl_->stream->connect(results, ec);
-      if (ec) {
-        impl_->stream.reset();
-        break;
-      }
     }
-    auto& stream = *impl_->stream;
-    stream.expires_after(timeout_);
-    bhttp::write(stream, req, ec);
+    impl_->tcp().expires_after(timeout_);
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(256 * 1024 * 1024);
-    if (!ec) bhttp::read(stream, impl_->buffer, parser, ec);
+    if (impl_->plain) {
+      exchange(*impl_->plain, req, impl_->buffer, parser, ec);
+    } else {
+      exchange(*impl_->secure, req, impl_->buffer, parser, ec);
+    }
     if (ec) {
-      impl_->stream.reset();
-      impl_->buffer.clear();
+      impl_->reset();
       if (reused) continue;  // the server closed an idle connection: reconnect once
       break;
     }
@@ -103,13 +180,20 @@ Result<Response> HttpClient::send(const std::string& method, const std::string& 
       out.headers.add(std::string(field.name_string()), std::string(field.value()));
     }
     out.body = std::move(res.body());
-    if (!res.keep_alive()) impl_->stream.reset();
+    if (!res.keep_alive()) impl_->reset();
     return out;
   }
-  return makeError(ErrorCode::kUnavailable,
-                   method + " http://" + base_.host + ":" + std::to_string(base_.port) +
-                       base_.basePath + path + ": " + ec.message(),
-                   ec.value());
+  std::string why = ec.message();
+  // OpenSSL's text for an untrusted or misnamed certificate is terse; say what to check.
+  if (ec.category() == asio::error::get_ssl_category()) {
+    why += " (the server's certificate must chain to the CA file (" +
+           (tls_.caFile.empty() ? std::string("system store") : tls_.caFile) + ") and name " +
+           base_.host + ")";
+  }
+  // Only an OS error's value is an errno.
+  const bool system = ec.category() == boost::system::system_category() ||
+                      ec.category() == boost::system::generic_category();
+  return makeError(ErrorCode::kUnavailable, where + ": " + why, system ? ec.value() : 0);
 }
 
 }  // namespace bwfloor::http

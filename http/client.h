@@ -13,22 +13,32 @@
 namespace bwfloor::http {
 
 struct Url {
+  bool https = false;
   std::string host;
-  uint16_t port = 80;
+  uint16_t port = 80;    // 443 for https:// without a port
   std::string basePath;  // "/placement" for "http://127.0.0.1:8778/placement", no trailing '/'
+  std::string origin() const;  // "https://host:port"
 };
-// Only plain http:// URLs; the error says what is wrong with the text.
+// http:// and https:// URLs; the error says what is wrong with the text.
 Result<Url> parseUrl(std::string_view text);
+
+// How an https:// server is verified: its certificate must chain to a CA of `caFile` (PEM), or
+// of the system's store when it is empty, and name the URL's host. There is no "insecure" mode.
+struct ClientTls {
+  std::string caFile;
+};
 
 class HttpClient {
  public:
-  explicit HttpClient(Url base, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  explicit HttpClient(Url base, std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                      ClientTls tls = {});
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Sends METHOD basePath+path; reconnects once if a kept-alive connection was closed by the
-  // server. Transport failures are ErrorCode::kUnavailable; any HTTP status is a value.
+  // server. Transport failures (also a certificate that does not verify, or a CA file that cannot
+  // be read) are ErrorCode::kUnavailable naming the URL; any HTTP status is a value.
   Result<Response> send(const std::string& method, const std::string& path,
                         const Headers& headers = {}, const std::string& body = {});
   // Per-call timeout override (long-poll).
@@ -39,6 +49,7 @@ class HttpClient {
   struct Impl;
   Url base_;
   std::chrono::milliseconds timeout_;
+  ClientTls tls_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -34,7 +34,8 @@ struct Request {
   std::string query;   // raw query string, without '?'
   Headers headers;
   std::string body;
-  std::string peer;  // "127.0.0.1:53412"
+  std::string peer;             // "127.0.0.1:53412"
+  std::string scheme = "http";  // "https" on a TLS connection (for absolute URLs)
 };
 
 struct Response {

@@ -4,14 +4,17 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -108,30 +111,64 @@ struct SessionRegistry {
   std::unordered_map<const void*, std::shared_ptr<void>> live;
 };
 
-// One connection: read a request, hand it to the handler, write its answer, repeat while the
-// client keeps the connection alive. All socket work runs on the connection's strand.
-class Session : public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection: (TLS handshake,) read a request, hand it to the handler, write its answer,
+// repeat while the client keeps the connection alive. All socket work runs on the connection's
+// strand. `Stream` is a plain TCP stream or a TLS stream over one.
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  using std::enable_shared_from_this<Session<Stream>>::weak_from_this;
+
  public:
-  Session(tcp::socket&& socket, const AsyncHandler& handler, const ServerOptions& options,
-          std::shared_ptr<SessionRegistry> registry)
-      : stream_(std::move(socket)),
+  template <typename... StreamArgs>
+  Session(const AsyncHandler& handler, const ServerOptions& options,
+          std::shared_ptr<SessionRegistry> registry, tcp::socket&& socket,
+          StreamArgs&... streamArgs)
+      : stream_(std::move(socket), streamArgs...),
         handler_(handler),
         options_(options),
         registry_(std::move(registry)) {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto endpoint = socket_().remote_endpoint(ec);
     if (!ec) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   }
 
   void run() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->readNext(); });
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls) {
+        self->handshake();
+      } else {
+        self->readNext();
+      }
+    });
   }
 
  private:
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& socket_() { return beast::get_lowest_layer(stream_).socket(); }
+
+  // A client that cannot complete TLS (plain HTTP, an untrusted certificate on its side) gets no
+  // HTTP answer: there is no channel to send one on.
+  void handshake() {
+    tcp().expires_after(std::chrono::seconds(30));
+    stream_.async_handshake(
+        asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+          if (ec) {
+            logger("http")->info("peer={} TLS handshake failed: {}", self->peer_, ec.message());
+            return self->close();
+          }
+          self->readNext();
+        });
+  }
+
   void readNext() {
     parser_.emplace();
     configure(*parser_, options_);
-    stream_.expires_after(std::chrono::seconds(options_.idleTimeoutSeconds));
+    tcp().expires_after(std::chrono::seconds(options_.idleTimeoutSeconds));
     bhttp::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
@@ -154,8 +191,9 @@ class Session : public std::enable_shared_from_this<Session> {
     auto raw = parser_->release();
     keepAlive_ = raw.keep_alive();
     version_ = raw.version();
-    stream_.expires_never();  // the handler may take long (long-poll)
+    tcp().expires_never();  // the handler may take long (long-poll)
     Request req = toRequest(std::move(raw), peer_);
+    if constexpr (kTls) req.scheme = "https";
     const std::string method = req.method;
     const std::string target = req.target;
     waitingForHandler_ = true;
@@ -194,17 +232,16 @@ class Session : public std::enable_shared_from_this<Session> {
   // request's deadline: its descriptor is what an idle crowd exhausts.
   void watchForClientClose() {
     const uint64_t serial = ++requestSerial_;
-    stream_.socket().async_wait(
-        tcp::socket::wait_read, [self = shared_from_this(), serial](beast::error_code ec) {
-          if (ec || serial != self->requestSerial_ || !self->waitingForHandler_) return;
-          char byte = 0;
-          const ssize_t n =
-              ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-          // 0 is the client's FIN; bytes waiting are a pipelined request, read after the answer.
-          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            self->close();
-          }
-        });
+    socket_().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+                                                  serial](beast::error_code ec) {
+      if (ec || serial != self->requestSerial_ || !self->waitingForHandler_) return;
+      char byte = 0;
+      const ssize_t n = ::recv(self->socket_().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      // 0 is the client's FIN; bytes waiting are a pipelined request, read after the answer.
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        self->close();
+      }
+    });
   }
 
   void answer(Response&& resp) {
@@ -222,7 +259,7 @@ class Session : public std::enable_shared_from_this<Session> {
     out->body() = std::move(resp.body);
     out->keep_alive(keepAlive_);
     out->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(30));
+    tcp().expires_after(std::chrono::seconds(30));
     bhttp::async_write(stream_, *out,
                        [self = shared_from_this(), out](beast::error_code ec, size_t) {
                          if (ec || !self->keepAlive_) return self->close();
@@ -234,8 +271,8 @@ class Session : public std::enable_shared_from_this<Session> {
     waitingForHandler_ = false;
     unregister();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    socket_().shutdown(tcp::socket::shutdown_send, ec);
+    socket_().close(ec);
   }
 
   void register_() {
@@ -251,7 +288,7 @@ class Session : public std::enable_shared_from_this<Session> {
     registry_->live.erase(it);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<BeastParser> parser_;
   const AsyncHandler& handler_;
@@ -292,6 +329,38 @@ ParsedRequest parseRequest(std::string_view bytes, const ServerOptions& options)
   return out;
 }
 
+namespace {
+
+// The certificate and key, loaded: a file that is missing, unreadable or not PEM, or a key that
+// is not the certificate's, is an error naming the file.
+Result<asio::ssl::context> makeServerTlsContext(const TlsFiles& files) {
+  asio::ssl::context tls(asio::ssl::context::tls_server);
+  tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  beast::error_code ec;
+  tls.use_certificate_chain_file(files.certFile, ec);
+  if (ec) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "TLS certificate " + files.certFile + ": " + ec.message());
+  }
+  tls.use_private_key_file(files.keyFile, asio::ssl::context::pem, ec);
+  if (ec) {
+    return makeError(ErrorCode::kInvalidArgument, "TLS key " + files.keyFile + ": " + ec.message() +
+                                                      " (is it the private key of " +
+                                                      files.certFile + "?)");
+  }
+  return tls;
+}
+
+}  // namespace
+
+Status checkTlsFiles(const TlsFiles& files) {
+  auto context = makeServerTlsContext(files);
+  if (!context) return context.error();
+  return Status::ok();
+}
+
 struct HttpServer::Impl {
   Impl(ServerOptions opts, AsyncHandler h)
       : options(std::move(opts)),
@@ -304,7 +373,13 @@ struct HttpServer::Impl {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket sock) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) {
-        std::make_shared<Session>(std::move(sock), handler, options, registry)->run();
+        if (tls) {
+          std::make_shared<Session<TlsStream>>(handler, options, registry, std::move(sock), *tls)
+              ->run();
+        } else {
+          std::make_shared<Session<PlainStream>>(handler, options, registry, std::move(sock))
+              ->run();
+        }
         return accept();
       }
       // Out of descriptors (EMFILE) the listening socket stays readable: accepting again at
@@ -329,8 +404,16 @@ struct HttpServer::Impl {
     lastAcceptWarning = now;
   }
 
+  Status loadTls() {
+    if (!options.tls) return Status::ok();
+    ASSIGN_OR_RETURN(auto context, makeServerTlsContext(*options.tls));
+    tls.emplace(std::move(context));
+    return Status::ok();
+  }
+
   ServerOptions options;
   AsyncHandler handler;
+  std::optional<asio::ssl::context> tls;
   asio::io_context io;
   tcp::acceptor acceptor;
   asio::steady_timer acceptRetry;
@@ -353,6 +436,7 @@ HttpServer::~HttpServer() { stop(); }
 
 Status HttpServer::start() {
   const std::string where = impl_->options.host + ":" + std::to_string(impl_->options.port);
+  RETURN_IF_ERROR(impl_->loadTls());
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.host, ec);
   if (ec) return makeError(ErrorCode::kInvalidArgument, "bad listen address " + where);
@@ -371,8 +455,8 @@ Status HttpServer::start() {
   impl_->running = true;
   int threads = std::max(1, impl_->options.threads);
   for (int i = 0; i < threads; ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
-  logger("http")->info("listening on {}:{} threads={}", impl_->options.host, impl_->boundPort,
-                       threads);
+  logger("http")->info("listening on {}://{}:{} threads={}", impl_->tls ? "https" : "http",
+                       impl_->options.host, impl_->boundPort, threads);
   return Status::ok();
 }
 

@@ -21,6 +21,15 @@ using Responder = std::function<void(Response)>;
 using AsyncHandler = std::function<void(Request&&, Responder)>;
 using Handler = std::function<Response(const Request&)>;
 
+// A certificate (chain) and its private key, PEM files: the server then speaks HTTPS only.
+struct TlsFiles {
+  std::string certFile;
+  std::string keyFile;
+};
+
+// Loads the files as start() would: the error names the file and why.
+Status checkTlsFiles(const TlsFiles& files);
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8778;  // 0 = any free port (tests)
@@ -28,6 +37,7 @@ struct ServerOptions {
   size_t maxBodyBytes = 16 * 1024 * 1024;
   size_t maxHeaderBytes = 16 * 1024;  // request line + headers; more is 414 or 431
   int idleTimeoutSeconds = 120;       // keep-alive connections idle longer than this are closed
+  std::optional<TlsFiles> tls;        // none: plain HTTP
 };
 
 // One request read from raw bytes exactly as a connection reads it: the request, or the error
@@ -54,7 +64,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts serving on background threads. Error names the address on failure.
+  // Loads the TLS files, binds and starts serving on background threads. Error names the file
+  // or the address on failure.
   Status start();
   // Stops accepting, closes connections and joins the threads. Idempotent.
   void stop();

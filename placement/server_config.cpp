@@ -90,6 +90,14 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
   config.logLevel = ini.getString("DEFAULT", "log_level", config.logLevel);
   ASSIGN_OR_RETURN(config.randomizeCandidates,
                    ini.getBool("placement", "randomize_allocation_candidates", false));
+  config.tlsCertFile = ini.getString("ssl", "cert_file", "");
+  config.tlsKeyFile = ini.getString("ssl", "key_file", "");
+  if (config.tlsCertFile.empty() != config.tlsKeyFile.empty()) {
+    const char* missing = config.tlsCertFile.empty() ? "cert_file" : "key_file";
+    return ini.errorAt(
+        "ssl", config.tlsCertFile.empty() ? "key_file" : "cert_file",
+        std::string("HTTPS needs both cert_file and key_file; ") + missing + " is not set");
+  }
   RETURN_IF_ERROR(validateServerConfig(config));
   return config;
 }

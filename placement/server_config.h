@@ -27,6 +27,9 @@ struct ServerConfig {
   // [auth] agent_tokens = HOST:TOKEN, ...: an agent acts only as its host (token mode).
   std::map<std::string, std::string> agentTokens;  // token -> host
   bool randomizeCandidates = false;
+  // [ssl] cert_file, key_file (oslo.service's names): serve HTTPS only. Both or neither.
+  std::string tlsCertFile;
+  std::string tlsKeyFile;
   std::chrono::seconds agentDownTime{75};   // [DEFAULT] agent_down_time (Neutron's name)
   std::chrono::seconds bindingTimeout{30};  // [api] binding_timeout: wait for the agent       //
                                             // [placement] randomize_allocation_candidates

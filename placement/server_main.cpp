@@ -59,6 +59,12 @@ bwfloor::Result<CheckedConfig> loadCheckedConfig(const std::string& path) {
                      path + ": [placement_database] connection: " + dbPath.error().message());
   }
   checked.dbPath = *dbPath;
+  if (!checked.config.tlsCertFile.empty()) {
+    const bwfloor::http::TlsFiles files{checked.config.tlsCertFile, checked.config.tlsKeyFile};
+    if (auto st = bwfloor::http::checkTlsFiles(files); !st) {
+      return makeError(ErrorCode::kInvalidArgument, path + ": [ssl] " + st.error().message());
+    }
+  }
   return checked;
 }
 
@@ -132,13 +138,16 @@ int main(int argc, char** argv) {
   httpOptions.host = config.bindHost;
   httpOptions.port = static_cast<uint16_t>(config.bindPort);
   httpOptions.threads = config.threads;
+  if (!config.tlsCertFile.empty()) {
+    httpOptions.tls = http::TlsFiles{config.tlsCertFile, config.tlsKeyFile};
+  }
   placement::ServerRoutes routes(api, v1);
   http::HttpServer server(httpOptions, [&routes](http::Request&& req, http::Responder respond) {
     routes.handle(std::move(req), respond);
   });
   if (auto st = server.start(); !st) return fail(st.error().message());
-  log->info("bwfloor-server {} serving http://{}:{}/placement db={} auth={}", kVersion,
-            config.bindHost, server.port(), dbPath,
+  log->info("bwfloor-server {} serving {}://{}:{}/placement db={} auth={}", kVersion,
+            httpOptions.tls ? "https" : "http", config.bindHost, server.port(), dbPath,
             config.authStrategy == placement::AuthStrategy::kNoAuth2 ? "noauth2" : "token");
   // Long-polls that reach their deadline are answered by this ticker.
   std::atomic<bool> stopping{false};

@@ -11,6 +11,7 @@ fi
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git ca-certificates
+  openssl  # the HTTPS tests make a throwaway CA
   clang-format clang-tidy
   # fuzzing (fuzz/README.md): clang 15 with libFuzzer and the sanitizer runtimes
   # (libclang-common-15-dev, a dependency), llvm-symbolizer-15 for readable stacks and the

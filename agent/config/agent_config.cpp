@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <fstream>
 #include <optional>
 #include <set>
 
@@ -168,11 +169,17 @@ Status parseEndpoints(const IniFile& ini, AgentConfig& config) {
   auto placement = http::parseUrl(config.placementEndpoint);
   if (!placement) return ini.errorAt(kPlacement, "endpoint", placement.error().message());
   config.placementToken = ini.getString(kPlacement, "token", config.placementToken);
-  config.serverEndpoint =
-      ini.getString(kAgent, "server_endpoint",
-                    "http://" + placement->host + ":" + std::to_string(placement->port));
+  config.serverEndpoint = ini.getString(kAgent, "server_endpoint", placement->origin());
   if (auto server = http::parseUrl(config.serverEndpoint); !server) {
     return ini.errorAt(kAgent, "server_endpoint", server.error().message());
+  }
+  config.caFile = ini.getString(kPlacement, "cafile", "");
+  if (!config.caFile.empty()) {
+    std::ifstream probe(config.caFile);
+    if (!probe) {
+      return ini.errorAt(kPlacement, "cafile",
+                         "cannot read " + config.caFile + " (the CA of the https:// endpoints)");
+    }
   }
   return {};
 }

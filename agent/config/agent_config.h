@@ -12,9 +12,10 @@
 //             root_provider                 create | wait: what to do when placement has no root
 //                                           provider named like the hypervisor (default create)
 //             server_endpoint               bwfloor-server's base URL for heartbeats (default:
-//                                           the placement endpoint's http://host:port)
+//                                           the placement endpoint's scheme://host:port)
 //   [placement] endpoint, token             placement's URL (with its /placement prefix) and the
 //                                           X-Auth-Token sent to it and to bwfloor-server
+//             cafile                        CA file for https:// endpoints (default: system's)
 //   [ovs]     bridge_mappings, resource_provider_bandwidths,
 //             resource_provider_inventory_defaults, resource_provider_hypervisors,
 //             resource_provider_default_hypervisor, integration_bridge (default br-int),
@@ -67,6 +68,9 @@ struct AgentConfig {
   std::string placementEndpoint = "http://127.0.0.1:8778/placement";
   std::string placementToken = "admin";
   std::string serverEndpoint;  // resolved: never empty
+  // [placement] cafile (keystoneauth's name): the CA that https:// endpoints (placement's and the
+  // server's) must chain to; "" = the system's store.
+  std::string caFile;
   std::chrono::seconds reportInterval{30};
   std::chrono::seconds resyncInterval{60};
   std::string statusSocket = "/run/bwfloor/agent.sock";  // [agent] status_socket

@@ -4,8 +4,8 @@ namespace bwfloor::agent {
 
 HttpRestTransport::HttpRestTransport(http::Url base, std::string token,
                                      std::string apiVersionHeader,
-                                     std::chrono::milliseconds timeout)
-    : client_(std::move(base), timeout),
+                                     std::chrono::milliseconds timeout, http::ClientTls tls)
+    : client_(std::move(base), timeout, std::move(tls)),
       token_(std::move(token)),
       apiVersion_(std::move(apiVersionHeader)) {}
 

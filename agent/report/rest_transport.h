@@ -27,7 +27,7 @@ class RestTransport {
 class HttpRestTransport : public RestTransport {
  public:
   HttpRestTransport(http::Url base, std::string token, std::string apiVersionHeader,
-                    std::chrono::milliseconds timeout);
+                    std::chrono::milliseconds timeout, http::ClientTls tls = {});
   Result<http::Response> send(const std::string& method, const std::string& path,
                               const std::string& body) override;
 

@@ -48,7 +48,7 @@ std::string httpDate(int64_t unixSeconds) {
 std::string absoluteUrl(const RequestContext& ctx, const std::string& path) {
   const std::string* host = ctx.req.headers.find("host");
   if (!host || host->empty()) return path;
-  return "http://" + *host + path;
+  return ctx.req.scheme + "://" + *host + path;
 }
 
 http::Response jsonResponse(const RequestContext& ctx, int status, const nlohmann::json& body,

@@ -112,7 +112,7 @@ class AgentRigTest : public ::testing::Test {
         kDeadline));
     ASSERT_TRUE(std::regex_search(log, match, serving)) << "bwfloor-server did not start:\n" << log;
     port_ = static_cast<uint16_t>(std::stoi(match[1]));
-    client_ = std::make_unique<http::HttpClient>(http::Url{"127.0.0.1", port_, ""},
+    client_ = std::make_unique<http::HttpClient>(http::Url{false, "127.0.0.1", port_, ""},
                                                  std::chrono::seconds(5));
   }
 

@@ -267,8 +267,14 @@ ovsdb_connection = tcp:127.0.0.1:6640
               StartsWith("agent.ini:3: [agent] resync_interval: expected an integer"));
   EXPECT_THAT(errorOf("[agent]\nhost = h\nroot_provider = maybe\n"),
               StartsWith("agent.ini:3: [agent] root_provider: expected \"create\" or \"wait\""));
-  EXPECT_THAT(errorOf("[agent]\nhost = h\n[placement]\nendpoint = https://x/placement\n"),
+  EXPECT_THAT(errorOf("[agent]\nhost = h\n[placement]\nendpoint = ftp://x/placement\n"),
               StartsWith("agent.ini:4: [placement] endpoint:"));
+  // HTTPS: the server endpoint follows placement's scheme; the CA file must be readable.
+  auto https = parse("[agent]\nhost = h\n[placement]\nendpoint = https://x/placement\n");
+  ASSERT_TRUE(https) << https.error().message();
+  EXPECT_EQ(https->serverEndpoint, "https://x:443");
+  EXPECT_THAT(errorOf("[agent]\nhost = h\n[placement]\ncafile = /nonexistent/ca.pem\n"),
+              StartsWith("agent.ini:4: [placement] cafile: cannot read /nonexistent/ca.pem"));
   EXPECT_THAT(errorOf("[agent]\nhost = h\nserver_endpoint = x\n"),
               StartsWith("agent.ini:3: [agent] server_endpoint:"));
   EXPECT_THAT(errorOf("[DEFAULT]\nlog_level = loud\n[agent]\nhost = h\n"),

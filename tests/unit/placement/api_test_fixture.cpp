@@ -67,7 +67,7 @@ void PlacementApiTest::startServer(ApiOptions options) {
   });
   auto st = server_->start();
   ASSERT_TRUE(st) << st.error().message();
-  client_ = std::make_unique<http::HttpClient>(http::Url{"127.0.0.1", server_->port(), ""});
+  client_ = std::make_unique<http::HttpClient>(http::Url{false, "127.0.0.1", server_->port(), ""});
 }
 
 void PlacementApiTest::TearDown() {

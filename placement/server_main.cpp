@@ -100,8 +100,12 @@ int main(int argc, char** argv) {
   const std::string& dbPath = checked->dbPath;
 
   // Before anything reads the file: a second server on it would diverge from the first.
-  auto databaseLock = placement::DatabaseLock::acquire(dbPath);
-  if (!databaseLock) return fail(databaseLock.error().message());
+  std::optional<placement::DatabaseLock> databaseLock;  // none for an in-memory database
+  if (dbPath != ":memory:") {
+    auto lock = placement::DatabaseLock::acquire(dbPath);
+    if (!lock) return fail(lock.error().message());
+    databaseLock.emplace(std::move(*lock));
+  }
   placement::SqliteOptions sqliteOptions;
   sqliteOptions.synchronousNormal = config.sqliteSynchronousNormal;
   auto store = placement::SqliteStore::open(dbPath, sqliteOptions);

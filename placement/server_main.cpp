@@ -15,6 +15,7 @@
 #include "placement/server_config.h"
 #include "placement/server_routes.h"
 #include "placement/store/database_lock.h"
+#include "placement/store/postgres_store.h"
 #include "placement/store/sqlite_store.h"
 
 namespace {
@@ -39,7 +40,9 @@ int waitForStopSignal() {
 struct CheckedConfig {
   bwfloor::placement::ServerConfig config;
   spdlog::level::level_enum logLevel = spdlog::level::info;
-  std::string dbPath;
+  std::string dbPath;            // SQLite: the file (or ":memory:")
+  std::string postgresConninfo;  // PostgreSQL: the URI for libpq
+  std::string dbShown;           // for messages, the password masked
 };
 
 bwfloor::Result<CheckedConfig> loadCheckedConfig(const std::string& path) {
@@ -53,12 +56,16 @@ bwfloor::Result<CheckedConfig> loadCheckedConfig(const std::string& path) {
                      path + ": [DEFAULT] log_level: " + level.error().message());
   }
   checked.logLevel = *level;
-  auto dbPath = bwfloor::placement::sqlitePathFromConnection(checked.config.databaseConnection);
-  if (!dbPath) {
+  const std::string& connection = checked.config.databaseConnection;
+  const bool postgres = connection.rfind("postgres", 0) == 0;
+  auto target = postgres ? bwfloor::placement::postgresConninfoFromConnection(connection)
+                         : bwfloor::placement::sqlitePathFromConnection(connection);
+  if (!target) {
     return makeError(ErrorCode::kInvalidArgument,
-                     path + ": [placement_database] connection: " + dbPath.error().message());
+                     path + ": [placement_database] connection: " + target.error().message());
   }
-  checked.dbPath = *dbPath;
+  (postgres ? checked.postgresConninfo : checked.dbPath) = *target;
+  checked.dbShown = postgres ? bwfloor::placement::maskConnectionPassword(connection) : *target;
   if (!checked.config.tlsCertFile.empty()) {
     const bwfloor::http::TlsFiles files{checked.config.tlsCertFile, checked.config.tlsKeyFile};
     if (auto st = bwfloor::http::checkTlsFiles(files); !st) {
@@ -89,7 +96,7 @@ int main(int argc, char** argv) {
     auto checked = loadCheckedConfig(checkConfig);
     if (!checked) return fail(checked.error().message());
     std::cout << checkConfig << ": ok (bind " << checked->config.bindHost << ":"
-              << checked->config.bindPort << ", db " << checked->dbPath << ")\n";
+              << checked->config.bindPort << ", db " << checked->dbShown << ")\n";
     return 0;
   }
   auto checked = loadCheckedConfig(configPath);
@@ -98,20 +105,31 @@ int main(int argc, char** argv) {
   auto log = logger("server");
   const placement::ServerConfig& config = checked->config;
   const std::string& dbPath = checked->dbPath;
+  const std::string& dbShown = checked->dbShown;
+  const bool postgres = !checked->postgresConninfo.empty();
 
-  // Before anything reads the file: a second server on it would diverge from the first.
+  // SQLite: before anything reads the file, as a second server on it would diverge from the
+  // first. PostgreSQL: the store takes a database-wide lock for the same reason.
   std::optional<placement::DatabaseLock> databaseLock;  // none for an in-memory database
-  if (dbPath != ":memory:") {
+  if (!postgres && dbPath != ":memory:") {
     auto lock = placement::DatabaseLock::acquire(dbPath);
     if (!lock) return fail(lock.error().message());
     databaseLock.emplace(std::move(*lock));
   }
-  placement::SqliteOptions sqliteOptions;
-  sqliteOptions.synchronousNormal = config.sqliteSynchronousNormal;
-  auto store = placement::SqliteStore::open(dbPath, sqliteOptions);
-  if (!store) return fail(store.error().toString());
-  placement::PlacementModel model(std::shared_ptr<placement::Store>(std::move(*store)));
-  if (auto st = model.load(); !st) return fail("loading " + dbPath + ": " + st.error().toString());
+  std::shared_ptr<placement::Store> store;
+  if (postgres) {
+    auto opened = placement::PostgresStore::open(checked->postgresConninfo);
+    if (!opened) return fail(opened.error().toString());
+    store = std::move(*opened);
+  } else {
+    placement::SqliteOptions sqliteOptions;
+    sqliteOptions.synchronousNormal = config.sqliteSynchronousNormal;
+    auto opened = placement::SqliteStore::open(dbPath, sqliteOptions);
+    if (!opened) return fail(opened.error().toString());
+    store = std::move(*opened);
+  }
+  placement::PlacementModel model(store);
+  if (auto st = model.load(); !st) return fail("loading " + dbShown + ": " + st.error().toString());
 
   placement::ApiOptions apiOptions;
   apiOptions.auth = config.authStrategy;
@@ -121,7 +139,8 @@ int main(int argc, char** argv) {
   apiOptions.randomizeCandidates = config.randomizeCandidates;
   placement::PlacementApi api(model, apiOptions);
 
-  auto docs = ports::openSqliteJsonStore(dbPath);
+  auto docs = postgres ? ports::openPostgresJsonStore(checked->postgresConninfo)
+                       : ports::openSqliteJsonStore(dbPath);
   if (!docs) return fail(docs.error().toString());
   ports::PortsOptions portsOptions;
   portsOptions.agentDownTime = config.agentDownTime;
@@ -151,7 +170,7 @@ int main(int argc, char** argv) {
   });
   if (auto st = server.start(); !st) return fail(st.error().message());
   log->info("bwfloor-server {} serving {}://{}:{}/placement db={} auth={}", kVersion,
-            httpOptions.tls ? "https" : "http", config.bindHost, server.port(), dbPath,
+            httpOptions.tls ? "https" : "http", config.bindHost, server.port(), dbShown,
             config.authStrategy == placement::AuthStrategy::kNoAuth2 ? "noauth2" : "token");
   // Long-polls that reach their deadline are answered by this ticker.
   std::atomic<bool> stopping{false};

@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "placement/store/pg_connection.h"
+
 namespace bwfloor::ports {
 
 Result<std::vector<std::pair<std::string, nlohmann::json>>> MemoryJsonStore::loadKind(
@@ -125,6 +127,60 @@ Result<std::unique_ptr<JsonStore>> openSqliteJsonStore(const std::string& path) 
     return makeError(ErrorCode::kUnavailable, "v1 store: schema in " + path + ": " + msg);
   }
   return std::unique_ptr<JsonStore>(new SqliteJsonStore(db));
+}
+
+namespace {
+
+class PostgresJsonStore : public JsonStore {
+ public:
+  explicit PostgresJsonStore(std::unique_ptr<placement::PgConnection> db) : db_(std::move(db)) {}
+
+  Result<std::vector<std::pair<std::string, nlohmann::json>>> loadKind(
+      const std::string& kind) override {
+    std::lock_guard lock(mutex_);
+    ASSIGN_OR_RETURN(placement::PgRows rows,
+                     db_->exec("SELECT id, body FROM v1_documents WHERE kind = $1 ORDER BY seq",
+                               {kind}, "load " + kind));
+    std::vector<std::pair<std::string, nlohmann::json>> out;
+    for (int r = 0; r < rows.size(); ++r) {
+      auto body = nlohmann::json::parse(rows.text(r, 1), nullptr, false);
+      if (body.is_discarded()) {
+        return makeError(ErrorCode::kInternal,
+                         "v1_documents: corrupt JSON for " + kind + " " + rows.text(r, 0));
+      }
+      out.emplace_back(rows.text(r, 0), std::move(body));
+    }
+    return out;
+  }
+
+  Status apply(const std::vector<JsonDocChange>& changes) override {
+    std::lock_guard lock(mutex_);
+    return db_->transaction("BEGIN", [&]() -> Status {
+      for (const auto& c : changes) {
+        if (c.body) {
+          RETURN_IF_ERROR(
+              db_->run("INSERT INTO v1_documents (kind, id, body) VALUES ($1, $2, $3)"
+                       " ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
+                       {c.kind, c.id, c.body->dump()}, "write " + c.kind));
+        } else {
+          RETURN_IF_ERROR(db_->run("DELETE FROM v1_documents WHERE kind = $1 AND id = $2",
+                                   {c.kind, c.id}, "delete " + c.kind));
+        }
+      }
+      return Status::ok();
+    });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unique_ptr<placement::PgConnection> db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<JsonStore>> openPostgresJsonStore(const std::string& conninfo) {
+  ASSIGN_OR_RETURN(auto db, placement::PgConnection::open(conninfo, "v1 store"));
+  return std::unique_ptr<JsonStore>(new PostgresJsonStore(std::move(db)));
 }
 
 }  // namespace bwfloor::ports

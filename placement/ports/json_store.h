@@ -39,5 +39,7 @@ class MemoryJsonStore : public JsonStore {
 
 // Opens (creating if needed) the v1_documents table in the SQLite file at path.
 Result<std::unique_ptr<JsonStore>> openSqliteJsonStore(const std::string& path);
+// The v1_documents table of a PostgreSQL database (its schema made by PostgresStore::open).
+Result<std::unique_ptr<JsonStore>> openPostgresJsonStore(const std::string& conninfo);
 
 }  // namespace bwfloor::ports

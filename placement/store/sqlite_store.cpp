@@ -664,8 +664,8 @@ Result<std::string> sqlitePathFromConnection(std::string_view connection) {
   auto invalid = [&](const std::string& why) {
     return makeError(ErrorCode::kInvalidArgument,
                      "database connection '" + maskPassword(connection) + "': " + why +
-                         "; expected sqlite:////absolute/path.db, sqlite:///relative/path.db or "
-                         "sqlite:// (in memory)");
+                         "; expected sqlite:////absolute/path.db, sqlite:///relative/path.db, "
+                         "sqlite:// (in memory) or postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
   };
   size_t sep = connection.find("://");
   if (sep == std::string_view::npos) return invalid("not a URL");

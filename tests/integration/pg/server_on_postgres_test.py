@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""bwfloor-server on PostgreSQL 15 (issue 16), the real binary over HTTP, with a throwaway
+cluster (pgcluster.py):
+
+  config     --check-config accepts a postgresql:// connection (password masked) and explains a
+             bad one (no database, an unknown option, another engine)
+  claims     32 concurrent clients claim 100 each on a 1000 provider: exactly 10 succeed, usage =
+             sum of allocations = 1000
+  durable    kill -9, restart: providers, usages, allocations and /v1 objects are as acknowledged
+  one server a second bwfloor-server on the same database is refused with the reason
+
+Prints PASS/FAIL per check; exit 1 if any failed.
+
+  /usr/bin/python3 tests/integration/pg/server_on_postgres_test.py --server build/bin/bwfloor-server
+"""
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pgcluster import PgCluster  # noqa: E402
+
+FAILURES = []
+RP = "11111111-2222-4333-8444-555555555555"
+
+
+def check(ok, what, detail=""):
+    print("%s %s%s" % ("PASS" if ok else "FAIL", what, (": " + detail) if detail and not ok else ""),
+          flush=True)
+    if not ok:
+        FAILURES.append(what)
+    return ok
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(port, method, path, body=None, version="1.39"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"X-Auth-Token": "admin", "Accept": "application/json",
+               "OpenStack-API-Version": "placement " + version}
+    data = None
+    if body is not None:
+        data = json.dumps(body)
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=data, headers=headers)
+    resp = conn.getresponse()
+    raw = resp.read()
+    conn.close()
+    return resp.status, (json.loads(raw) if raw else None)
+
+
+class Server:
+    def __init__(self, binary, workdir, url, port=None):
+        self.port = port or free_port()
+        self.config = os.path.join(workdir, "server-%d.ini" % self.port)
+        with open(self.config, "w") as f:
+            f.write("[api]\nbind = 127.0.0.1:%d\n[placement_database]\nconnection = %s\n"
+                    % (self.port, url))
+        self.binary = binary
+        self.log = os.path.join(workdir, "server-%d.log" % self.port)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([self.binary, "--config", self.config],
+                                     stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                if call(self.port, "GET", "/placement/")[0] == 200:
+                    return True
+            except OSError:
+                time.sleep(0.05)
+        return False
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+
+def state(port):
+    _, usages = call(port, "GET", "/placement/resource_providers/%s/usages" % RP)
+    _, allocs = call(port, "GET", "/placement/resource_providers/%s/allocations" % RP)
+    _, nets = call(port, "GET", "/v1/networks")
+    return {"usages": usages["usages"], "consumers": sorted(allocs["allocations"]),
+            "networks": sorted(n["name"] for n in nets["networks"])}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", required=True)
+    args = parser.parse_args()
+    binary = os.path.abspath(args.server)
+    workdir = tempfile.mkdtemp(prefix="bwfloor-server-pg-")
+    servers = []
+    try:
+        with PgCluster() as pg:
+            # Configuration.
+            def check_config(connection):
+                path = os.path.join(workdir, "check.ini")
+                with open(path, "w") as f:
+                    f.write("[placement_database]\nconnection = %s\n" % connection)
+                return subprocess.run([binary, "--check-config", path], capture_output=True,
+                                      text=True)
+            r = check_config("postgresql://bwfloor:s3cret@db.example:5432/placement")
+            check(r.returncode == 0 and "postgresql://bwfloor:***@db.example:5432/placement"
+                  in r.stdout and "s3cret" not in r.stdout,
+                  "--check-config accepts postgresql:// and masks the password", r.stdout + r.stderr)
+            for bad, says in (("postgresql://bwfloor:s3cret@db.example:5432", "no database name"),
+                              ("postgresql://u@db/placement?colour=red", "colour"),
+                              ("mysql+pymysql://u@db/placement", "is not SQLite")):
+                r = check_config(bad)
+                check(r.returncode != 0 and says in r.stderr and "s3cret" not in r.stderr,
+                      "--check-config explains %s" % bad, r.stderr)
+
+            server = Server(binary, workdir, pg.url)
+            servers.append(server)
+            if not check(server.start(), "the server starts on PostgreSQL"):
+                return 1
+            status, _ = call(server.port, "POST", "/placement/resource_providers",
+                             {"name": "pg-host", "uuid": RP})
+            check(status == 200, "provider created", str(status))
+            status, _ = call(server.port, "PUT", "/placement/resource_providers/%s/inventories" % RP,
+                             {"resource_provider_generation": 0,
+                              "inventories": {"NET_BW_EGR_KILOBIT_PER_SEC": {"total": 1000}}})
+            check(status == 200, "inventory set", str(status))
+            status, _ = call(server.port, "POST", "/v1/networks",
+                             {"name": "net0", "physnet": "physnet0"})
+            check(status == 201, "a /v1 network created", str(status))
+
+            # 32 concurrent claimers of 100 on 1000.
+            results = []
+            lock = threading.Lock()
+
+            def claim():
+                consumer = str(uuid.uuid4())
+                st, _ = call(server.port, "PUT", "/placement/allocations/" + consumer, {
+                    "allocations": {RP: {"resources": {"NET_BW_EGR_KILOBIT_PER_SEC": 100}}},
+                    "project_id": "p", "user_id": "u", "consumer_generation": None,
+                    "consumer_type": "INSTANCE"})
+                with lock:
+                    results.append(st)
+            threads = [threading.Thread(target=claim) for _ in range(32)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            before = state(server.port)
+            check(results.count(204) == 10 and all(s in (204, 409) for s in results),
+                  "32 concurrent claims: exactly 10 of 100 fit in 1000",
+                  "statuses %s" % sorted(results))
+            check(before["usages"].get("NET_BW_EGR_KILOBIT_PER_SEC") == 1000 and
+                  len(before["consumers"]) == 10, "usage = sum of allocations = 1000", str(before))
+
+            # kill -9 and restart: what was acknowledged is there.
+            server.kill()
+            check(server.start(), "the server restarts after kill -9")
+            after = state(server.port)
+            check(after == before, "after kill -9 the state is as acknowledged",
+                  "%s != %s" % (after, before))
+
+            # A second server on the same database.
+            second = Server(binary, workdir, pg.url)
+            servers.append(second)
+            check(not second.start() and "in use by another bwfloor-server" in
+                  open(second.log).read(), "a second server on the database is refused",
+                  open(second.log).read()[-500:])
+    finally:
+        for s in servers:
+            s.kill()
+        if FAILURES:
+            for name in sorted(os.listdir(workdir)):
+                if name.endswith(".log"):
+                    print("--- %s\n%s" % (name, open(os.path.join(workdir, name)).read()[-2000:]))
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -62,12 +62,12 @@ AgentServiceDeps makeDeps(dataplane::LinkSource& links, Clock& clock) {
   };
   // Both URLs were validated when the configuration was read.
   deps.makePlacementTransport = [](const AgentConfig& config) -> std::unique_ptr<RestTransport> {
-    return std::make_unique<HttpRestTransport>(http::parseUrl(config.placementEndpoint).value(),
+    return std::make_unique<HttpRestTransport>(http::parseUrlList(config.placementEndpoint).value(),
                                                config.placementToken, kPlacementMicroversion,
                                                kPlacementTimeout, http::ClientTls{config.caFile});
   };
   deps.makeServerTransport = [](const AgentConfig& config) -> std::unique_ptr<RestTransport> {
-    return std::make_unique<HttpRestTransport>(http::parseUrl(config.serverEndpoint).value(),
+    return std::make_unique<HttpRestTransport>(http::parseUrlList(config.serverEndpoint).value(),
                                                config.placementToken, "", kServerTimeout,
                                                http::ClientTls{config.caFile});
   };
@@ -266,7 +266,7 @@ int runAgent(const std::string& path, bool once) {
   bindingOptions.resync = running.resyncInterval;
   // Its own connection: HttpRestTransport is not thread-safe, and a long-poll holds it.
   HttpRestTransport bindingServer(
-      http::parseUrl(running.serverEndpoint).value(), running.placementToken, "",
+      http::parseUrlList(running.serverEndpoint).value(), running.placementToken, "",
       bindingOptions.longPollWait + kServerTimeout, http::ClientTls{running.caFile});
   BindingLoop bindings(bindingOptions, bindingServer, board,
                        [ovsdb = running.ovsdbConnection](const EnforcementPoints& points) {

@@ -2,8 +2,9 @@
 
 namespace bwfloor::cli {
 
-ApiClient::ApiClient(http::Url url, std::string token, http::ClientTls tls)
-    : http_(std::move(url), std::chrono::seconds(120), std::move(tls)), token_(std::move(token)) {}
+ApiClient::ApiClient(std::vector<http::Url> endpoints, std::string token, http::ClientTls tls)
+    : http_(std::move(endpoints), std::chrono::seconds(120), std::move(tls)),
+      token_(std::move(token)) {}
 
 Result<nlohmann::json, ApiFailure> ApiClient::call(const std::string& method,
                                                    const std::string& path,

@@ -16,14 +16,15 @@ struct ApiFailure {
 
 class ApiClient {
  public:
-  ApiClient(http::Url url, std::string token, http::ClientTls tls = {});
+  // `endpoints`: the server's replicas, tried in turn when one cannot be reached.
+  ApiClient(std::vector<http::Url> endpoints, std::string token, http::ClientTls tls = {});
   // body may be null for bodiless requests. Placement paths need a microversion.
   Result<nlohmann::json, ApiFailure> call(const std::string& method, const std::string& path,
                                           const nlohmann::json& body = nullptr,
                                           const std::string& placementVersion = "");
 
  private:
-  http::HttpClient http_;
+  http::FailoverClient http_;
   std::string token_;
 };
 

@@ -11,7 +11,9 @@ int main(int argc, char** argv) {
                "bwfloorctl"};
   bwfloor::cli::GlobalOptions options;
   app.set_version_flag("--version", std::string("bwfloorctl ") + bwfloor::kVersion);
-  app.add_option("--server", options.server, "bwfloor-server URL")
+  app.add_option("--server", options.server,
+                 "bwfloor-server URL, or several replicas' URLs separated by commas (tried in "
+                 "turn when one cannot be reached)")
       ->envname("BWFLOOR_SERVER")
       ->capture_default_str();
   app.add_option("--token", options.token, "X-Auth-Token to send")->envname("BWFLOOR_TOKEN");

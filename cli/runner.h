@@ -41,7 +41,7 @@ class Runner {
   }
 
   std::optional<ApiClient> connect() {
-    auto url = http::parseUrl(options_.server);
+    auto url = http::parseUrlList(options_.server);
     if (!url) {
       std::cerr << "bwfloorctl: --server: " << url.error().message() << "\n";
       return std::nullopt;

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <charconv>
+#include <stdexcept>
 
 namespace bwfloor::http {
 
@@ -59,12 +60,23 @@ namespace {
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
+// Runs one asynchronous operation to completion on `io`. Beast's stream timeouts
+// (expires_after) apply to asynchronous operations only: a blocking read from a server that
+// never answers would wait forever.
+template <typename Start>
+void await(asio::io_context& io, beast::error_code& ec, Start&& start) {
+  start([&ec](beast::error_code e, auto&&...) { ec = e; });
+  io.restart();
+  io.run();
+}
+
 // One request on an open stream: write, read the answer.
 template <typename Stream>
-void exchange(Stream& stream, bhttp::request<bhttp::string_body>& req, beast::flat_buffer& buffer,
-              bhttp::response_parser<bhttp::string_body>& parser, beast::error_code& ec) {
-  bhttp::write(stream, req, ec);
-  if (!ec) bhttp::read(stream, buffer, parser, ec);
+void exchange(asio::io_context& io, Stream& stream, bhttp::request<bhttp::string_body>& req,
+              beast::flat_buffer& buffer, bhttp::response_parser<bhttp::string_body>& parser,
+              beast::error_code& ec) {
+  await(io, ec, [&](auto done) { bhttp::async_write(stream, req, done); });
+  if (!ec) await(io, ec, [&](auto done) { bhttp::async_read(stream, buffer, parser, done); });
 }
 
 }  // namespace
@@ -121,8 +133,11 @@ struct HttpClient::Impl {
       secure->set_verify_callback(asio::ssl::host_name_verification(url.host));
     }
     tcp().expires_after(timeout);
-    tcp().connect(results, ec);
-    if (!ec && secure) secure->handshake(asio::ssl::stream_base::client, ec);
+    await(io, ec, [&](auto done) { tcp().async_connect(results, done); });
+    if (!ec && secure) {
+      await(io, ec,
+            [&](auto done) { secure->async_handshake(asio::ssl::stream_base::client, done); });
+    }
     if (ec) reset();
   }
 };
@@ -164,13 +179,15 @@ Result<Response> HttpClient::send(const std::string& method, const std::string& 
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(256 * 1024 * 1024);
     if (impl_->plain) {
-      exchange(*impl_->plain, req, impl_->buffer, parser, ec);
+      exchange(impl_->io, *impl_->plain, req, impl_->buffer, parser, ec);
     } else {
-      exchange(*impl_->secure, req, impl_->buffer, parser, ec);
+      exchange(impl_->io, *impl_->secure, req, impl_->buffer, parser, ec);
     }
     if (ec) {
       impl_->reset();
-      if (reused) continue;  // the server closed an idle connection: reconnect once
+      // The server closed an idle connection: reconnect once. Not after a timeout: the request
+      // may have been served, and resending is the caller's decision.
+      if (reused && ec != beast::error::timeout) continue;
       break;
     }
     auto res = parser.release();
@@ -194,6 +211,54 @@ Result<Response> HttpClient::send(const std::string& method, const std::string& 
   const bool system = ec.category() == boost::system::system_category() ||
                       ec.category() == boost::system::generic_category();
   return makeError(ErrorCode::kUnavailable, where + ": " + why, system ? ec.value() : 0);
+}
+
+Result<std::vector<Url>> parseUrlList(std::string_view text) {
+  std::vector<Url> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = text.substr(start, comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "endpoint list '" + std::string(text) + "' has an empty item");
+    }
+    ASSIGN_OR_RETURN(Url url, parseUrl(item));
+    out.push_back(std::move(url));
+    start = comma + 1;
+  }
+  return out;
+}
+
+FailoverClient::FailoverClient(std::vector<Url> endpoints, std::chrono::milliseconds timeout,
+                               ClientTls tls) {
+  for (auto& url : endpoints) {
+    clients_.push_back(std::make_unique<HttpClient>(std::move(url), timeout, tls));
+  }
+  if (clients_.empty()) throw std::invalid_argument("FailoverClient: no endpoint");
+}
+
+void FailoverClient::setTimeout(std::chrono::milliseconds timeout) {
+  for (auto& c : clients_) c->setTimeout(timeout);
+}
+
+Result<Response> FailoverClient::send(const std::string& method, const std::string& path,
+                                      const Headers& headers, const std::string& body) {
+  std::string failures;
+  for (size_t tried = 0; tried < clients_.size(); ++tried) {
+    const size_t which = (current_ + tried) % clients_.size();
+    auto resp = clients_[which]->send(method, path, headers, body);
+    if (resp || resp.error().code() != ErrorCode::kUnavailable) {
+      current_ = which;
+      return resp;
+    }
+    failures += (failures.empty() ? "" : "; ") + resp.error().message();
+  }
+  return makeError(ErrorCode::kUnavailable,
+                   clients_.size() == 1 ? failures : "no endpoint answered: " + failures);
 }
 
 }  // namespace bwfloor::http

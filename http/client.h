@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "http/message.h"
@@ -51,6 +53,26 @@ class HttpClient {
   std::chrono::milliseconds timeout_;
   ClientTls tls_;
   std::unique_ptr<Impl> impl_;
+};
+
+// "URL1,URL2,...": the endpoints of one service (replicas), in order of preference. Every item
+// must parse; the error names the one that does not.
+Result<std::vector<Url>> parseUrlList(std::string_view text);
+
+// One service at several endpoints: a request goes to the endpoint that answered last; when it
+// cannot be reached (a transport failure, not an HTTP error status) the next ones are tried in
+// turn, once each, and the one that answers is kept. Not thread-safe, like HttpClient.
+class FailoverClient {
+ public:
+  FailoverClient(std::vector<Url> endpoints, std::chrono::milliseconds timeout, ClientTls tls = {});
+  Result<Response> send(const std::string& method, const std::string& path,
+                        const Headers& headers = {}, const std::string& body = {});
+  void setTimeout(std::chrono::milliseconds timeout);
+  const Url& current() const { return clients_[current_]->base(); }
+
+ private:
+  std::vector<std::unique_ptr<HttpClient>> clients_;
+  size_t current_ = 0;
 };
 
 }  // namespace bwfloor::http

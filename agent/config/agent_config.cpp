@@ -166,11 +166,14 @@ Status parseAgentSection(const IniFile& ini, NameSource& names, AgentConfig& con
 
 Status parseEndpoints(const IniFile& ini, AgentConfig& config) {
   config.placementEndpoint = ini.getString(kPlacement, "endpoint", config.placementEndpoint);
-  auto placement = http::parseUrl(config.placementEndpoint);
+  auto placement = http::parseUrlList(config.placementEndpoint);
   if (!placement) return ini.errorAt(kPlacement, "endpoint", placement.error().message());
   config.placementToken = ini.getString(kPlacement, "token", config.placementToken);
-  config.serverEndpoint = ini.getString(kAgent, "server_endpoint", placement->origin());
-  if (auto server = http::parseUrl(config.serverEndpoint); !server) {
+  // By default the server is where placement is: each endpoint's scheme://host:port.
+  std::string origins;
+  for (const auto& url : *placement) origins += (origins.empty() ? "" : ",") + url.origin();
+  config.serverEndpoint = ini.getString(kAgent, "server_endpoint", origins);
+  if (auto server = http::parseUrlList(config.serverEndpoint); !server) {
     return ini.errorAt(kAgent, "server_endpoint", server.error().message());
   }
   config.caFile = ini.getString(kPlacement, "cafile", "");

@@ -2,10 +2,10 @@
 
 namespace bwfloor::agent {
 
-HttpRestTransport::HttpRestTransport(http::Url base, std::string token,
+HttpRestTransport::HttpRestTransport(std::vector<http::Url> endpoints, std::string token,
                                      std::string apiVersionHeader,
                                      std::chrono::milliseconds timeout, http::ClientTls tls)
-    : client_(std::move(base), timeout, std::move(tls)),
+    : client_(std::move(endpoints), timeout, std::move(tls)),
       token_(std::move(token)),
       apiVersion_(std::move(apiVersionHeader)) {}
 

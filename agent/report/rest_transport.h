@@ -26,13 +26,15 @@ class RestTransport {
 // OpenStack-API-Version header ("placement 1.37").
 class HttpRestTransport : public RestTransport {
  public:
-  HttpRestTransport(http::Url base, std::string token, std::string apiVersionHeader,
-                    std::chrono::milliseconds timeout, http::ClientTls tls = {});
+  // `endpoints`: one service's replicas, tried in turn when one cannot be reached.
+  HttpRestTransport(std::vector<http::Url> endpoints, std::string token,
+                    std::string apiVersionHeader, std::chrono::milliseconds timeout,
+                    http::ClientTls tls = {});
   Result<http::Response> send(const std::string& method, const std::string& path,
                               const std::string& body) override;
 
  private:
-  http::HttpClient client_;
+  http::FailoverClient client_;
   std::string token_;
   std::string apiVersion_;
 };

@@ -5,7 +5,7 @@
 // machine names: no DNS) and through it neutron_options.h's value grammars; the server's
 // loadServerConfig (placement/server_config.h, which only takes a path: the input is written to a
 // memfd and read back through /proc/self/fd), then, as bwfloor-server does at start-up, its log
-// level and database URL (parseLogLevel, sqlitePathFromConnection).
+// level and database URL (parseLogLevel, sqlitePathFromConnection, postgresConninfoFromConnection).
 // Asserts: no crash and no sanitizer report (an error Result is a fine answer); an error has a
 // message; a loaded agent config has a server endpoint and a default hypervisor for both device
 // sections ("never empty", agent_config.h); a loaded server config is valid by
@@ -24,6 +24,7 @@
 #include "core/ini.h"
 #include "core/logging.h"
 #include "placement/server_config.h"
+#include "placement/store/pg_connection.h"
 #include "placement/store/sqlite_store.h"
 
 namespace {
@@ -82,8 +83,22 @@ void serverConfig(std::string_view text) {
       config->threads > 64) {
     fail("server config: port or threads out of range");
   }
+  if (config->tlsCertFile.empty() != config->tlsKeyFile.empty()) {
+    fail("server config: [ssl] cert_file without key_file (or the reverse) was accepted");
+  }
   (void)bwfloor::parseLogLevel(config->logLevel);
   (void)bwfloor::placement::sqlitePathFromConnection(config->databaseConnection);
+  auto postgres = bwfloor::placement::postgresConninfoFromConnection(config->databaseConnection);
+  expectMessage(postgres, "postgresConninfoFromConnection");
+  // A password never reaches a message.
+  if (!postgres) {
+    const std::string masked =
+        bwfloor::placement::maskConnectionPassword(config->databaseConnection);
+    if (masked != config->databaseConnection &&
+        postgres.error().message().find(config->databaseConnection) != std::string::npos) {
+      fail("postgresConninfoFromConnection: the error shows the unmasked connection");
+    }
+  }
 }
 
 }  // namespace

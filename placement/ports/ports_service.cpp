@@ -209,14 +209,8 @@ json PortsService::viewLocked(Kind kind, const std::string& id) const {
       return toJson(policies_.at(id));
     case Kind::kServer:
       return toJson(servers_.at(id));
-    case Kind::kPort: {
-      const Port& port = ports_.at(id);
-      json out = toJson(port);
-      auto rr = resourceRequest(port);
-      out["resource_request"] = rr ? toJson(*rr) : json(nullptr);
-      out["resource_request_groups"] = requestGroups(port);
-      return out;
-    }
+    case Kind::kPort:
+      return portViewLocked(ports_.at(id));
     case Kind::kAgent: {
       const Agent& agent = agents_.at(id);
       json out = toJson(agent);
@@ -282,10 +276,24 @@ json PortsService::list(Kind kind) const {
 
 json PortsService::describe(const Port& port) const {
   std::lock_guard lock(mutex_);
+  return portViewLocked(port);
+}
+
+// A port as the API shows it: its document, its resource request in Neutron's flat format and in
+// the request-groups format (port-resource-request-groups extension).
+json PortsService::portViewLocked(const Port& port) const {
   json out = toJson(port);
-  auto rr = resourceRequest(port);
-  out["resource_request"] = rr ? toJson(*rr) : json(nullptr);
-  out["resource_request_groups"] = requestGroups(port);
+  const auto rr = resourceRequest(port);
+  if (!rr) {
+    out["resource_request"] = nullptr;
+    out["resource_request_groups"] = nullptr;
+    return out;
+  }
+  const std::string groupId = uuid5(Uuid::parse(port.id).value(), "bandwidth").toString();
+  json group = toJson(*rr);
+  group["id"] = groupId;
+  out["resource_request"] = toJson(*rr);
+  out["resource_request_groups"] = {{"request_groups", {group}}, {"same_subtree", {groupId}}};
   return out;
 }
 
@@ -312,16 +320,6 @@ std::optional<ResourceRequest> PortsService::resourceRequest(const Port& port) c
   std::replace(vnic.begin(), vnic.end(), '-', '_');
   rr.required = {customTrait("PHYSNET_", physnet), customTrait("VNIC_TYPE_", vnic)};
   return rr;
-}
-
-// Neutron's request-groups format (port-resource-request-groups extension).
-json PortsService::requestGroups(const Port& port) const {
-  auto rr = resourceRequest(port);
-  if (!rr) return nullptr;
-  std::string groupId = uuid5(Uuid::parse(port.id).value(), "bandwidth").toString();
-  json group = toJson(*rr);
-  group["id"] = groupId;
-  return {{"request_groups", {group}}, {"same_subtree", {groupId}}};
 }
 
 ApiResult<Agent> PortsService::heartbeat(const HeartbeatRequest& request) {

@@ -121,7 +121,7 @@ class PortsService {
   bool agentAlive(const Agent& agent) const;
   const QosPolicy* policyOf(const Port& port) const;
   std::optional<ResourceRequest> resourceRequest(const Port& port) const;
-  json requestGroups(const Port& port) const;
+  json portViewLocked(const Port& port) const;
   json viewLocked(Kind kind, const std::string& id) const;
   ApiResult<std::string> schedule(const Server& server, std::vector<Port>& ports,
                                   const std::string& host, Strategy strategy);

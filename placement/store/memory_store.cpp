@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <unordered_map>
 
 #include "placement/store/store.h"
 
@@ -40,6 +41,27 @@ Status MemoryStore::apply(const StoreChanges& changes) {
                   [&](const auto& rc) { return rc.first == name; });
   }
   return Status::ok();
+}
+
+void sortParentsFirst(std::vector<Provider>& providers) {
+  std::unordered_map<std::string, const Provider*> byUuid;
+  byUuid.reserve(providers.size());
+  for (const auto& p : providers) byUuid.emplace(p.uuid, &p);
+  std::unordered_map<std::string, int> depth;
+  depth.reserve(providers.size());
+  for (const auto& p : providers) {
+    int d = 0;  // bounded: a damaged parent chain must not loop
+    for (const Provider* q = &p; !q->parentUuid.empty() && d <= static_cast<int>(providers.size());
+         ++d) {
+      auto it = byUuid.find(q->parentUuid);
+      if (it == byUuid.end()) break;
+      q = it->second;
+    }
+    depth.emplace(p.uuid, d);
+  }
+  std::stable_sort(providers.begin(), providers.end(), [&](const Provider& a, const Provider& b) {
+    return depth.at(a.uuid) < depth.at(b.uuid);
+  });
 }
 
 }  // namespace bwfloor::placement

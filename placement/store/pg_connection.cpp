@@ -7,6 +7,15 @@
 #include "core/logging.h"
 
 namespace bwfloor::placement {
+namespace {
+
+// libpq's messages end in a newline.
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace
 
 std::string maskConnectionPassword(std::string_view url) {
   size_t authority = url.find("://");
@@ -42,9 +51,8 @@ Result<std::string> postgresConninfoFromConnection(std::string_view connection) 
   char* err = nullptr;
   PQconninfoOption* options = PQconninfoParse(uri.c_str(), &err);
   if (options == nullptr) {
-    std::string why = err != nullptr ? err : "libpq cannot parse it";
+    const std::string why = trimmed(err != nullptr ? err : "libpq cannot parse it");
     PQfreemem(err);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
     return invalid(why);
   }
   PQconninfoFree(options);
@@ -75,9 +83,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& conn
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (conn == nullptr) return makeError(ErrorCode::kUnavailable, what + ": out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(conn);
+    const std::string why = trimmed(PQerrorMessage(conn));
     PQfinish(conn);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
     return makeError(ErrorCode::kUnavailable,
                      what + ": cannot connect to " + maskConnectionPassword(conninfo) + ": " + why);
   }
@@ -105,9 +112,9 @@ Result<PgRows> PgConnection::exec(const std::string& sql, const std::vector<PgPa
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     const std::string sqlstate = state != nullptr ? state : "";
-    std::string why = result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn_);
+    const std::string why =
+        trimmed(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
     PQclear(result);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
     // Connection (08), serialization (40001), deadlock (40P01), shutdown (57P): the world.
     const bool transient = PQstatus(conn_) != CONNECTION_OK || sqlstate.rfind("08", 0) == 0 ||
                            sqlstate == "40001" || sqlstate == "40P01" ||

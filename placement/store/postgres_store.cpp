@@ -319,23 +319,7 @@ Result<StoreSnapshot> PostgresStore::load() {
     return Status::ok();
   });
   if (!st) return st.error();
-  // Parents before children, as the model loads them.
-  std::unordered_map<std::string, const Provider*> byUuid;
-  for (const auto& p : snap.providers) byUuid[p.uuid] = &p;
-  std::unordered_map<std::string, int> depth;
-  for (const auto& p : snap.providers) {
-    int d = 0;
-    for (const Provider* q = &p;
-         !q->parentUuid.empty() && d <= static_cast<int>(snap.providers.size()); ++d) {
-      auto it = byUuid.find(q->parentUuid);
-      if (it == byUuid.end()) break;
-      q = it->second;
-    }
-    depth[p.uuid] = d;
-  }
-  std::stable_sort(
-      snap.providers.begin(), snap.providers.end(),
-      [&](const Provider& a, const Provider& b) { return depth.at(a.uuid) < depth.at(b.uuid); });
+  sortParentsFirst(snap.providers);
   return snap;
 }
 

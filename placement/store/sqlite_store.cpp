@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/logging.h"
+#include "placement/store/pg_connection.h"
 
 namespace bwfloor::placement {
 
@@ -582,23 +583,7 @@ Status SqliteStore::loadProviders(StoreSnapshot& snapshot) {
     p->aggregates.insert(columnText(s, 1));
     return Status::ok();
   }));
-  // Parents before children, as StoreChanges orders upserts; uuid order within a depth.
-  std::unordered_map<std::string, int> depth;
-  depth.reserve(providers.size());
-  auto depthOf = [&](const Provider& p) {
-    int d = 0;
-    for (const Provider* q = &p; !q->parentUuid.empty() && d <= static_cast<int>(providers.size());
-         ++d) {
-      auto it = byUuid.find(q->parentUuid);
-      if (it == byUuid.end()) break;
-      q = it->second;
-    }
-    return d;
-  };
-  for (const auto& p : providers) depth.emplace(p.uuid, depthOf(p));
-  std::stable_sort(providers.begin(), providers.end(), [&](const Provider& a, const Provider& b) {
-    return depth.at(a.uuid) < depth.at(b.uuid);
-  });
+  sortParentsFirst(providers);  // uuid order within a depth
   return Status::ok();
 }
 
@@ -641,29 +626,10 @@ Status SqliteStore::loadCustomNames(StoreSnapshot& snapshot) {
   });
 }
 
-namespace {
-
-// "postgresql://user:secret@db/placement" -> "postgresql://user:***@db/placement".
-std::string maskPassword(std::string_view url) {
-  size_t authority = url.find("://");
-  if (authority == std::string_view::npos) return std::string(url);
-  authority += 3;
-  size_t at = url.find('@', authority);
-  size_t slash = url.find('/', authority);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) {
-    return std::string(url);
-  }
-  size_t colon = url.find(':', authority);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
-}
-
-}  // namespace
-
 Result<std::string> sqlitePathFromConnection(std::string_view connection) {
   auto invalid = [&](const std::string& why) {
     return makeError(ErrorCode::kInvalidArgument,
-                     "database connection '" + maskPassword(connection) + "': " + why +
+                     "database connection '" + maskConnectionPassword(connection) + "': " + why +
                          "; expected sqlite:////absolute/path.db, sqlite:///relative/path.db, "
                          "sqlite:// (in memory) or postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
   };

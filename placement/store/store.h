@@ -38,6 +38,10 @@ struct StoreSnapshot {
   std::vector<std::pair<std::string, int>> customResourceClasses;
 };
 
+// Orders a snapshot's providers parents before children (as StoreChanges orders upserts and the
+// model loads them), keeping the given order within a depth.
+void sortParentsFirst(std::vector<Provider>& providers);
+
 class Store {
  public:
   virtual ~Store() = default;

@@ -72,6 +72,8 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
                    ini.getSeconds("DEFAULT", "agent_down_time", config.agentDownTime));
   ASSIGN_OR_RETURN(config.bindingTimeout,
                    ini.getSeconds("api", "binding_timeout", config.bindingTimeout));
+  ASSIGN_OR_RETURN(config.maxReplicaLag,
+                   ini.getSeconds("placement_database", "max_replica_lag", config.maxReplicaLag));
   config.threads = static_cast<int>(threads);
   config.adminTokens = ini.getList("auth", "admin_tokens");
   ASSIGN_OR_RETURN(config.readerTokens, boundTokens(ini, "reader_tokens", "PROJECT"));

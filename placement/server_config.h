@@ -30,6 +30,9 @@ struct ServerConfig {
   // [ssl] cert_file, key_file (oslo.service's names): serve HTTPS only. Both or neither.
   std::string tlsCertFile;
   std::string tlsKeyFile;
+  // [placement_database] max_replica_lag: a replica on PostgreSQL that cannot show it is this
+  // close to the database answers no reads (503) until it can.
+  std::chrono::seconds maxReplicaLag{5};
   std::chrono::seconds agentDownTime{75};   // [DEFAULT] agent_down_time (Neutron's name)
   std::chrono::seconds bindingTimeout{30};  // [api] binding_timeout: wait for the agent       //
                                             // [placement] randomize_allocation_candidates

@@ -12,6 +12,7 @@
 #include "placement/api/placement_api.h"
 #include "placement/model/placement_model.h"
 #include "placement/ports/v1_api.h"
+#include "placement/replica_follower.h"
 #include "placement/server_config.h"
 #include "placement/server_routes.h"
 #include "placement/store/database_lock.h"
@@ -109,7 +110,7 @@ int main(int argc, char** argv) {
   const bool postgres = !checked->postgresConninfo.empty();
 
   // SQLite: before anything reads the file, as a second server on it would diverge from the
-  // first. PostgreSQL: the store takes a database-wide lock for the same reason.
+  // first. PostgreSQL: replicas follow each other (ReplicaFollower).
   std::optional<placement::DatabaseLock> databaseLock;  // none for an in-memory database
   if (!postgres && dbPath != ":memory:") {
     auto lock = placement::DatabaseLock::acquire(dbPath);
@@ -164,7 +165,17 @@ int main(int argc, char** argv) {
   if (!config.tlsCertFile.empty()) {
     httpOptions.tls = http::TlsFiles{config.tlsCertFile, config.tlsKeyFile};
   }
-  placement::ServerRoutes routes(api, v1);
+  std::optional<placement::ReplicaFollower> follower;
+  placement::ServerRoutes::Staleness staleness;
+  if (postgres) {
+    placement::FollowerOptions followerOptions;
+    followerOptions.maxLag = config.maxReplicaLag;
+    followerOptions.pollInterval = std::min<std::chrono::milliseconds>(
+        std::chrono::milliseconds(1000), followerOptions.maxLag / 4);
+    follower.emplace(checked->postgresConninfo, model, portsService, followerOptions);
+    staleness = [&follower] { return follower->staleness(); };
+  }
+  placement::ServerRoutes routes(api, v1, staleness);
   http::HttpServer server(httpOptions, [&routes](http::Request&& req, http::Responder respond) {
     routes.handle(std::move(req), respond);
   });

@@ -2,6 +2,10 @@
 // What bwfloor-server answers on its one port: /v1 (bwfloor's objects), /placement and / (the
 // Placement API), anything else 404. Shared by the server and the request fuzzer.
 
+#include <functional>
+#include <optional>
+#include <string>
+
 #include "http/server.h"
 #include "placement/api/placement_api.h"
 #include "placement/ports/v1_api.h"
@@ -10,13 +14,17 @@ namespace bwfloor::placement {
 
 class ServerRoutes {
  public:
-  ServerRoutes(PlacementApi& placement, ports::V1Api& v1) : placement_(placement), v1_(v1) {}
+  // `staleness` (replicas on a shared database): why reads must be refused now, or nullopt.
+  using Staleness = std::function<std::optional<std::string>()>;
+  ServerRoutes(PlacementApi& placement, ports::V1Api& v1, Staleness staleness = {})
+      : placement_(placement), v1_(v1), staleness_(std::move(staleness)) {}
   // Calls `respond` exactly once, now or later (a /v1 long-poll).
   void handle(http::Request&& req, const http::Responder& respond);
 
  private:
   PlacementApi& placement_;
   ports::V1Api& v1_;
+  Staleness staleness_;
 };
 
 }  // namespace bwfloor::placement

@@ -110,7 +110,7 @@ static ApiStatus checkCapacity(PlacementModel::Txn& txn,
 }
 
 ApiStatus PlacementModel::writeAllocations(const std::vector<AllocationWrite>& writes) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   std::set<std::string> touched;
   for (const auto& w : writes) RETURN_IF_ERROR(stageWrite(txn, w, resourceClasses_, touched));
@@ -123,7 +123,7 @@ ApiStatus PlacementModel::writeAllocations(const std::vector<AllocationWrite>& w
 }
 
 ApiStatus PlacementModel::deleteAllocations(const std::string& consumerUuid) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   const Consumer* c = txn.consumer(consumerUuid);
   if (!c) {
@@ -140,7 +140,7 @@ ApiStatus PlacementModel::deleteAllocations(const std::string& consumerUuid) {
 
 ApiStatus PlacementModel::reshape(const std::vector<ReshapeInventory>& inventories,
                                   const std::vector<AllocationWrite>& allocations) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   // 1. Check generations, then stage the union of old and new inventories so that allocations
   //    can move between classes and providers in the same transaction.

@@ -31,7 +31,7 @@ void bump(Provider& p) {
 ApiResult<Provider> PlacementModel::createProvider(const std::string& name,
                                                    std::optional<std::string> uuid,
                                                    std::optional<std::string> parentUuid) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   Provider p;
   p.uuid = uuid ? *uuid : uuid4().toString();
@@ -63,7 +63,7 @@ ApiResult<Provider> PlacementModel::createProvider(const std::string& name,
 ApiResult<Provider> PlacementModel::updateProvider(const std::string& uuid, const std::string& name,
                                                    std::optional<std::string> parentUuid,
                                                    bool parentGiven, bool allowReparent) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
@@ -113,7 +113,7 @@ ApiResult<Provider> PlacementModel::updateProvider(const std::string& uuid, cons
 }
 
 ApiStatus PlacementModel::deleteProvider(const std::string& uuid) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   if (!txn.provider(uuid)) return providerNotFound(uuid);
   if (txn.providerHasAllocations(uuid)) {
@@ -135,7 +135,7 @@ ApiStatus PlacementModel::deleteProvider(const std::string& uuid) {
 
 ApiResult<Provider> PlacementModel::addInventory(const std::string& uuid, const std::string& rc,
                                                  const Inventory& inv) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
@@ -157,7 +157,7 @@ ApiResult<Provider> PlacementModel::addInventory(const std::string& uuid, const 
 ApiResult<Provider> PlacementModel::setInventories(
     const std::string& uuid, int64_t generation,
     const std::map<std::string, Inventory>& inventories) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
@@ -184,7 +184,7 @@ ApiResult<Provider> PlacementModel::setInventories(
 
 ApiResult<Provider> PlacementModel::setInventory(const std::string& uuid, int64_t generation,
                                                  const std::string& rc, const Inventory& inv) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
@@ -201,7 +201,7 @@ ApiResult<Provider> PlacementModel::setInventory(const std::string& uuid, int64_
 }
 
 ApiStatus PlacementModel::deleteInventory(const std::string& uuid, const std::string& rc) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
@@ -219,7 +219,7 @@ ApiStatus PlacementModel::deleteInventory(const std::string& uuid, const std::st
 }
 
 ApiStatus PlacementModel::deleteInventories(const std::string& uuid) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
@@ -240,7 +240,7 @@ ApiStatus PlacementModel::deleteInventories(const std::string& uuid) {
 
 ApiResult<Provider> PlacementModel::setTraits(const std::string& uuid, int64_t generation,
                                               const std::set<std::string>& traits) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
@@ -263,7 +263,7 @@ ApiResult<Provider> PlacementModel::setTraits(const std::string& uuid, int64_t g
 }
 
 ApiStatus PlacementModel::deleteProviderTraits(const std::string& uuid) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
@@ -277,7 +277,7 @@ ApiStatus PlacementModel::deleteProviderTraits(const std::string& uuid) {
 ApiResult<Provider> PlacementModel::setAggregates(const std::string& uuid,
                                                   std::optional<int64_t> generation,
                                                   const std::set<std::string>& aggregates) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
@@ -296,7 +296,7 @@ ApiResult<Provider> PlacementModel::setAggregates(const std::string& uuid,
 // Traits and resource classes
 
 ApiResult<bool> PlacementModel::createTrait(const std::string& name) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   if (!isCustomName(name)) {
     return badRequest(
         "The trait name must start with CUSTOM_ and contain only A-Z, 0-9 and _ "
@@ -311,7 +311,7 @@ ApiResult<bool> PlacementModel::createTrait(const std::string& name) {
 }
 
 ApiStatus PlacementModel::deleteTrait(const std::string& name) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   if (standardTraits_.count(name)) return badRequest("Cannot delete standard trait " + name + ".");
   if (!customTraits_.count(name)) return notFound("No such trait(s): " + name);
   if (auto it = traitUse_.find(name); it != traitUse_.end() && it->second > 0) {
@@ -332,7 +332,7 @@ bool classInUse(const std::unordered_map<std::string, Provider>& providers, cons
 }  // namespace
 
 ApiResult<bool> PlacementModel::createResourceClass(const std::string& name, bool errorIfExists) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   if (!isCustomName(name)) {
     return badRequest(
         "The resource class name must start with CUSTOM_ and contain only A-Z, 0-9 "
@@ -352,7 +352,7 @@ ApiResult<bool> PlacementModel::createResourceClass(const std::string& name, boo
 }
 
 ApiStatus PlacementModel::renameResourceClass(const std::string& from, const std::string& to) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   auto it = resourceClasses_.find(from);
   if (it == resourceClasses_.end()) return notFound("No such resource class " + from + ".");
   if (!isCustomName(from)) return badRequest("Cannot update standard resource class " + from);
@@ -385,7 +385,7 @@ ApiStatus PlacementModel::renameResourceClass(const std::string& from, const std
 }
 
 ApiStatus PlacementModel::deleteResourceClass(const std::string& name) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   if (!resourceClasses_.count(name)) return notFound("No such resource class " + name + ".");
   if (!isCustomName(name)) return badRequest("Cannot delete standard resource class " + name);
   if (classInUse(providers_, name)) {

@@ -92,14 +92,41 @@ void PlacementModel::usageChanged(const std::string& uuid) {
 }
 
 PlacementModel::PlacementModel(std::shared_ptr<Store> store) : store_(std::move(store)) {
+  standardTraits_.insert(standardTraits().begin(), standardTraits().end());
+  resetUnlocked();
+}
+
+void PlacementModel::resetUnlocked() {
+  providers_.clear();
+  providerByName_.clear();
+  children_.clear();
+  usage_.clear();
+  providerConsumers_.clear();
+  consumers_.clear();
+  customTraits_.clear();
+  traitUse_.clear();
+  providersByClass_.clear();
+  nestedProviders_ = 0;
+  resourceClasses_.clear();
   const auto& classes = standardResourceClasses();
   for (size_t i = 0; i < classes.size(); ++i) resourceClasses_[classes[i]] = static_cast<int>(i);
-  standardTraits_.insert(standardTraits().begin(), standardTraits().end());
 }
 
 Status PlacementModel::load() {
+  const auto asOf = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(StoreSnapshot snap, store_->load());
   std::unique_lock lock(mutex_);
+  loadSnapshotUnlocked(std::move(snap));
+  markCurrent(asOf);
+  logger("placement")
+      ->info("loaded providers={} consumers={} custom_traits={} resource_classes={} seq={}",
+             providers_.size(), consumers_.size(), customTraits_.size(), resourceClasses_.size(),
+             appliedSeq_);
+  return Status::ok();
+}
+
+void PlacementModel::loadSnapshotUnlocked(StoreSnapshot snap) {
+  resetUnlocked();
   for (auto& [name, id] : snap.customResourceClasses) resourceClasses_[name] = id;
   customTraits_.insert(snap.customTraits.begin(), snap.customTraits.end());
   for (auto& p : snap.providers) {
@@ -114,16 +141,93 @@ Status PlacementModel::load() {
     std::string uuid = c.uuid;
     consumers_.emplace(uuid, std::move(c));
   }
+  appliedSeq_ = snap.seq;
+}
+
+Status PlacementModel::reload() {
+  const auto asOf = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(StoreSnapshot snap, store_->load());
+  std::unique_lock lock(mutex_);
   logger("placement")
-      ->info("loaded providers={} consumers={} custom_traits={} custom_classes={}",
-             providers_.size(), consumers_.size(), customTraits_.size(),
-             snap.customResourceClasses.size());
+      ->warn(
+          "this replica is too far behind the change log (at seq {}, the log starts after"
+          " it): reloading everything at seq {}",
+          appliedSeq_, snap.seq);
+  loadSnapshotUnlocked(std::move(snap));
+  markCurrent(asOf);
   return Status::ok();
+}
+
+void PlacementModel::markCurrent(std::chrono::steady_clock::time_point asOf) {
+  const int64_t ns = asOf.time_since_epoch().count();
+  int64_t seen = currentAsOfNs_.load();
+  while (seen < ns && !currentAsOfNs_.compare_exchange_weak(seen, ns)) {
+  }
+}
+
+std::chrono::steady_clock::time_point PlacementModel::currentAsOf() const {
+  if (!store_->shared()) return std::chrono::steady_clock::now();
+  return std::chrono::steady_clock::time_point(
+      std::chrono::steady_clock::duration(currentAsOfNs_.load()));
+}
+
+int64_t PlacementModel::appliedSeq() const {
+  std::shared_lock lock(mutex_);
+  return appliedSeq_;
+}
+
+Status PlacementModel::catchUp() {
+  if (!store_->shared()) return Status::ok();
+  const auto asOf = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(OthersChanges others, store_->changesAfter(appliedSeq()));
+  if (others.reloadNeeded) return reload();
+  std::unique_lock lock(mutex_);
+  applyOthersUnlocked(std::move(others));
+  markCurrent(asOf);
+  return Status::ok();
+}
+
+void PlacementModel::applyOthersUnlocked(OthersChanges others) {
+  for (auto& [seq, changes] : others.changes) {
+    if (seq <= appliedSeq_) continue;  // this server's own, or applied by a write meanwhile
+    applyChangesUnlocked(std::move(changes));
+    appliedSeq_ = seq;
+  }
+}
+
+ApiResult<PlacementModel::WriteLock> PlacementModel::lockForWrite() {
+  std::unique_lock lock(mutex_);
+  if (!store_->shared()) return WriteLock(std::move(lock), nullptr);
+  for (int attempt = 0;; ++attempt) {
+    const auto asOf = std::chrono::steady_clock::now();
+    auto others = store_->beginWrite(appliedSeq_);
+    if (!others) {
+      logger("placement")->error("store write lock failed: {}", others.error().toString());
+      return unavailable("Placement store unavailable, nothing changed: " +
+                         others.error().message());
+    }
+    if (others->reloadNeeded && attempt < 2) {
+      store_->abortWrite();
+      lock.unlock();
+      if (Status st = reload(); !st) {
+        return unavailable("Placement store unavailable, nothing changed: " + st.error().message());
+      }
+      lock.lock();
+      continue;
+    }
+    applyOthersUnlocked(std::move(*others));
+    markCurrent(asOf);
+    return WriteLock(std::move(lock), store_.get());
+  }
 }
 
 void PlacementModel::indexProvider(const Provider* before, const Provider* after) {
   if (before) {
-    providerByName_.erase(before->name);
+    // Only if the name is still this provider's: a write may move a name between providers.
+    if (auto it = providerByName_.find(before->name);
+        it != providerByName_.end() && it->second == before->uuid) {
+      providerByName_.erase(it);
+    }
     if (!before->parentUuid.empty()) children_[before->parentUuid].erase(before->uuid);
     for (const auto& t : before->traits) --traitUse_[t];
     if (!before->parentUuid.empty()) --nestedProviders_;
@@ -207,45 +311,86 @@ ApiStatus PlacementModel::commit(Txn& txn) {
     }
   }
   if (changes.empty()) return ApiStatus::ok();
+  // What this write was validated against, for a shared store to check again in SQL.
+  for (const auto& p : changes.upsertProviders) {
+    if (auto it = providers_.find(p.uuid); it != providers_.end()) {
+      changes.providerGenerations[p.uuid] = it->second.generation;
+    }
+  }
+  for (const auto& uuid : changes.deleteProviders) {
+    changes.providerGenerations[uuid] = providers_.at(uuid).generation;
+  }
+  std::set<std::pair<std::string, std::string>> grows;
+  for (const auto& c : changes.upsertConsumers) {
+    auto before = consumers_.find(c.uuid);
+    if (before != consumers_.end()) changes.consumerGenerations[c.uuid] = before->second.generation;
+    for (const auto& [rp, amounts] : c.allocations) {
+      for (const auto& [rc, n] : amounts) {
+        if (n > amountOn(before == consumers_.end() ? nullptr : &before->second, rp, rc)) {
+          grows.emplace(rp, rc);
+        }
+      }
+    }
+  }
+  for (const auto& uuid : changes.deleteConsumers) {
+    changes.consumerGenerations[uuid] = consumers_.at(uuid).generation;
+  }
+  changes.usageGrows.assign(grows.begin(), grows.end());
   if (Status st = store_->apply(changes); !st) {
+    if (st.error().code() == ErrorCode::kConflict) {
+      logger("placement")
+          ->error("store refused a write, nothing changed: {}", st.error().message());
+      return conflict(st.error().message(), kConcurrentUpdate);
+    }
     logger("placement")->error("store write failed, nothing changed: {}", st.error().toString());
     return ApiError{Errc::kUnavailable, "Placement store write failed: " + st.error().message(),
                     "placement.undefined_code"};
   }
+  if (store_->shared()) appliedSeq_ = store_->committedSeq();
+  applyChangesUnlocked(std::move(changes));
+  return ApiStatus::ok();
+}
+
+void PlacementModel::applyChangesUnlocked(StoreChanges changes) {
   // Names first: the provider nodes derived below look their classes' ids up (a renamed class
   // keeps its id under the new name).
   for (const auto& t : changes.addTraits) customTraits_.insert(t);
   for (const auto& t : changes.deleteTraits) customTraits_.erase(t);
   for (const auto& name : changes.deleteResourceClasses) resourceClasses_.erase(name);
   for (const auto& [name, id] : changes.addResourceClasses) resourceClasses_[name] = id;
-  std::vector<Provider*> written;
-  for (auto& [uuid, staged] : txn.providers_) {
+  for (const auto& uuid : changes.deleteProviders) {
     auto it = providers_.find(uuid);
+    if (it == providers_.end()) continue;
+    indexProvider(&it->second, nullptr);
+    indexClasses(it->second, false);
+    providers_.erase(it);
+  }
+  std::vector<Provider*> written;
+  for (auto& p : changes.upsertProviders) {
+    auto it = providers_.find(p.uuid);
     const Provider* before = it == providers_.end() ? nullptr : &it->second;
-    indexProvider(before, staged ? &*staged : nullptr);
+    indexProvider(before, &p);
     if (before) indexClasses(*before, false);
-    if (staged) {
-      Provider& node = providers_[uuid];
-      node = std::move(*staged);
-      stamp(node);
-      indexClasses(node, true);
-      written.push_back(&node);
-    } else if (before) {
-      providers_.erase(it);
-    }
+    std::string uuid = p.uuid;
+    Provider& node = providers_[uuid];
+    node = std::move(p);
+    stamp(node);
+    indexClasses(node, true);
+    written.push_back(&node);
   }
   for (Provider* node : written) derive(*node);  // a new root may come after its children
-  for (auto& [uuid, staged] : txn.consumers_) {
+  for (const auto& uuid : changes.deleteConsumers) {
     auto it = consumers_.find(uuid);
-    const Consumer* before = it == consumers_.end() ? nullptr : &it->second;
-    indexConsumer(before, staged ? &*staged : nullptr);
-    if (staged) {
-      consumers_[uuid] = std::move(*staged);
-    } else if (before) {
-      consumers_.erase(it);
-    }
+    if (it == consumers_.end()) continue;
+    indexConsumer(&it->second, nullptr);
+    consumers_.erase(it);
   }
-  return ApiStatus::ok();
+  for (auto& c : changes.upsertConsumers) {
+    auto it = consumers_.find(c.uuid);
+    indexConsumer(it == consumers_.end() ? nullptr : &it->second, &c);
+    std::string uuid = c.uuid;
+    consumers_[uuid] = std::move(c);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

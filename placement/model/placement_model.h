@@ -4,15 +4,19 @@
 // an exclusive lock, so concurrent writers can never over-allocate and a failed write changes
 // nothing. HTTP concerns (microversions, JSON) live in placement/api.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "placement/model/types.h"
@@ -72,6 +76,17 @@ class PlacementModel {
 
   // Loads everything from the store; registers standard traits and resource classes.
   Status load();
+
+  // --- replicas on a shared store (PostgreSQL) ---
+  // Applies what other servers committed since this model last looked (reloads everything when
+  // the log no longer reaches back that far). A follower thread calls it on NOTIFY and on a
+  // timer; writes do the same under the database-wide write lock before they validate.
+  Status catchUp();
+  // When the model was last known to hold everything the database had (a catch-up or a write
+  // that read the log); a store only this server writes is always current.
+  std::chrono::steady_clock::time_point currentAsOf() const;
+  // The change-log sequence number the model has applied up to.
+  int64_t appliedSeq() const;
 
   // --- reads ---
   std::optional<Provider> getProvider(const std::string& uuid) const;
@@ -165,6 +180,34 @@ class PlacementModel {
  private:
   friend class Txn;
 
+  // The exclusive lock of a write and, on a shared store, the database-wide write lock, which it
+  // gives back unused when the write fails validation.
+  class WriteLock {
+   public:
+    WriteLock(std::unique_lock<std::shared_mutex> lock, Store* store)
+        : lock_(std::move(lock)), store_(store) {}
+    WriteLock(WriteLock&& other) noexcept
+        : lock_(std::move(other.lock_)), store_(std::exchange(other.store_, nullptr)) {}
+    WriteLock& operator=(WriteLock&&) = delete;
+    ~WriteLock() {
+      if (store_ != nullptr) store_->abortWrite();
+    }
+
+   private:
+    std::unique_lock<std::shared_mutex> lock_;
+    Store* store_;
+  };
+  // Every write starts here: on a shared store it first applies what others committed.
+  ApiResult<WriteLock> lockForWrite();
+  // Applies a committed change (this server's or another's) to memory.
+  void applyChangesUnlocked(StoreChanges changes);
+  void applyOthersUnlocked(OthersChanges others);
+  // Forgets everything, then loads the snapshot (start-up and a replica too far behind).
+  void resetUnlocked();
+  void loadSnapshotUnlocked(StoreSnapshot snap);
+  Status reload();
+  void markCurrent(std::chrono::steady_clock::time_point asOf);
+
   // The four derived indexes are rebuilt incrementally at commit.
   void indexProvider(const Provider* before, const Provider* after);
   // The class index of a provider node of providers_ (after it is stored, before it changes).
@@ -194,7 +237,9 @@ class PlacementModel {
   std::map<std::string, int> traitUse_;         // trait -> number of providers having it
   std::unordered_map<std::string, ProviderSet> providersByClass_;
   std::unordered_map<std::string, uint32_t> traitIds_;  // every trait a provider ever had
-  int64_t nestedProviders_ = 0;  // providers with a parent: Placement's "has_trees"
+  int64_t nestedProviders_ = 0;            // providers with a parent: Placement's "has_trees"
+  int64_t appliedSeq_ = 0;                 // the last change-log entry in memory (shared stores)
+  std::atomic<int64_t> currentAsOfNs_{0};  // steady_clock nanoseconds; see currentAsOf()
 };
 
 // "CUSTOM_" + [A-Z0-9_]+, at most 255 characters.

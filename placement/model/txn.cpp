@@ -37,7 +37,6 @@ void PlacementModel::Txn::putConsumer(Consumer consumer) {
   consumers_[uuid] = std::move(consumer);
 }
 
-namespace {
 int64_t amountOn(const Consumer* c, const std::string& rp, const std::string& rc) {
   if (c == nullptr) return 0;
   auto it = c->allocations.find(rp);
@@ -45,7 +44,6 @@ int64_t amountOn(const Consumer* c, const std::string& rp, const std::string& rc
   auto jt = it->second.find(rc);
   return jt == it->second.end() ? 0 : jt->second;
 }
-}  // namespace
 
 int64_t PlacementModel::Txn::usage(const std::string& providerUuid, const std::string& rc) const {
   int64_t used = 0;

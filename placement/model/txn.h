@@ -10,6 +10,9 @@
 
 namespace bwfloor::placement {
 
+// What a consumer (null: none) holds of class rc on provider rp.
+int64_t amountOn(const Consumer* c, const std::string& rp, const std::string& rc);
+
 class PlacementModel::Txn {
  public:
   explicit Txn(PlacementModel& model) : model_(model) {}

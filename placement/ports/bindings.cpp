@@ -1,6 +1,8 @@
 // Level-triggered bindings for agents: the full desired set per host with a revision, long-poll
 // for changes, and the agents' per-port enforcement status.
 
+#include <algorithm>
+
 #include "bindings/host_bindings.h"
 #include "core/logging.h"
 #include "placement/ports/ports_service.h"
@@ -8,7 +10,12 @@
 namespace bwfloor::ports {
 
 void PortsService::bumpHost(const std::string& host) {
-  uint64_t rev = ++revisions_[host];
+  // Shared store: the revision is the change's sequence number, the same on every server, so an
+  // agent that fails over to another server long-polls with a revision that server knows.
+  uint64_t& current = revisions_[host];
+  const uint64_t rev = store_->shared() ? std::max<uint64_t>(current, appliedSeq_) : current + 1;
+  if (rev == current) return;  // this change woke the host's long-polls already
+  current = rev;
   std::vector<std::function<void()>> wake;
   std::erase_if(waiters_, [&](Waiter& w) {
     if (w.host != host || w.revision == rev) return false;
@@ -92,14 +99,20 @@ void PortsService::waitForBindings(const std::string& host, uint64_t revision,
 void PortsService::expireWaiters() {
   std::vector<std::function<void()>> wake;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     auto now = std::chrono::steady_clock::now();
     std::erase_if(waiters_, [&](Waiter& w) {
       if (w.deadline > now) return false;
       wake.push_back(std::move(w.notify));
       return true;
     });
-    for (auto& fn : settleServersLocked(now)) wake.push_back(std::move(fn));
+    if (!pendingServers_.empty()) {
+      // Settling writes (ACTIVE, or a roll-back): on a shared store under the write lock.
+      lock.unlock();
+      if (auto write = lockForWrite()) {
+        for (auto& fn : settleServersLocked(now)) wake.push_back(std::move(fn));
+      }
+    }
   }
   for (auto& notify : wake) notify();
 }
@@ -107,7 +120,7 @@ void PortsService::expireWaiters() {
 ApiResult<Port> PortsService::reportBindingStatus(const std::string& portRef,
                                                   const bindings::StatusReport& report,
                                                   const std::string& reporterHost) {
-  std::unique_lock lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   const Port* found = findByRef(ports_, portRef);
   if (!found) return placement::notFound(notFoundText(Kind::kPort, portRef));
   if (!reporterHost.empty() && found->binding.host != reporterHost) {

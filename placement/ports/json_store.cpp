@@ -4,6 +4,7 @@
 
 #include <mutex>
 
+#include "placement/store/pg_change_log.h"
 #include "placement/store/pg_connection.h"
 
 namespace bwfloor::ports {
@@ -131,13 +132,51 @@ Result<std::unique_ptr<JsonStore>> openSqliteJsonStore(const std::string& path) 
 
 namespace {
 
+using placement::LogStream;
+
+std::string encodeDocs(const std::vector<JsonDocChange>& changes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : changes) {
+    out.push_back({{"kind", c.kind}, {"id", c.id}, {"body", c.body ? *c.body : nullptr}});
+  }
+  return out.dump();
+}
+
+Result<OthersDocs> decodeDocs(const placement::LogRead& read) {
+  OthersDocs out;
+  out.reloadNeeded = read.trimmed;
+  out.head = read.head;
+  for (const auto& entry : read.changes) {
+    auto j = nlohmann::json::parse(entry.payload, nullptr, false);
+    std::vector<JsonDocChange> docs;
+    bool ok = j.is_array();
+    for (const auto& d : ok ? j : nlohmann::json::array()) {
+      ok = ok && d.is_object() && d.contains("kind") && d["kind"].is_string() && d.contains("id") &&
+           d["id"].is_string() && d.contains("body");
+      if (!ok) break;
+      std::optional<nlohmann::json> body;
+      if (!d["body"].is_null()) body = d["body"];
+      docs.push_back({d["kind"].get<std::string>(), d["id"].get<std::string>(), std::move(body)});
+    }
+    if (!ok) {
+      return makeError(ErrorCode::kInternal,
+                       "v1 change log entry " + placement::pgInt(entry.seq) + " is malformed");
+    }
+    out.changes.emplace_back(entry.seq, std::move(docs));
+  }
+  return out;
+}
+
+// Shared by every bwfloor-server on the database: writes take the /v1 stream's lock and append
+// to the change log (placement/store/pg_change_log.h); a second connection follows the others.
 class PostgresJsonStore : public JsonStore {
  public:
-  explicit PostgresJsonStore(std::unique_ptr<placement::PgConnection> db) : db_(std::move(db)) {}
+  PostgresJsonStore(std::unique_ptr<placement::PgConnection> db,
+                    std::unique_ptr<placement::PgConnection> followDb)
+      : db_(std::move(db)), followDb_(std::move(followDb)) {}
 
   Result<std::vector<std::pair<std::string, nlohmann::json>>> loadKind(
       const std::string& kind) override {
-    std::lock_guard lock(mutex_);
     ASSIGN_OR_RETURN(placement::PgRows rows,
                      db_->exec("SELECT id, body FROM v1_documents WHERE kind = $1 ORDER BY seq",
                                {kind}, "load " + kind));
@@ -154,33 +193,79 @@ class PostgresJsonStore : public JsonStore {
   }
 
   Status apply(const std::vector<JsonDocChange>& changes) override {
-    std::lock_guard lock(mutex_);
-    return db_->transaction("BEGIN", [&]() -> Status {
-      for (const auto& c : changes) {
-        if (c.body) {
-          RETURN_IF_ERROR(
-              db_->run("INSERT INTO v1_documents (kind, id, body) VALUES ($1, $2, $3)"
-                       " ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
-                       {c.kind, c.id, c.body->dump()}, "write " + c.kind));
-        } else {
-          RETURN_IF_ERROR(db_->run("DELETE FROM v1_documents WHERE kind = $1 AND id = $2",
-                                   {c.kind, c.id}, "delete " + c.kind));
-        }
+    if (changes.empty()) return Status::ok();
+    if (!db_->inTransaction()) {
+      RETURN_IF_ERROR(db_->run("BEGIN", {}, "BEGIN"));
+      if (Status st = placement::lockStream(*db_, LogStream::kV1); !st) {
+        db_->rollback();
+        return st;
       }
-      return Status::ok();
-    });
+    }
+    Status st = write(changes);
+    if (st) {
+      auto seq = placement::appendLog(*db_, LogStream::kV1, encodeDocs(changes));
+      st = seq ? db_->run("COMMIT", {}, "COMMIT") : Status(seq.error());
+      if (st) committedSeq_ = *seq;
+    }
+    if (!st) db_->rollback();
+    return st;
+  }
+
+  bool shared() const override { return true; }
+  Result<int64_t> head() override { return placement::logHead(*db_, LogStream::kV1); }
+
+  Result<OthersDocs> beginWrite(int64_t seq) override {
+    db_->rollback();
+    RETURN_IF_ERROR(db_->run("BEGIN", {}, "BEGIN"));
+    Result<placement::LogRead> read = [&]() -> Result<placement::LogRead> {
+      RETURN_IF_ERROR(placement::lockStream(*db_, LogStream::kV1));
+      return placement::readLogAfter(*db_, LogStream::kV1, seq);
+    }();
+    if (!read) {
+      db_->rollback();
+      return read.error();
+    }
+    return decodeDocs(*read);
+  }
+  void abortWrite() override { db_->rollback(); }
+  int64_t committedSeq() const override { return committedSeq_; }
+
+  Result<OthersDocs> changesAfter(int64_t seq) override {
+    std::lock_guard lock(followMutex_);
+    ASSIGN_OR_RETURN(placement::LogRead read,
+                     placement::readLogAfter(*followDb_, LogStream::kV1, seq));
+    return decodeDocs(read);
   }
 
  private:
-  std::mutex mutex_;
+  Status write(const std::vector<JsonDocChange>& changes) {
+    for (const auto& c : changes) {
+      if (c.body) {
+        RETURN_IF_ERROR(
+            db_->run("INSERT INTO v1_documents (kind, id, body) VALUES ($1, $2, $3)"
+                     " ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
+                     {c.kind, c.id, c.body->dump()}, "write " + c.kind));
+      } else {
+        RETURN_IF_ERROR(db_->run("DELETE FROM v1_documents WHERE kind = $1 AND id = $2",
+                                 {c.kind, c.id}, "delete " + c.kind));
+      }
+    }
+    return Status::ok();
+  }
+
+  // Writes and loads; PortsService serialises them (its lock spans beginWrite..apply).
   std::unique_ptr<placement::PgConnection> db_;
+  int64_t committedSeq_ = 0;
+  std::mutex followMutex_;
+  std::unique_ptr<placement::PgConnection> followDb_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<JsonStore>> openPostgresJsonStore(const std::string& conninfo) {
   ASSIGN_OR_RETURN(auto db, placement::PgConnection::open(conninfo, "v1 store"));
-  return std::unique_ptr<JsonStore>(new PostgresJsonStore(std::move(db)));
+  ASSIGN_OR_RETURN(auto followDb, placement::PgConnection::open(conninfo, "v1 store (follower)"));
+  return std::unique_ptr<JsonStore>(new PostgresJsonStore(std::move(db), std::move(followDb)));
 }
 
 }  // namespace bwfloor::ports

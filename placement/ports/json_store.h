@@ -18,6 +18,13 @@ struct JsonDocChange {
   std::optional<nlohmann::json> body;  // nullopt = delete
 };
 
+// What other servers committed to a shared store after a given sequence number.
+struct OthersDocs {
+  std::vector<std::pair<int64_t, std::vector<JsonDocChange>>> changes;  // (seq, changes)
+  bool reloadNeeded = false;  // the log no longer reaches back that far
+  int64_t head = 0;
+};
+
 class JsonStore {
  public:
   virtual ~JsonStore() = default;
@@ -25,6 +32,16 @@ class JsonStore {
       const std::string& kind) = 0;
   // All or nothing.
   virtual Status apply(const std::vector<JsonDocChange>& changes) = 0;
+
+  // --- Several servers on one database, as placement::Store has them (PostgreSQL). ---
+  virtual bool shared() const { return false; }
+  // The change log's head; read it before loading (re-applying a logged change is harmless).
+  virtual Result<int64_t> head() { return int64_t{0}; }
+  // Takes the /v1 stream's write lock; returns what others committed after `seq`.
+  virtual Result<OthersDocs> beginWrite(int64_t seq) { return OthersDocs{{}, false, seq}; }
+  virtual void abortWrite() {}
+  virtual int64_t committedSeq() const { return 0; }
+  virtual Result<OthersDocs> changesAfter(int64_t seq) { return OthersDocs{{}, false, seq}; }
 };
 
 class MemoryJsonStore : public JsonStore {

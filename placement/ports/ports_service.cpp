@@ -68,17 +68,26 @@ Status PortsService::loadKind(Kind kind, Result<T> (*parse)(const json&), ById<T
 }
 
 Status PortsService::load() {
+  const auto asOf = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
+  // A shared store: the log's head first, so that nothing written during the load is missed
+  // (the follower re-applies from there; a document written twice is the same document).
+  ASSIGN_OR_RETURN(appliedSeq_, store_->head());
   RETURN_IF_ERROR(loadKind(Kind::kNetwork, &networkFromDocument, networks_));
   RETURN_IF_ERROR(loadKind(Kind::kPolicy, &policyFromDocument, policies_));
   RETURN_IF_ERROR(loadKind(Kind::kPort, &portFromDocument, ports_));
   RETURN_IF_ERROR(loadKind(Kind::kServer, &serverFromDocument, servers_));
   RETURN_IF_ERROR(loadKind(Kind::kAgent, &agentFromDocument, agents_));
-  // Bindings revisions restart at 1: agents compare for inequality, not order.
+  // Bindings revisions restart (at 1, or at the log's head on a shared store): agents compare
+  // for inequality, not order.
   for (const auto& [id, port] : ports_) {
-    if (!port.binding.host.empty()) revisions_[port.binding.host] = 1;
+    if (!port.binding.host.empty())
+      revisions_[port.binding.host] = std::max<int64_t>(1, appliedSeq_);
   }
-  reconcileLocked();
+  for (const auto& [id, agent] : agents_) persistedHeartbeats_[id] = agent.heartbeatAt;
+  markCurrent(asOf);
+  // Replicas: another server's create may be in flight; reconcileAbandoned() handles them.
+  if (!store_->shared()) reconcileLocked(std::nullopt);
   return Status::ok();
 }
 
@@ -89,9 +98,30 @@ ApiStatus PortsService::persist(std::vector<Change> changes) {
     if (c.object) body = std::visit([](const auto& v) { return toJson(v); }, *c.object);
     docs.push_back({std::string(toString(c.kind)), c.id, std::move(body)});
   }
-  if (Status st = store_->apply(docs); !st) {
-    return placement::unavailable("store write failed, nothing changed: " + st.error().message());
+  if (store_->shared() && !writeOpen_) {
+    // Every write path holds a WriteLock; this one did not, so it was validated against what
+    // this server knew, which others may have changed since.
+    auto others = store_->beginWrite(appliedSeq_);
+    if (!others) {
+      return placement::unavailable("store unavailable, nothing changed: " +
+                                    others.error().message());
+    }
+    if (!others->changes.empty()) {
+      store_->abortWrite();
+      applyOthersLocked(*others);
+      return placement::conflict(
+          "another bwfloor-server changed these objects meanwhile; "
+          "nothing changed, try again",
+          placement::kConcurrentUpdate);
+    }
   }
+  Status stored = store_->apply(docs);
+  writeOpen_ = false;  // committed or rolled back: the store's write lock is gone either way
+  if (!stored) {
+    return placement::unavailable("store write failed, nothing changed: " +
+                                  stored.error().message());
+  }
+  if (store_->shared()) appliedSeq_ = store_->committedSeq();
   auto apply = [](auto& objects, Change& c, auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     if (c.object) {
@@ -123,7 +153,7 @@ ApiStatus PortsService::persist(std::vector<Change> changes) {
 }
 
 ApiResult<Network> PortsService::createNetwork(const NetworkRequest& request) {
-  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   if (findByRef(networks_, request.name)) {
     return placement::conflict("network '" + request.name + "' exists");
   }
@@ -134,7 +164,7 @@ ApiResult<Network> PortsService::createNetwork(const NetworkRequest& request) {
 }
 
 ApiResult<QosPolicy> PortsService::createPolicy(const PolicyRequest& request) {
-  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   if (findByRef(policies_, request.name)) {
     return placement::conflict("qos policy '" + request.name + "' exists");
   }
@@ -145,7 +175,7 @@ ApiResult<QosPolicy> PortsService::createPolicy(const PolicyRequest& request) {
 
 ApiResult<QosRule> PortsService::createRule(const std::string& policyRef,
                                             const RuleRequest& request) {
-  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   const QosPolicy* found = findByRef(policies_, policyRef);
   if (!found) return placement::notFound(notFoundText(Kind::kPolicy, policyRef));
   QosPolicy policy = *found;
@@ -170,7 +200,7 @@ ApiResult<QosRule> PortsService::createRule(const std::string& policyRef,
 }
 
 ApiResult<Port> PortsService::createPort(const PortRequest& request) {
-  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   const std::string& name = request.name;
   if (findByRef(ports_, name)) return placement::conflict("port '" + name + "' exists");
   const Network* net = findByRef(networks_, request.network);
@@ -323,7 +353,7 @@ std::optional<ResourceRequest> PortsService::resourceRequest(const Port& port) c
 }
 
 ApiResult<Agent> PortsService::heartbeat(const HeartbeatRequest& request) {
-  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Agent agent{uuid5(kOvsAgentNamespace, request.host + "|" + request.agentType).toString(),
               request.host,
               request.agentType,
@@ -335,8 +365,14 @@ ApiResult<Agent> PortsService::heartbeat(const HeartbeatRequest& request) {
   bool changed = it == agents_.end() || it->second.configurations != agent.configurations ||
                  it->second.resourcesSynced != agent.resourcesSynced ||
                  it->second.binary != agent.binary;
-  if (changed) {
+  // Shared store: the other servers learn liveness from the stored heartbeat, refreshed well
+  // within agentDownTime (a write per agent every quarter of it, not per heartbeat).
+  const int64_t refresh = options_.agentDownTime.count() / 4;
+  const bool stale =
+      store_->shared() && agent.heartbeatAt - persistedHeartbeats_[agent.id] >= refresh;
+  if (changed || stale) {
     RETURN_IF_ERROR(persist({put(agent)}));
+    persistedHeartbeats_[agent.id] = agent.heartbeatAt;
   } else {
     it->second.heartbeatAt = agent.heartbeatAt;  // not persisted: liveness is runtime
   }

@@ -5,6 +5,7 @@
 // Scheduling a server claims its ports' bandwidth in the in-process Placement model and waits
 // for the host's agent to enforce it.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -82,6 +84,17 @@ class PortsService {
   // it periodically.
   void expireWaiters();
 
+  // --- replicas on a shared store (PostgreSQL) ---
+  // Applies what other servers committed since this one last looked: objects, bindings (waking
+  // the long-polls of the hosts they touch), agents' heartbeats, and settles this server's
+  // creates whose ports another server took the reports of. The follower thread calls it.
+  Status catchUp();
+  // When this service was last known to hold everything the database had.
+  std::chrono::steady_clock::time_point currentAsOf() const;
+  // Undoes what a server that died mid-create left (a claim without a server, a server in BUILD),
+  // once it is older than any create still in flight could be. The server calls it now and then.
+  void reconcileAbandoned();
+
  private:
   template <typename T>
   using ById = std::map<std::string, T>;
@@ -112,6 +125,27 @@ class PortsService {
     std::function<void()> notify;
   };
 
+  // mutex_ and, on a shared store, the /v1 stream's database-wide write lock (given back unused
+  // when the write fails validation). Taking it applies what others committed first.
+  class WriteLock {
+   public:
+    WriteLock(std::unique_lock<std::mutex> lock, PortsService* owner)
+        : lock_(std::move(lock)), owner_(owner) {}
+    WriteLock(WriteLock&& other) noexcept
+        : lock_(std::move(other.lock_)), owner_(std::exchange(other.owner_, nullptr)) {}
+    WriteLock& operator=(WriteLock&&) = delete;
+    ~WriteLock() { unlock(); }
+    void unlock();
+
+   private:
+    std::unique_lock<std::mutex> lock_;
+    PortsService* owner_;
+  };
+  ApiResult<WriteLock> lockForWrite();
+  void applyOthersLocked(const OthersDocs& others);
+  void applyDocLocked(const JsonDocChange& doc);
+  void markCurrent(std::chrono::steady_clock::time_point asOf);
+
   template <typename T>
   Status loadKind(Kind kind, Result<T> (*parse)(const json&), ById<T>& into);
   ApiStatus persist(std::vector<Change> changes);  // store, then memory
@@ -131,8 +165,9 @@ class PortsService {
   // nullopt while some port is still pending.
   std::optional<ApiStatus> enforcementOutcomeLocked(const std::vector<std::string>& portIds);
   void rollBackServerLocked(const std::string& serverId, const std::string& host);
-  // Start-up: what a crash between the claim and the documents left behind.
-  void reconcileLocked();
+  // What a crash between the claim and the documents left behind: everything at start-up on a
+  // store only this server writes; on a shared one, what is older than `olderThan` (unix s).
+  void reconcileLocked(std::optional<int64_t> olderThan);
   void unbindPorts(const Server& server, std::vector<Change>& changes);
 
   placement::PlacementModel& placement_;
@@ -147,6 +182,10 @@ class PortsService {
   ById<Agent> agents_;
   std::map<std::string, uint64_t> revisions_;                                // host -> revision
   std::map<std::string, std::chrono::steady_clock::time_point> heartbeats_;  // agent id
+  std::map<std::string, int64_t> persistedHeartbeats_;  // agent id -> heartbeatAt in the store
+  int64_t appliedSeq_ = 0;  // shared store: the last /v1 change-log entry in memory
+  bool writeOpen_ = false;  // a WriteLock holds the store's write lock
+  std::atomic<int64_t> currentAsOfNs_{0};
   std::vector<Waiter> waiters_;
   // Woken long-polls are answered on this thread: bumpHost() runs under mutex_, and an answer
   // reads the bindings, which takes mutex_ again.

@@ -3,6 +3,7 @@
 // that host's agent to enforce them; any failure gives everything back.
 
 #include <algorithm>
+#include <ctime>
 #include <future>
 
 #include "core/logging.h"
@@ -193,7 +194,9 @@ ApiResult<std::string> PortsService::schedule(const Server& server, std::vector<
 
 void PortsService::createServer(const ServerRequest& request, ServerDone done) {
   const std::string& name = request.name;
-  std::unique_lock lock(mutex_);
+  auto locked = lockForWrite();
+  if (!locked) return done(locked.error());
+  WriteLock lock = std::move(*locked);
   if (findByRef(servers_, name)) return done(placement::conflict("server '" + name + "' exists"));
   std::vector<Port> ports;
   for (const auto& ref : request.ports) {
@@ -303,9 +306,15 @@ void PortsService::rollBackServerLocked(const std::string& serverId, const std::
 // A kill between the claim and the documents leaves an allocation without a server; one
 // between the documents and the agent's report, a server in BUILD that nobody waits for. Both
 // are undone here, before the first request: the client that asked got no answer.
-void PortsService::reconcileLocked() {
+void PortsService::reconcileLocked(std::optional<int64_t> olderThan) {
+  // On a shared store only what no create in flight on another server can still own.
+  auto abandoned = [&](const std::string& consumer) {
+    if (!olderThan) return true;
+    auto c = placement_.getConsumer(consumer);
+    return c && c->updatedAt < *olderThan;
+  };
   for (const auto& consumer : placement_.consumersOfProject(kConsumerProject)) {
-    if (servers_.count(consumer)) continue;
+    if (servers_.count(consumer) || !abandoned(consumer)) continue;
     logger("server")->warn(
         "reconcile: freeing allocation of consumer {} (no server; a create or "
         "delete was interrupted)",
@@ -314,7 +323,11 @@ void PortsService::reconcileLocked() {
   }
   std::vector<Server> building;
   for (const auto& [id, server] : servers_) {
-    if (server.status == ServerStatus::kBuild) building.push_back(server);
+    const bool waitedFor = std::any_of(pendingServers_.begin(), pendingServers_.end(),
+                                       [&](const PendingServer& p) { return p.serverId == id; });
+    if (server.status == ServerStatus::kBuild && !waitedFor && abandoned(id)) {
+      building.push_back(server);
+    }
   }
   for (const auto& server : building) {
     logger("server")->warn(
@@ -322,6 +335,16 @@ void PortsService::reconcileLocked() {
         server.name);
     rollBackServerLocked(server.id, server.host);
   }
+}
+
+void PortsService::reconcileAbandoned() {
+  if (!store_->shared()) return;
+  auto lock = lockForWrite();
+  if (!lock) return;
+  // A create older than twice its binding timeout has been settled by its server, or that
+  // server died.
+  const auto margin = 2 * options_.bindingTimeout + std::chrono::seconds(10);
+  reconcileLocked(static_cast<int64_t>(std::time(nullptr)) - margin.count());
 }
 
 void PortsService::unbindPorts(const Server& server, std::vector<Change>& changes) {
@@ -337,7 +360,7 @@ void PortsService::unbindPorts(const Server& server, std::vector<Change>& change
 }
 
 ApiStatus PortsService::deleteObject(Kind kind, const std::string& ref) {
-  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   auto usedBy = [&](auto portRefersTo) -> const Port* {
     for (const auto& [pid, port] : ports_) {
       if (portRefersTo(port)) return &port;
@@ -401,7 +424,7 @@ ApiStatus PortsService::deleteObject(Kind kind, const std::string& ref) {
 
 ApiResult<QosRule> PortsService::updateRule(const std::string& policyRef, const std::string& ruleId,
                                             const RateChange& change) {
-  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   const QosPolicy* found = findByRef(policies_, policyRef);
   if (!found) return placement::notFound(notFoundText(Kind::kPolicy, policyRef));
   QosPolicy policy = *found;

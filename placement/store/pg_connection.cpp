@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "core/logging.h"
 
@@ -63,6 +64,13 @@ int64_t PgRows::integer(int row, int column) const {
   const std::string value = text(row, column);
   int64_t out = 0;
   std::from_chars(value.data(), value.data() + value.size(), out);
+  return out;
+}
+
+int64_t PgRows::affected() const {
+  const char* n = PQcmdTuples(result_.get());
+  int64_t out = 0;
+  std::from_chars(n, n + std::strlen(n), out);
   return out;
 }
 
@@ -133,6 +141,16 @@ Status PgConnection::run(const std::string& sql, const std::vector<PgParam>& par
   auto rows = exec(sql, params, step);
   if (!rows) return rows.error();
   return Status::ok();
+}
+
+bool PgConnection::takeNotifications() {
+  if (PQconsumeInput(conn_) == 0) return false;
+  bool any = false;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    any = true;
+    PQfreemem(n);
+  }
+  return any;
 }
 
 void PgConnection::rollback() {

@@ -30,6 +30,8 @@ class PgRows {
   std::string text(int row, int column) const { return PQgetvalue(result_.get(), row, column); }
   int64_t integer(int row, int column) const;
   double real(int row, int column) const;
+  // Rows an INSERT, UPDATE or DELETE touched.
+  int64_t affected() const;
 
  private:
   std::unique_ptr<PGresult, void (*)(PGresult*)> result_;
@@ -61,11 +63,19 @@ class PgConnection {
     if (!st) rollback();
     return st;
   }
+  // Ends an open transaction, if any (a failed write, or a write lock given back unused).
+  void rollback();
+  bool inTransaction() const { return inTransaction_; }
   const std::string& what() const { return what_; }
+
+  // LISTEN/NOTIFY: the socket to wait on, and whether a notification arrived since the last call
+  // (false also when the connection is lost: then `alive()` says so).
+  int socket() const { return PQsocket(conn_); }
+  bool takeNotifications();
+  bool alive() const { return PQstatus(conn_) == CONNECTION_OK; }
 
  private:
   PgConnection(PGconn* conn, std::string what) : conn_(conn), what_(std::move(what)) {}
-  void rollback();
   PGconn* conn_;
   std::string what_;
   bool inTransaction_ = false;

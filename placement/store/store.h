@@ -3,6 +3,7 @@
 // whole change to the store as one transaction, and only then updates memory: a failed write
 // changes nothing anywhere.
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,13 @@ struct StoreChanges {
   std::vector<std::pair<std::string, int>> addResourceClasses;  // custom: name, id
   std::vector<std::string> deleteResourceClasses;
 
+  // What the writer validated against, for a store that other servers write too to check again
+  // in its own transaction: the generation each upserted or deleted provider and consumer had
+  // (absent = it must not exist yet), and the (provider, class) pairs whose usage grows.
+  std::map<std::string, int64_t> providerGenerations;
+  std::map<std::string, int64_t> consumerGenerations;
+  std::vector<std::pair<std::string, std::string>> usageGrows;
+
   bool empty() const {
     return upsertProviders.empty() && deleteProviders.empty() && upsertConsumers.empty() &&
            deleteConsumers.empty() && addTraits.empty() && deleteTraits.empty() &&
@@ -36,6 +44,15 @@ struct StoreSnapshot {
   std::vector<Consumer> consumers;
   std::vector<std::string> customTraits;
   std::vector<std::pair<std::string, int>> customResourceClasses;
+  int64_t seq = 0;  // a shared store: the change log's head the snapshot is consistent with
+};
+
+// What other servers committed to a shared store (PostgreSQL) after a given sequence number.
+struct OthersChanges {
+  std::vector<std::pair<int64_t, StoreChanges>> changes;  // (seq, changes) in order
+  // The log no longer reaches back that far: reload everything.
+  bool reloadNeeded = false;
+  int64_t head = 0;  // the last sequence number read
 };
 
 // Orders a snapshot's providers parents before children (as StoreChanges orders upserts and the
@@ -48,6 +65,18 @@ class Store {
   virtual Result<StoreSnapshot> load() = 0;
   // All or nothing.
   virtual Status apply(const StoreChanges& changes) = 0;
+
+  // --- Several servers on one database (PostgreSQL; see placement/store/pg_change_log.h). A
+  // store only this server writes keeps the defaults. ---
+  virtual bool shared() const { return false; }
+  // Opens a write: takes the database-wide write lock and returns what other servers committed
+  // after `seq`, which the caller applies before it validates. apply() or abortWrite() ends it.
+  virtual Result<OthersChanges> beginWrite(int64_t seq) { return OthersChanges{{}, false, seq}; }
+  virtual void abortWrite() {}
+  // The sequence number of the last successful apply().
+  virtual int64_t committedSeq() const { return 0; }
+  // What others committed after `seq`, read without the write lock (a follower's catch-up).
+  virtual Result<OthersChanges> changesAfter(int64_t seq) { return OthersChanges{{}, false, seq}; }
 };
 
 // An in-memory store: for unit tests and benchmarks of the logic above storage.

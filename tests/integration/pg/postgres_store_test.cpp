@@ -1,6 +1,8 @@
 // PostgresStore against a real PostgreSQL 15 (run_with_postgres.py starts a throwaway cluster and
 // names it in BWFLOOR_TEST_PG): what one change writes loads back equal, a change that fails at
-// COMMIT leaves nothing, a second server is refused, and schemas it does not own are refused.
+// COMMIT leaves nothing, replicas read each other's changes from the change log, the database
+// refuses a write against a generation or capacity it no longer has, an older schema is migrated
+// and schemas it does not own are refused.
 #include "placement/store/postgres_store.h"
 
 #include <gmock/gmock.h>
@@ -114,6 +116,7 @@ TEST_F(PostgresStoreTest, WhatAChangeWritesLoadsBackEqual) {
   Provider b = snap->providers[1];
   std::swap(a.name, b.name);
   swap.upsertProviders = {a, b};
+  swap.providerGenerations = {{a.uuid, 3}, {b.uuid, 3}};
   ASSERT_TRUE(store->apply(swap));
   snap = store->load();
   ASSERT_TRUE(snap);
@@ -122,6 +125,7 @@ TEST_F(PostgresStoreTest, WhatAChangeWritesLoadsBackEqual) {
   // Deleting the consumer takes its allocations with it.
   StoreChanges gone;
   gone.deleteConsumers = {consumer.uuid};
+  gone.consumerGenerations = {{consumer.uuid, 2}};
   ASSERT_TRUE(store->apply(gone));
   snap = store->load();
   ASSERT_TRUE(snap);
@@ -149,14 +153,114 @@ TEST_F(PostgresStoreTest, AChangeThatFailsAtCommitLeavesNothing) {
   EXPECT_TRUE(store->apply(fine));
 }
 
-TEST_F(PostgresStoreTest, ASecondServerOnTheDatabaseIsRefusedUntilTheFirstLetsGo) {
-  auto first = open();
-  ASSERT_NE(first, nullptr);
-  auto second = PostgresStore::open(url_);
-  ASSERT_FALSE(second);
-  EXPECT_THAT(second.error().message(), HasSubstr("in use by another bwfloor-server"));
-  first.reset();
-  EXPECT_NE(open(), nullptr);
+TEST_F(PostgresStoreTest, AReplicaReadsTheOthersChangesFromTheLog) {
+  auto writer = open();
+  auto follower = open();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_NE(follower, nullptr);
+  auto start = follower->load();
+  ASSERT_TRUE(start);
+  StoreChanges one;
+  one.upsertProviders = {provider("55555555-5555-4555-8555-555555555555", "compute5")};
+  one.addTraits = {"CUSTOM_LOGGED"};
+  ASSERT_TRUE(writer->apply(one));
+  const int64_t seq = writer->committedSeq();
+  EXPECT_GT(seq, start->seq);
+
+  auto read = follower->changesAfter(start->seq);
+  ASSERT_TRUE(read) << read.error().message();
+  ASSERT_EQ(read->changes.size(), 1U);
+  EXPECT_EQ(read->changes[0].first, seq);
+  ASSERT_EQ(read->changes[0].second.upsertProviders.size(), 1U);
+  EXPECT_EQ(read->changes[0].second.upsertProviders[0].name, "compute5");
+  EXPECT_EQ(read->changes[0].second.addTraits, one.addTraits);
+  EXPECT_FALSE(read->reloadNeeded);
+
+  // A writer that has not seen it gets it with the write lock, before it validates.
+  auto begun = follower->beginWrite(start->seq);
+  ASSERT_TRUE(begun) << begun.error().message();
+  EXPECT_EQ(begun->changes.size(), 1U);
+  follower->abortWrite();
+  auto after = follower->changesAfter(seq);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->changes.empty());
+
+  // A snapshot carries the head it is consistent with.
+  auto snap = follower->load();
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(snap->seq, seq);
+
+  // Entries trimmed away: the reader must reload.
+  auto db = PgConnection::open(url_, "test");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->run("INSERT INTO change_log_trim VALUES ('placement', " + pgInt(seq) + ")"));
+  auto behind = follower->changesAfter(start->seq);
+  ASSERT_TRUE(behind);
+  EXPECT_TRUE(behind->reloadNeeded);
+}
+
+TEST_F(PostgresStoreTest, TheDatabaseRefusesAWriteAgainstWhatItNoLongerHas) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Provider p = provider("66666666-6666-4666-8666-666666666666", "compute6");
+  Inventory inv;
+  inv.total = 1000;
+  p.inventories["NET_BW_EGR_KILOBIT_PER_SEC"] = inv;
+  StoreChanges create;
+  create.upsertProviders = {p};
+  ASSERT_TRUE(store->apply(create));
+
+  // Created again as new, or updated from a generation it no longer has: refused.
+  auto again = store->apply(create);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kConflict);
+  StoreChanges stale = create;
+  stale.providerGenerations = {{p.uuid, 2}};
+  auto refused = store->apply(stale);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message(), HasSubstr("changed since this server read it"));
+
+  // Usage beyond capacity where the write makes it grow: refused, and nothing is kept.
+  auto claim = [&](const std::string& uuid, int64_t amount) {
+    StoreChanges c;
+    Consumer consumer;
+    consumer.uuid = uuid;
+    consumer.projectId = consumer.userId = "x";
+    consumer.generation = 1;
+    consumer.allocations[p.uuid]["NET_BW_EGR_KILOBIT_PER_SEC"] = amount;
+    c.upsertConsumers = {consumer};
+    c.usageGrows = {{p.uuid, "NET_BW_EGR_KILOBIT_PER_SEC"}};
+    return store->apply(c);
+  };
+  ASSERT_TRUE(claim("aaaaaaaa-0000-4000-8000-000000000001", 600));
+  auto over = claim("aaaaaaaa-0000-4000-8000-000000000002", 500);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), ErrorCode::kConflict);
+  EXPECT_THAT(over.error().message(), HasSubstr("would exceed its capacity"));
+  EXPECT_TRUE(claim("aaaaaaaa-0000-4000-8000-000000000003", 400));
+  auto snap = store->load();
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(snap->consumers.size(), 2U);
+}
+
+TEST_F(PostgresStoreTest, AVersion1SchemaIsMigrated) {
+  ASSERT_NE(open(), nullptr);
+  auto db = PgConnection::open(url_, "test");
+  ASSERT_TRUE(db);
+  // Back to what version 1 had.
+  ASSERT_TRUE(
+      (*db)->run("DROP TABLE change_log; DROP TABLE change_log_trim;"
+                 " DROP INDEX allocations_provider;"
+                 " DELETE FROM schema_version WHERE version = 2"));
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto v = (*db)->exec("SELECT max(version) FROM schema_version");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->integer(0, 0), PostgresStore::kSchemaVersion);
+  StoreChanges one;
+  one.addTraits = {"CUSTOM_AFTER_MIGRATION"};
+  EXPECT_TRUE(store->apply(one));
+  EXPECT_GT(store->committedSeq(), 0);
 }
 
 TEST_F(PostgresStoreTest, ANewerSchemaOrAForeignDatabaseIsRefused) {

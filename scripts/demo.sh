@@ -95,6 +95,15 @@ in_ns ethtool -K eth-test tx off >/dev/null
 vsctl add-port br-test eth-test
 vsctl show | sed 's/^/    /'
 
+# BWFLOOR_DEMO_PG_URL (the scenario_demo_replicas CTest): bwfloor-server runs as two replicas on
+# that PostgreSQL database (ports 8778 and 8779). The agent's endpoint list names the second
+# first, bwfloorctl talks to the first: every binding crosses from one replica to the other.
+db_url="sqlite:///$work/placement.db"
+endpoints=http://127.0.0.1:8778/placement
+if [ -n "${BWFLOOR_DEMO_PG_URL:-}" ]; then
+  db_url=$BWFLOOR_DEMO_PG_URL
+  endpoints=http://127.0.0.1:8779/placement,http://127.0.0.1:8778/placement
+fi
 cat >"$work/server.ini" <<INI
 [api]
 bind = 127.0.0.1:8778
@@ -103,7 +112,7 @@ binding_timeout = 20
 [DEFAULT]
 agent_down_time = 20
 [placement_database]
-connection = sqlite:///$work/placement.db
+connection = $db_url
 INI
 cat >"$work/agent.ini" <<INI
 [DEFAULT]
@@ -113,7 +122,7 @@ report_interval = 2
 resync_interval = 15
 status_socket = $work/agent.sock
 [placement]
-endpoint = http://127.0.0.1:8778/placement
+endpoint = $endpoints
 [ovs]
 qos_backend = $qos_backend
 ovsdb_connection = unix:$work/db.sock
@@ -125,11 +134,17 @@ resource_provider_bandwidths = ens5:100000:100000
 INI
 echo "agent.ini:"; sed 's/^/    /' "$work/agent.ini"
 
-step "start bwfloor-server (SQLite $work/placement.db) and bwfloor-agent"
+step "start bwfloor-server (${db_url%%\?*}) and bwfloor-agent"
 # Directly, not through in_ns: $! must be the server itself so that cleanup can stop it.
 ip netns exec "$ns" "$bin/bwfloor-server" --config "$work/server.ini" >"$work/server.log" 2>&1 &
 pids+=($!)
 wait_for "bwfloor-server" 10 ctl status
+if [ -n "${BWFLOOR_DEMO_PG_URL:-}" ]; then
+  sed 's/^bind = 127.0.0.1:8778/bind = 127.0.0.1:8779/' "$work/server.ini" >"$work/server2.ini"
+  ip netns exec "$ns" "$bin/bwfloor-server" --config "$work/server2.ini" >"$work/server2.log" 2>&1 &
+  pids+=($!)
+  wait_for "the second bwfloor-server replica" 10 ctl --server http://127.0.0.1:8779 status
+fi
 ip netns exec "$ns" "$bin/bwfloor-agent" --config "$work/agent.ini" >"$work/agent.log" 2>&1 &
 pids+=($!)
 synced() { ctl --json agent list | /usr/bin/python3 -c '

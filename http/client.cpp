@@ -6,7 +6,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <charconv>
+#include <optional>
 #include <stdexcept>
+
+#include "core/logging.h"
 
 namespace bwfloor::http {
 
@@ -248,15 +251,28 @@ void FailoverClient::setTimeout(std::chrono::milliseconds timeout) {
 Result<Response> FailoverClient::send(const std::string& method, const std::string& path,
                                       const Headers& headers, const std::string& body) {
   std::string failures;
+  std::optional<Response> unavailable;  // a 503: this endpoint cannot serve now (a replica behind)
   for (size_t tried = 0; tried < clients_.size(); ++tried) {
     const size_t which = (current_ + tried) % clients_.size();
     auto resp = clients_[which]->send(method, path, headers, body);
+    const std::string url = clients_[which]->base().origin() + clients_[which]->base().basePath;
+    if (resp && resp->status == 503 && clients_.size() > 1) {
+      // A 503 changed nothing: the next endpoint may answer.
+      failures += (failures.empty() ? "" : "; ") + url + " answered 503";
+      unavailable = std::move(*resp);
+      continue;
+    }
     if (resp || resp.error().code() != ErrorCode::kUnavailable) {
+      if (which != current_) {
+        logger("http")->warn("{} {}: using {} ({})", method, path, url,
+                             failures.empty() ? "first endpoint again" : failures);
+      }
       current_ = which;
       return resp;
     }
     failures += (failures.empty() ? "" : "; ") + resp.error().message();
   }
+  if (unavailable) return *unavailable;
   return makeError(ErrorCode::kUnavailable,
                    clients_.size() == 1 ? failures : "no endpoint answered: " + failures);
 }

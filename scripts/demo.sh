@@ -325,4 +325,17 @@ if [ "${guaranteed%.*}" -lt 950 ]; then
   echo "demo.sh: the guarantee did NOT hold (< 95% of 1000 kbit/s)" >&2
   exit 1
 fi
+if [ -n "${BWFLOOR_DEMO_PG_URL:-}" ]; then
+  step "replicas: kill -9 the replica the agent talks to (8779); it fails over to 8778"
+  kill -9 "${pids[1]}"
+  ctl server create vm2 --port port-normal-qos
+  check "vm2's port enforced through the remaining replica" \
+    "j['binding_host'] == 'devstack0' and j['binding_status']['state'] in ('enforced', 'placement-only')" \
+    ctl --json port show port-normal-qos
+  echo "    the agent's log of the switch:"
+  grep -E "using http://127.0.0.1:8778" "$work/agent.log" | tail -2 | sed 's/^/    /' ||
+    { echo "demo.sh: CHECK FAILED: the agent did not log its failover to 8778" >&2; exit 1; }
+  ctl server delete vm2
+  usage_is 0 0 0
+fi
 step "done; cleaning up"

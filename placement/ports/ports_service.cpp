@@ -1,6 +1,7 @@
 #include "placement/ports/ports_service.h"
 
 #include <algorithm>
+#include <ctime>
 #include <regex>
 
 #include "core/logging.h"
@@ -84,7 +85,15 @@ Status PortsService::load() {
     if (!port.binding.host.empty())
       revisions_[port.binding.host] = std::max<int64_t>(1, appliedSeq_);
   }
-  for (const auto& [id, agent] : agents_) persistedHeartbeats_[id] = agent.heartbeatAt;
+  for (const auto& [id, agent] : agents_) {
+    persistedHeartbeats_[id] = agent.heartbeatAt;
+    // Shared store: the other replicas keep the stored heartbeat fresh, so it says who is alive.
+    if (store_->shared()) {
+      const auto age = std::chrono::seconds(
+          std::max<int64_t>(0, static_cast<int64_t>(std::time(nullptr)) - agent.heartbeatAt));
+      heartbeats_[id] = std::chrono::steady_clock::now() - age;
+    }
+  }
   markCurrent(asOf);
   // Replicas: another server's create may be in flight; reconcileAbandoned() handles them.
   if (!store_->shared()) reconcileLocked(std::nullopt);

@@ -145,6 +145,8 @@ class PortsService {
   void applyOthersLocked(const OthersDocs& others);
   void applyDocLocked(const JsonDocChange& doc);
   void markCurrent(std::chrono::steady_clock::time_point asOf);
+  // Re-reads every object (a replica further behind than the change log reaches).
+  Status reload(std::chrono::steady_clock::time_point asOf);
 
   template <typename T>
   Status loadKind(Kind kind, Result<T> (*parse)(const json&), ById<T>& into);

@@ -23,24 +23,31 @@ void PortsService::WriteLock::unlock() {
 ApiResult<PortsService::WriteLock> PortsService::lockForWrite() {
   std::unique_lock lock(mutex_);
   if (!store_->shared()) return WriteLock(std::move(lock), nullptr);
-  const auto asOf = std::chrono::steady_clock::now();
-  auto others = store_->beginWrite(appliedSeq_);
-  if (!others) {
-    return placement::unavailable("store unavailable, nothing changed: " +
-                                  others.error().message());
+  for (int attempt = 0;; ++attempt) {
+    const auto asOf = std::chrono::steady_clock::now();
+    auto others = store_->beginWrite(appliedSeq_);
+    if (!others) {
+      return placement::unavailable("store unavailable, nothing changed: " +
+                                    others.error().message());
+    }
+    if (others->reloadNeeded && attempt < 2) {  // further behind than the log reaches
+      store_->abortWrite();
+      lock.unlock();
+      if (Status st = reload(asOf); !st) {
+        return placement::unavailable("store unavailable, nothing changed: " +
+                                      st.error().message());
+      }
+      lock.lock();
+      continue;
+    }
+    applyOthersLocked(*others);
+    markCurrent(asOf);
+    writeOpen_ = true;
+    return WriteLock(std::move(lock), this);
   }
-  applyOthersLocked(*others);
-  markCurrent(asOf);
-  writeOpen_ = true;
-  return WriteLock(std::move(lock), this);
 }
 
 void PortsService::applyOthersLocked(const OthersDocs& others) {
-  if (others.reloadNeeded) {
-    // Too far behind for the log: the documents themselves are the truth; a reload is a fresh
-    // read of every kind (the follower re-runs it until it succeeds).
-    logger("server")->warn("v1: this replica is too far behind the change log; reloading");
-  }
   for (const auto& [seq, docs] : others.changes) {
     if (seq <= appliedSeq_) continue;
     for (const auto& doc : docs) applyDocLocked(doc);
@@ -139,13 +146,43 @@ Status PortsService::catchUp() {
     from = appliedSeq_;
   }
   ASSIGN_OR_RETURN(OthersDocs others, store_->changesAfter(from));
-  if (others.reloadNeeded) {
-    return makeError(ErrorCode::kUnavailable,
-                     "v1: this replica is too far behind the change log; restart it to reload");
-  }
+  if (others.reloadNeeded) return reload(asOf);
   // The creates this server waits for are settled by expireWaiters(), under the write lock.
   std::lock_guard lock(mutex_);
   applyOthersLocked(others);
+  markCurrent(asOf);
+  return Status::ok();
+}
+
+Status PortsService::reload(std::chrono::steady_clock::time_point asOf) {
+  std::lock_guard lock(mutex_);
+  logger("server")->warn("v1: this replica is too far behind the change log (at seq {}); reloading",
+                         appliedSeq_);
+  ASSIGN_OR_RETURN(int64_t head, store_->head());
+  // Into fresh maps: a failed reload keeps what this replica had.
+  ById<Network> networks;
+  ById<QosPolicy> policies;
+  ById<Port> ports;
+  ById<Server> servers;
+  ById<Agent> agents;
+  RETURN_IF_ERROR(loadKind(Kind::kNetwork, &networkFromDocument, networks));
+  RETURN_IF_ERROR(loadKind(Kind::kPolicy, &policyFromDocument, policies));
+  RETURN_IF_ERROR(loadKind(Kind::kPort, &portFromDocument, ports));
+  RETURN_IF_ERROR(loadKind(Kind::kServer, &serverFromDocument, servers));
+  RETURN_IF_ERROR(loadKind(Kind::kAgent, &agentFromDocument, agents));
+  std::set<std::string> hosts;
+  for (const auto* all : {&ports_, &ports}) {
+    for (const auto& [id, port] : *all) {
+      if (!port.binding.host.empty()) hosts.insert(port.binding.host);
+    }
+  }
+  networks_ = std::move(networks);
+  policies_ = std::move(policies);
+  ports_ = std::move(ports);
+  servers_ = std::move(servers);
+  agents_ = std::move(agents);
+  appliedSeq_ = head;
+  for (const auto& host : hosts) bumpHost(host);  // whatever changed, the agents re-read
   markCurrent(asOf);
   return Status::ok();
 }

@@ -110,11 +110,23 @@ Result<PgRows> PgConnection::exec(const std::string& sql, const std::vector<PgPa
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   // Without parameters: the simple protocol, which also runs a script of several statements.
-  PGresult* result = values.empty()
-                         ? PQexec(conn_, sql.c_str())
-                         : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
-                                        nullptr, values.data(), nullptr, nullptr, 0);
+  auto send = [&] {
+    return values.empty() ? PQexec(conn_, sql.c_str())
+                          : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
+                                         nullptr, values.data(), nullptr, nullptr, 0);
+  };
   const std::string head = sql.substr(0, sql.find(' '));
+  PGresult* result = send();
+  // A connection the server dropped (a restart) looks fine until a statement fails on it. The
+  // first statement of a transaction, or a read outside one, changed nothing: reconnect and
+  // send it again, once.
+  const bool repeatable =
+      !inTransaction_ && (head == "BEGIN" || head == "SELECT" || head == "LISTEN");
+  if (repeatable && PQstatus(conn_) != CONNECTION_OK) {
+    PQclear(result);
+    PQreset(conn_);
+    result = send();
+  }
   if (head == "COMMIT" || head == "ROLLBACK") inTransaction_ = false;
   const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {

@@ -49,11 +49,22 @@ class PgCluster:
         self._as_postgres([os.path.join(self.bindir, "initdb"), "-D", data, "-A", "trust",
                            "-U", "postgres", "--no-sync"])
         self.port = _free_port()
-        options = "-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=on" % (self.port, self.dir)
-        self._as_postgres([os.path.join(self.bindir, "pg_ctl"), "-D", data, "-o", options,
-                           "-l", os.path.join(self.dir, "log"), "-w", "start"])
+        self.start()
         self.createdb(self.database)
         return self
+
+    def start(self):
+        """Starts the cluster (again, after stop(): same port, same data)."""
+        options = "-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=on" % (self.port, self.dir)
+        self._as_postgres([os.path.join(self.bindir, "pg_ctl"), "-D",
+                           os.path.join(self.dir, "data"), "-o", options,
+                           "-l", os.path.join(self.dir, "log"), "-w", "start"])
+
+    def stop(self):
+        """Stops the server at once, as a crash or an outage would (clients lose their
+        connections); start() brings it back."""
+        self._as_postgres([os.path.join(self.bindir, "pg_ctl"), "-D",
+                           os.path.join(self.dir, "data"), "-m", "immediate", "-w", "stop"])
 
     def createdb(self, name):
         self._as_postgres([os.path.join(self.bindir, "createdb"), "-h", "127.0.0.1", "-p",

@@ -11,6 +11,9 @@ cluster (pgcluster.py):
              capacity runs out, one replica killed -9 in the middle and restarted: 0
              over-allocations, 0 acknowledged claims lost, usage = sum of allocations on every
              replica, the restarted one caught up; a /v1 object made on one is seen on the others
+  lag bound  the database down: after max_replica_lag a replica refuses reads (503, with the
+             reason) instead of serving what it can no longer show is current; the database
+             back: it answers again and a write made meanwhile elsewhere is there
 
 Prints PASS/FAIL per check; exit 1 if any failed.
 
@@ -73,7 +76,7 @@ class Server:
         self.config = os.path.join(workdir, "server-%d.ini" % self.port)
         with open(self.config, "w") as f:
             f.write("[api]\nbind = 127.0.0.1:%d\n[placement_database]\nconnection = %s\n"
-                    % (self.port, url))
+                    "max_replica_lag = 2\n" % (self.port, url))
         self.binary = binary
         self.log = os.path.join(workdir, "server-%d.log" % self.port)
         self.proc = None
@@ -274,6 +277,33 @@ def main():
                   "replicas 1 and 3 see it", "after %.2f s" % (time.time() - t0))
             status, body = call(ports[2], "POST", "/v1/networks", {"name": "net1", "physnet": "p1"})
             check(status == 409, "creating it again on replica 3 is refused", str(status))
+
+            # The lag bound: with the database down a replica cannot show it is current; after
+            # max_replica_lag (2 s here) it refuses reads with the reason.
+            pg.stop()
+            t0 = time.time()
+            status, body = call(ports[0], "GET", "/placement/resource_providers/" + RP)
+            check(status == 200, "just after the database went down, reads are still served",
+                  str(status))
+            while time.time() - t0 < 10 and status == 200:
+                status, body = call(ports[0], "GET", "/placement/resource_providers/" + RP)
+                time.sleep(0.1)
+            waited = time.time() - t0
+            detail = json.dumps(body)
+            check(status == 503 and "max_replica_lag" in detail and 0.5 < waited < 4,
+                  "after max_replica_lag the replica refuses reads, saying why",
+                  "%s after %.1f s: %s" % (status, waited, detail[:300]))
+            pg.start()
+            t0 = time.time()
+            while time.time() - t0 < 15 and call(ports[0], "GET", "/placement/")[0] != 200:
+                time.sleep(0.1)
+            status, _ = call(ports[1], "POST", "/v1/networks", {"name": "net2", "physnet": "p2"})
+            check(status == 201, "the database back, a write through replica 2", str(status))
+            t0 = time.time()
+            while time.time() - t0 < 5 and "net2" not in state(ports[0])["networks"]:
+                time.sleep(0.05)
+            check("net2" in state(ports[0])["networks"],
+                  "replica 1 answers again and has it", "after %.1f s" % (time.time() - t0))
     finally:
         for s in servers:
             s.kill()

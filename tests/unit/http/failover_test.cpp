@@ -1,5 +1,6 @@
 // FailoverClient: the endpoints of one service's replicas, tried in turn when one cannot be
-// reached, sticking to the one that answers; an HTTP error status is an answer, not a failover.
+// reached or answers 503 (a replica behind the database serves no reads; a 503 changed nothing),
+// sticking to the one that answers; any other HTTP error status is an answer, not a failover.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -68,13 +69,28 @@ TEST(FailoverClientTest, AReplicaThatNeverAnswersTimesOutAndTheNextOneAnswers) {
 }
 
 TEST(FailoverClientTest, AnHttpErrorIsAnAnswerNotAFailover) {
-  auto failing = replica("broken", 503);
+  auto failing = replica("broken", 500);
   auto healthy = replica("healthy");
   FailoverClient client({at(failing->port()), at(healthy->port())}, std::chrono::seconds(5));
   auto resp = client.send("GET", "/");
   ASSERT_TRUE(resp);
-  EXPECT_EQ(resp->status, 503);
+  EXPECT_EQ(resp->status, 500);
   EXPECT_EQ(resp->body, "broken");
+}
+
+TEST(FailoverClientTest, A503FailsOverAndIsTheAnswerOnlyWhenEveryReplicaGivesIt) {
+  auto behind = replica("behind", 503);
+  auto healthy = replica("healthy");
+  FailoverClient client({at(behind->port()), at(healthy->port())}, std::chrono::seconds(5));
+  auto resp = client.send("POST", "/");
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->body, "healthy");
+  healthy.reset();
+  auto alone = client.send("GET", "/");
+  ASSERT_TRUE(alone);
+  EXPECT_EQ(alone->status, 503);
+  EXPECT_EQ(alone->body, "behind");
 }
 
 TEST(FailoverClientTest, EndpointListsParseOrNameTheBadItem) {

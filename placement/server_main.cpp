@@ -165,17 +165,24 @@ int main(int argc, char** argv) {
   if (!config.tlsCertFile.empty()) {
     httpOptions.tls = http::TlsFiles{config.tlsCertFile, config.tlsKeyFile};
   }
-  std::optional<placement::ReplicaFollower> follower;
+  // The metrics observe the store's commits: made before the follower (which writes) starts,
+  // destroyed after it stops. Requests ask the follower through a pointer set before serving.
+  placement::ReplicaFollower* followerForRequests = nullptr;
   placement::ServerRoutes::Staleness staleness;
+  if (postgres) {
+    staleness = [&followerForRequests] { return followerForRequests->staleness(); };
+  }
+  placement::ServerMetrics metrics(model, portsService, staleness);
+  std::optional<placement::ReplicaFollower> follower;
   if (postgres) {
     placement::FollowerOptions followerOptions;
     followerOptions.maxLag = config.maxReplicaLag;
     followerOptions.pollInterval = std::min<std::chrono::milliseconds>(
         std::chrono::milliseconds(1000), followerOptions.maxLag / 4);
     follower.emplace(checked->postgresConninfo, model, portsService, followerOptions);
-    staleness = [&follower] { return follower->staleness(); };
+    followerForRequests = &*follower;
   }
-  placement::ServerRoutes routes(api, v1, staleness);
+  placement::ServerRoutes routes(api, v1, staleness, &metrics);
   http::HttpServer server(httpOptions, [&routes](http::Request&& req, http::Responder respond) {
     routes.handle(std::move(req), respond);
   });

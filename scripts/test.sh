@@ -25,7 +25,7 @@ ctest --preset default --no-tests=error "$@"
 # Sanitizer run of the pure-logic suites (a full ASan build of every binary costs more than it finds).
 cmake --preset asan >/dev/null
 cmake --build --preset asan --target core_test http_server_test
-ctest --test-dir build-asan -L unit -R '^(Core|Uuid|Kbps|Ini|Result|Logging|Http)' --no-tests=error \
+ctest --test-dir build-asan -L unit -R '^(Core|Uuid|Kbps|Ini|Result|Logging|Metrics|Http)' --no-tests=error \
   --output-on-failure
 
 # libFuzzer targets under ASan + UBSan (fuzz/README.md): every regression input, then 45 s per

@@ -117,7 +117,7 @@ Status PlacementModel::load() {
   ASSIGN_OR_RETURN(StoreSnapshot snap, store_->load());
   std::unique_lock lock(mutex_);
   loadSnapshotUnlocked(std::move(snap));
-  markCurrent(asOf);
+  currentAsOf_.mark(asOf);
   logger("placement")
       ->info("loaded providers={} consumers={} custom_traits={} resource_classes={} seq={}",
              providers_.size(), consumers_.size(), customTraits_.size(), resourceClasses_.size(),
@@ -154,21 +154,13 @@ Status PlacementModel::reload() {
           " it): reloading everything at seq {}",
           appliedSeq_, snap.seq);
   loadSnapshotUnlocked(std::move(snap));
-  markCurrent(asOf);
+  currentAsOf_.mark(asOf);
   return Status::ok();
-}
-
-void PlacementModel::markCurrent(std::chrono::steady_clock::time_point asOf) {
-  const int64_t ns = asOf.time_since_epoch().count();
-  int64_t seen = currentAsOfNs_.load();
-  while (seen < ns && !currentAsOfNs_.compare_exchange_weak(seen, ns)) {
-  }
 }
 
 std::chrono::steady_clock::time_point PlacementModel::currentAsOf() const {
   if (!store_->shared()) return std::chrono::steady_clock::now();
-  return std::chrono::steady_clock::time_point(
-      std::chrono::steady_clock::duration(currentAsOfNs_.load()));
+  return currentAsOf_.get();
 }
 
 int64_t PlacementModel::appliedSeq() const {
@@ -183,7 +175,7 @@ Status PlacementModel::catchUp() {
   if (others.reloadNeeded) return reload();
   std::unique_lock lock(mutex_);
   applyOthersUnlocked(std::move(others));
-  markCurrent(asOf);
+  currentAsOf_.mark(asOf);
   return Status::ok();
 }
 
@@ -216,7 +208,7 @@ ApiResult<PlacementModel::WriteLock> PlacementModel::lockForWrite() {
       continue;
     }
     applyOthersUnlocked(std::move(*others));
-    markCurrent(asOf);
+    currentAsOf_.mark(asOf);
     return WriteLock(std::move(lock), store_.get());
   }
 }
@@ -336,7 +328,13 @@ ApiStatus PlacementModel::commit(Txn& txn) {
     changes.consumerGenerations[uuid] = consumers_.at(uuid).generation;
   }
   changes.usageGrows.assign(grows.begin(), grows.end());
-  if (Status st = store_->apply(changes); !st) {
+  const auto started = std::chrono::steady_clock::now();
+  Status st = store_->apply(changes);
+  if (commitObserver_) {
+    commitObserver_(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  if (!st) {
     if (st.error().code() == ErrorCode::kConflict) {
       logger("placement")
           ->error("store refused a write, nothing changed: {}", st.error().message());
@@ -514,6 +512,11 @@ std::optional<Consumer> PlacementModel::getConsumer(const std::string& uuid) con
   auto it = consumers_.find(uuid);
   if (it == consumers_.end()) return std::nullopt;
   return it->second;
+}
+
+size_t PlacementModel::consumerCount() const {
+  std::shared_lock lock(mutex_);
+  return consumers_.size();
 }
 
 std::vector<std::string> PlacementModel::consumersOfProject(const std::string& projectId) const {

@@ -88,6 +88,12 @@ class PlacementModel {
   // The change-log sequence number the model has applied up to.
   int64_t appliedSeq() const;
 
+  // Called with the seconds each store write took (the server's commit-latency metric). Set it
+  // before the first write.
+  void setCommitObserver(std::function<void(double)> observer) {
+    commitObserver_ = std::move(observer);
+  }
+
   // --- reads ---
   std::optional<Provider> getProvider(const std::string& uuid) const;
   std::vector<Provider> listProviders(const ProviderFilter& filter) const;
@@ -99,6 +105,7 @@ class PlacementModel {
   std::map<std::string, std::pair<ResourceAmounts, int64_t>> providerAllocations(
       const std::string& uuid) const;
   std::optional<Consumer> getConsumer(const std::string& uuid) const;
+  size_t consumerCount() const;
   // Uuids of the consumers that hold allocations for `projectId`.
   std::vector<std::string> consumersOfProject(const std::string& projectId) const;
   // type -> (class -> amount, consumer count); keys are types when grouped, "" otherwise.
@@ -206,7 +213,6 @@ class PlacementModel {
   void resetUnlocked();
   void loadSnapshotUnlocked(StoreSnapshot snap);
   Status reload();
-  void markCurrent(std::chrono::steady_clock::time_point asOf);
 
   // The four derived indexes are rebuilt incrementally at commit.
   void indexProvider(const Provider* before, const Provider* after);
@@ -237,9 +243,10 @@ class PlacementModel {
   std::map<std::string, int> traitUse_;         // trait -> number of providers having it
   std::unordered_map<std::string, ProviderSet> providersByClass_;
   std::unordered_map<std::string, uint32_t> traitIds_;  // every trait a provider ever had
-  int64_t nestedProviders_ = 0;            // providers with a parent: Placement's "has_trees"
-  int64_t appliedSeq_ = 0;                 // the last change-log entry in memory (shared stores)
-  std::atomic<int64_t> currentAsOfNs_{0};  // steady_clock nanoseconds; see currentAsOf()
+  int64_t nestedProviders_ = 0;  // providers with a parent: Placement's "has_trees"
+  int64_t appliedSeq_ = 0;       // the last change-log entry in memory (shared stores)
+  CurrentAsOf currentAsOf_;
+  std::function<void(double)> commitObserver_;
 };
 
 // "CUSTOM_" + [A-Z0-9_]+, at most 255 characters.

@@ -2,6 +2,7 @@
 // for changes, and the agents' per-port enforcement status.
 
 #include <algorithm>
+#include <ctime>
 
 #include "bindings/host_bindings.h"
 #include "core/logging.h"
@@ -41,6 +42,41 @@ void PortsService::runWaker() {
     for (auto& notify : batch) notify();
     lock.lock();
   }
+}
+
+void PortsService::logAgentTransitionsLocked(std::chrono::steady_clock::time_point now) {
+  // An agent this server has not heard from yet gets agent_down_time from the server's start.
+  const bool starting = now - started_ < options_.agentDownTime;
+  for (const auto& [id, agent] : agents_) {
+    const bool alive = agentAlive(agent) || (starting && !heartbeats_.count(id));
+    auto [seen, first] = aliveSeen_.try_emplace(id, alive);
+    if ((first && alive) || (!first && seen->second == alive)) continue;
+    seen->second = alive;
+    if (alive) {
+      logger("server")->info("agent {} on host {} is alive again", agent.agentType, agent.host);
+      continue;
+    }
+    const int64_t ago = static_cast<int64_t>(std::time(nullptr)) - agent.heartbeatAt;
+    logger("server")->warn(
+        "agent {} on host {} is dead: no heartbeat for {} s (agent_down_time {} s); nothing "
+        "is scheduled to the host until it reports again",
+        agent.agentType, agent.host,
+        heartbeats_.count(id) ? std::to_string(ago)
+                              : "> " + std::to_string(options_.agentDownTime.count()),
+        options_.agentDownTime.count());
+  }
+}
+
+PortsService::Stats PortsService::stats() const {
+  std::lock_guard lock(mutex_);
+  Stats out;
+  for (const auto& [id, agent] : agents_) ++(agentAlive(agent) ? out.agentsAlive : out.agentsDead);
+  out.longPollsWaiting = waiters_.size();
+  out.serversWaitingForAgent = pendingServers_.size();
+  for (const auto& [id, port] : ports_) {
+    ++out.portsByBindingState[std::string(bindings::stateName(port.bindingStatus.state))];
+  }
+  return out;
 }
 
 uint64_t PortsService::hostRevision(const std::string& host) const {
@@ -106,6 +142,7 @@ void PortsService::expireWaiters() {
       wake.push_back(std::move(w.notify));
       return true;
     });
+    logAgentTransitionsLocked(now);
     if (!pendingServers_.empty()) {
       // Settling writes (ACTIVE, or a roll-back): on a shared store under the write lock.
       lock.unlock();

@@ -94,7 +94,7 @@ Status PortsService::load() {
       heartbeats_[id] = std::chrono::steady_clock::now() - age;
     }
   }
-  markCurrent(asOf);
+  currentAsOf_.mark(asOf);
   // Replicas: another server's create may be in flight; reconcileAbandoned() handles them.
   if (!store_->shared()) reconcileLocked(std::nullopt);
   return Status::ok();

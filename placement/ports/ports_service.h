@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -84,6 +85,16 @@ class PortsService {
   // it periodically.
   void expireWaiters();
 
+  // What /metrics reports.
+  struct Stats {
+    int agentsAlive = 0;
+    int agentsDead = 0;
+    size_t longPollsWaiting = 0;
+    size_t serversWaitingForAgent = 0;
+    std::map<std::string, int> portsByBindingState;  // "enforced", "pending", ...
+  };
+  Stats stats() const;
+
   // --- replicas on a shared store (PostgreSQL) ---
   // Applies what other servers committed since this one last looked: objects, bindings (waking
   // the long-polls of the hosts they touch), agents' heartbeats, and settles this server's
@@ -144,7 +155,6 @@ class PortsService {
   ApiResult<WriteLock> lockForWrite();
   void applyOthersLocked(const OthersDocs& others);
   void applyDocLocked(const JsonDocChange& doc);
-  void markCurrent(std::chrono::steady_clock::time_point asOf);
   // Re-reads every object (a replica further behind than the change log reaches).
   Status reload(std::chrono::steady_clock::time_point asOf);
 
@@ -152,6 +162,8 @@ class PortsService {
   Status loadKind(Kind kind, Result<T> (*parse)(const json&), ById<T>& into);
   ApiStatus persist(std::vector<Change> changes);  // store, then memory
   void bumpHost(const std::string& host);          // new bindings revision; wakes long-polls
+  // Logs agents that went dead or came back since the last call.
+  void logAgentTransitionsLocked(std::chrono::steady_clock::time_point now);
   void runWaker();
   bool agentAlive(const std::string& host) const;
   bool agentAlive(const Agent& agent) const;
@@ -162,6 +174,8 @@ class PortsService {
   ApiResult<std::string> schedule(const Server& server, std::vector<Port>& ports,
                                   const std::string& host, Strategy strategy);
   std::string noValidHostReason(const std::vector<Port>& ports) const;
+  // "host X has room but its agent is not alive (last heartbeat T, N s ago; ...)".
+  std::string deadAgentsText(const std::set<std::string>& hosts) const;
   // Settles the pending creates whose ports all reported, one failed, or whose deadline passed.
   Settled settleServersLocked(std::chrono::steady_clock::time_point now);
   // nullopt while some port is still pending.
@@ -185,9 +199,11 @@ class PortsService {
   std::map<std::string, uint64_t> revisions_;                                // host -> revision
   std::map<std::string, std::chrono::steady_clock::time_point> heartbeats_;  // agent id
   std::map<std::string, int64_t> persistedHeartbeats_;  // agent id -> heartbeatAt in the store
+  std::map<std::string, bool> aliveSeen_;  // agent id -> alive at the last transition check
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   int64_t appliedSeq_ = 0;  // shared store: the last /v1 change-log entry in memory
   bool writeOpen_ = false;  // a WriteLock holds the store's write lock
-  std::atomic<int64_t> currentAsOfNs_{0};
+  placement::CurrentAsOf currentAsOf_;
   std::vector<Waiter> waiters_;
   // Woken long-polls are answered on this thread: bumpHost() runs under mutex_, and an answer
   // reads the bindings, which takes mutex_ again.

@@ -41,7 +41,7 @@ ApiResult<PortsService::WriteLock> PortsService::lockForWrite() {
       continue;
     }
     applyOthersLocked(*others);
-    markCurrent(asOf);
+    currentAsOf_.mark(asOf);
     writeOpen_ = true;
     return WriteLock(std::move(lock), this);
   }
@@ -150,7 +150,7 @@ Status PortsService::catchUp() {
   // The creates this server waits for are settled by expireWaiters(), under the write lock.
   std::lock_guard lock(mutex_);
   applyOthersLocked(others);
-  markCurrent(asOf);
+  currentAsOf_.mark(asOf);
   return Status::ok();
 }
 
@@ -183,21 +183,13 @@ Status PortsService::reload(std::chrono::steady_clock::time_point asOf) {
   agents_ = std::move(agents);
   appliedSeq_ = head;
   for (const auto& host : hosts) bumpHost(host);  // whatever changed, the agents re-read
-  markCurrent(asOf);
+  currentAsOf_.mark(asOf);
   return Status::ok();
-}
-
-void PortsService::markCurrent(std::chrono::steady_clock::time_point asOf) {
-  const int64_t ns = asOf.time_since_epoch().count();
-  int64_t seen = currentAsOfNs_.load();
-  while (seen < ns && !currentAsOfNs_.compare_exchange_weak(seen, ns)) {
-  }
 }
 
 std::chrono::steady_clock::time_point PortsService::currentAsOf() const {
   if (!store_->shared()) return std::chrono::steady_clock::now();
-  return std::chrono::steady_clock::time_point(
-      std::chrono::steady_clock::duration(currentAsOfNs_.load()));
+  return currentAsOf_.get();
 }
 
 }  // namespace bwfloor::ports

@@ -17,6 +17,15 @@ namespace {
 const char* kConsumerProject = "bwfloor";
 const char* kConsumerUser = "bwfloor";
 
+std::string isoTime(int64_t unixSeconds) {
+  const std::time_t t = unixSeconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 int64_t freeAfter(const placement::PlacementModel& m, const placement::AllocationRequest& req) {
   int64_t free = 0;
   for (const auto& [uuid, amounts] : req.allocations) {
@@ -91,6 +100,25 @@ std::string PortsService::noValidHostReason(const std::vector<Port>& ports) cons
   return reason;
 }
 
+std::string PortsService::deadAgentsText(const std::set<std::string>& hosts) const {
+  std::string out;
+  for (const auto& host : hosts) {
+    out += (out.empty() ? "" : "; ") + host + " has room but its agent is not alive";
+    const Agent* last = nullptr;
+    for (const auto& [id, agent] : agents_) {
+      if (agent.host == host && (!last || agent.heartbeatAt > last->heartbeatAt)) last = &agent;
+    }
+    if (!last) {
+      out += " (no agent ever reported from it)";
+      continue;
+    }
+    const int64_t ago = static_cast<int64_t>(std::time(nullptr)) - last->heartbeatAt;
+    out += " (last heartbeat " + isoTime(last->heartbeatAt) + ", " + std::to_string(ago) +
+           " s ago; agent_down_time is " + std::to_string(options_.agentDownTime.count()) + " s)";
+  }
+  return out + ".";
+}
+
 ApiResult<std::string> PortsService::schedule(const Server& server, std::vector<Port>& ports,
                                               const std::string& host, Strategy strategy) {
   placement::CandidateRequest request;
@@ -120,6 +148,7 @@ ApiResult<std::string> PortsService::schedule(const Server& server, std::vector<
     request.limit = 1000;
     for (int attempt = 0; attempt < 3; ++attempt) {
       std::optional<placement::AllocationRequest> best;
+      std::set<std::string> deadHosts;  // had room, but no live agent to enforce it
       placement_.withReadLock([&](const placement::PlacementModel& m) {
         auto result = placement::findCandidates(m, request);
         int64_t bestFree = 0;
@@ -128,7 +157,10 @@ ApiResult<std::string> PortsService::schedule(const Server& server, std::vector<
               m.providersUnlocked()
                   .at(m.providersUnlocked().at(req.allocations.begin()->first).rootUuid)
                   .name;
-          if (!agentAlive(rootName)) continue;  // never bind to a dead agent
+          if (!agentAlive(rootName)) {  // never bind to a dead agent
+            deadHosts.insert(rootName);
+            continue;
+          }
           int64_t free = freeAfter(m, req);
           bool better = strategy == Strategy::kPack ? free < bestFree : free > bestFree;
           if (!best || better) {
@@ -138,8 +170,13 @@ ApiResult<std::string> PortsService::schedule(const Server& server, std::vector<
         }
       });
       if (!best) {
+        const std::string requested = host.empty() ? "" : " (host " + host + " requested)";
+        if (!deadHosts.empty()) {
+          return placement::conflict("No valid host was found: " + deadAgentsText(deadHosts) +
+                                     requested);
+        }
         return placement::conflict("No valid host was found." + noValidHostReason(ports) +
-                                   (host.empty() ? "" : " (host " + host + " requested)"));
+                                   requested);
       }
       placement::AllocationWrite w;
       w.consumerUuid = server.id;
@@ -322,10 +359,12 @@ void PortsService::reconcileLocked(std::optional<int64_t> olderThan) {
     freeAllocations(placement_, consumer, "free orphan allocation");
   }
   std::vector<Server> building;
-  for (const auto& [id, server] : servers_) {
-    const bool waitedFor = std::any_of(pendingServers_.begin(), pendingServers_.end(),
-                                       [&](const PendingServer& p) { return p.serverId == id; });
-    if (server.status == ServerStatus::kBuild && !waitedFor && abandoned(id)) {
+  for (const auto& entry : servers_) {
+    const Server& server = entry.second;  // a plain reference: clang 15 cannot capture a binding
+    const bool waitedFor =
+        std::any_of(pendingServers_.begin(), pendingServers_.end(),
+                    [&](const PendingServer& p) { return p.serverId == server.id; });
+    if (server.status == ServerStatus::kBuild && !waitedFor && abandoned(server.id)) {
       building.push_back(server);
     }
   }

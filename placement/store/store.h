@@ -3,6 +3,9 @@
 // whole change to the store as one transaction, and only then updates memory: a failed write
 // changes nothing anywhere.
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -53,6 +56,24 @@ struct OthersChanges {
   // The log no longer reaches back that far: reload everything.
   bool reloadNeeded = false;
   int64_t head = 0;  // the last sequence number read
+};
+
+// When a replica last knew it held everything the database had: the start of its last read of
+// the change log that left nothing unapplied. Only moves forward; read without a lock.
+class CurrentAsOf {
+ public:
+  void mark(std::chrono::steady_clock::time_point asOf) {
+    const int64_t ns = asOf.time_since_epoch().count();
+    int64_t seen = ns_.load();
+    while (seen < ns && !ns_.compare_exchange_weak(seen, ns)) {
+    }
+  }
+  std::chrono::steady_clock::time_point get() const {
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns_.load()));
+  }
+
+ private:
+  std::atomic<int64_t> ns_{0};
 };
 
 // Orders a snapshot's providers parents before children (as StoreChanges orders upserts and the

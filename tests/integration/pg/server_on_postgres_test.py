@@ -36,23 +36,10 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pgcluster import PgCluster  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import check, failures, free_port  # noqa: E402
 
-FAILURES = []
 RP = "11111111-2222-4333-8444-555555555555"
-
-
-def check(ok, what, detail=""):
-    print("%s %s%s" % ("PASS" if ok else "FAIL", what, (": " + detail) if detail and not ok else ""),
-          flush=True)
-    if not ok:
-        FAILURES.append(what)
-    return ok
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(port, method, path, body=None, version="1.39"):
@@ -307,13 +294,13 @@ def main():
     finally:
         for s in servers:
             s.kill()
-        if FAILURES:
+        if failures():
             for name in sorted(os.listdir(workdir)):
                 if name.endswith(".log"):
                     print("--- %s\n%s" % (name, open(os.path.join(workdir, name)).read()[-2000:]))
         shutil.rmtree(workdir, ignore_errors=True)
-    print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
-    return 1 if FAILURES else 0
+    print("%d check(s) failed" % len(failures()) if failures() else "all checks passed")
+    return 1 if failures() else 0
 
 
 if __name__ == "__main__":

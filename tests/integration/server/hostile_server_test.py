@@ -36,23 +36,10 @@ import sys
 import tempfile
 import threading
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import check, failures, free_port  # noqa: E402
 
-FAILURES = []
 STARTED = []  # every server process, killed at exit whatever happened (a test cleans up)
-
-
-def check(ok, what, detail=""):
-    print("%s %s%s" % ("PASS" if ok else "FAIL", what, (": " + detail) if detail and not ok else ""),
-          flush=True)
-    if not ok:
-        FAILURES.append(what)
-    return ok
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -641,12 +628,12 @@ def main():
         for label, (rate, seconds, worst) in rates.items():
             print("creates: %-22s %6.1f creates/s (%.1f s; worst GET /placement/ %.1f ms)"
                   % (label, rate, seconds, worst * 1000))
-        if FAILURES:
+        if failures():
             print("logs kept in %s" % workdir)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
-    return 1 if FAILURES else 0
+    print("%d check(s) failed" % len(failures()) if failures() else "all checks passed")
+    return 1 if failures() else 0
 
 
 if __name__ == "__main__":

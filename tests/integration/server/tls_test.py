@@ -26,18 +26,11 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import check, failures  # noqa: E402
 
-FAILURES = []
 NETNS = "bwfloor-tls-%d" % os.getpid()
 PORT = 18443
-
-
-def check(ok, what, detail=""):
-    print("%s %s%s" % ("PASS" if ok else "FAIL", what, (": " + detail) if detail and not ok else ""),
-          flush=True)
-    if not ok:
-        FAILURES.append(what)
-    return ok
 
 
 def run(argv, **kw):
@@ -190,12 +183,12 @@ def main():
             server.kill()
             server.wait()
         run(["ip", "netns", "del", NETNS])
-        if FAILURES:
+        if failures():
             print("server log:\n" + open(os.path.join(d, "server.log")).read()[-3000:]
                   if os.path.exists(os.path.join(d, "server.log")) else "")
         shutil.rmtree(d, ignore_errors=True)
-    print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
-    return 1 if FAILURES else 0
+    print("%d check(s) failed" % len(failures()) if failures() else "all checks passed")
+    return 1 if failures() else 0
 
 
 if __name__ == "__main__":

@@ -209,10 +209,10 @@ TEST(ChangeCodecTest, EveryFieldRoundTripsAndAMalformedEntryIsNamed) {
   ASSERT_TRUE(back) << back.error().message();
   ASSERT_EQ(back->upsertProviders.size(), 1U);
   const Provider& q = back->upsertProviders[0];
-  EXPECT_EQ(std::tie(q.uuid, q.name, q.generation, q.parentUuid, q.rootUuid, q.traits,
-                     q.aggregates, q.createdAt, q.updatedAt),
-            std::tie(p.uuid, p.name, p.generation, p.parentUuid, p.rootUuid, p.traits,
-                     p.aggregates, p.createdAt, p.updatedAt));
+  EXPECT_EQ(std::tie(q.uuid, q.name, q.generation, q.parentUuid, q.rootUuid, q.traits, q.aggregates,
+                     q.createdAt, q.updatedAt),
+            std::tie(p.uuid, p.name, p.generation, p.parentUuid, p.rootUuid, p.traits, p.aggregates,
+                     p.createdAt, p.updatedAt));
   EXPECT_EQ(q.inventories, p.inventories);
   ASSERT_EQ(back->upsertConsumers.size(), 1U);
   EXPECT_EQ(back->upsertConsumers[0].allocations, k.allocations);

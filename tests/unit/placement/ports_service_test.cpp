@@ -5,8 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "core/logging.h"
@@ -21,6 +23,7 @@ namespace {
 using bindings::BindingState;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kHost = "devstack0";
 
@@ -485,6 +488,59 @@ TEST_F(PortsServiceTest, AnAgentTokenActsOnlyAsItsHost) {
             200);
   EXPECT_EQ(service_->show(Kind::kServer, "vm0").value()["status"], "ACTIVE");
   EXPECT_EQ(send("nobody", "GET", "/v1/ports"), 401);
+}
+
+// Issue 17: with the host's agent dead, "No valid host" said "no resource provider has those
+// traits" although br-test has them; and the server logged nothing when the agent went dead.
+TEST(PortsServiceLivenessTest, ADeadAgentIsTheReasonGivenAndItsDeathIsLogged) {
+  std::ostringstream logged;
+  LogOptions capture;
+  capture.sinkForTest = std::make_shared<spdlog::sinks::ostream_sink_mt>(logged);
+  initLogging(capture);
+  placement::PlacementModel model(std::make_shared<placement::MemoryStore>());
+  ASSERT_TRUE(model.load());
+  auto p = model.createProvider(kHost, std::nullopt, std::nullopt);  // a one-provider tree
+  ASSERT_TRUE(p);
+  for (const char* t : {"CUSTOM_PHYSNET_PHYSNET0", "CUSTOM_VNIC_TYPE_NORMAL"}) {
+    ASSERT_TRUE(model.createTrait(t));
+  }
+  ASSERT_TRUE(model.setTraits(p->uuid, p->generation,
+                              {"CUSTOM_PHYSNET_PHYSNET0", "CUSTOM_VNIC_TYPE_NORMAL"}));
+  placement::Inventory inv;
+  inv.total = 1500;
+  ASSERT_TRUE(
+      model.setInventories(p->uuid, p->generation + 1, {{"NET_BW_EGR_KILOBIT_PER_SEC", inv}}));
+  PortsOptions options;
+  options.agentDownTime = std::chrono::seconds(1);
+  PortsService service(model, std::make_shared<MemoryJsonStore>(), options);
+  ASSERT_TRUE(service.load());
+  ASSERT_TRUE(service.heartbeat({.host = kHost, .agentType = "Open vSwitch agent"}));
+  ASSERT_TRUE(service.createNetwork({.name = "net0", .physnet = "physnet0"}));
+  ASSERT_TRUE(service.createPolicy({.name = "qp0"}));
+  ASSERT_TRUE(service.createRule(
+      "qp0", {.type = RuleType::kMinimumBandwidth, .direction = Direction::kEgress, .kbps = 1000}));
+  ASSERT_TRUE(service.createPort({.name = "port0", .network = "net0", .qosPolicy = "qp0"}));
+  service.expireWaiters();
+  EXPECT_THAT(logged.str(), Not(HasSubstr("is dead")));
+
+  // No heartbeat for longer than agent_down_time (1 s here).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (service.stats().agentsAlive > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(service.stats().agentsDead, 1);
+  service.expireWaiters();
+  EXPECT_THAT(logged.str(), HasSubstr("agent Open vSwitch agent on host devstack0 is dead"));
+  auto refused = service.createServer(ServerRequest{.name = "vm0", .ports = {"port0"}});
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().detail,
+              HasSubstr("devstack0 has room but its agent is not alive (last heartbeat"));
+  EXPECT_THAT(refused.error().detail, Not(HasSubstr("no resource provider has those traits")));
+
+  ASSERT_TRUE(service.heartbeat({.host = kHost, .agentType = "Open vSwitch agent"}));
+  service.expireWaiters();
+  EXPECT_THAT(logged.str(), HasSubstr("agent Open vSwitch agent on host devstack0 is alive again"));
+  initLogging(LogOptions{});
 }
 
 }  // namespace

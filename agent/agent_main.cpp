@@ -75,20 +75,39 @@ AgentServiceDeps makeDeps(dataplane::LinkSource& links, Clock& clock) {
 }
 
 Status applyLogLevel(const AgentConfig& config) {
-  ASSIGN_OR_RETURN(auto level, parseLogLevel(config.logLevel));
-  initLogging(LogOptions{level});
+  ASSIGN_OR_RETURN(auto options,
+                   logOptionsFromConfig(config.logLevel, config.debug, config.useJson));
+  initLogging(options);
   return {};
 }
 
-// SIGHUP: re-read the file; a bad file is refused and the running configuration kept.
-void reload(const std::string& path, AgentService& service) {
-  auto config = loadAgentConfig(path);
+std::string joined(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const auto& p : paths) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+// Loads the files; keys no option reads are logged as warnings (file:line, the closest key).
+Result<AgentConfig> loadLogged(const std::vector<std::string>& paths) {
+  std::vector<std::string> unknown;
+  auto config = loadAgentConfig(paths, &unknown);
+  for (const auto& line : unknown) logger("agent")->warn("{}", line);
+  return config;
+}
+
+// SIGHUP: re-read the files; a bad file is refused and the running configuration kept.
+void reload(const std::vector<std::string>& paths, AgentService& service) {
+  auto config = loadLogged(paths);
   if (!config) {
     logger("agent")->error("configuration reload refused, keeping the running one: {}",
                            config.error().message());
     return;
   }
-  if (config->logLevel != service.config().logLevel) (void)applyLogLevel(*config);
+  const AgentConfig& running = service.config();
+  if (config->logLevel != running.logLevel || config->debug != running.debug ||
+      config->useJson != running.useJson) {
+    (void)applyLogLevel(*config);
+  }
   service.reloadConfig(std::move(*config));
 }
 
@@ -205,8 +224,8 @@ void publishPoints(const AgentService& service, EnforcementBoard& board) {
                                          service.config().ovsUserspaceMax));
 }
 
-int runLoop(const std::string& path, AgentService& service, dataplane::LinkSource& links,
-            int signalFd, EnforcementBoard& board) {
+int runLoop(const std::vector<std::string>& paths, AgentService& service,
+            dataplane::LinkSource& links, int signalFd, EnforcementBoard& board) {
   auto log = logger("agent");
   while (true) {
     const auto wait = service.runDue();
@@ -222,8 +241,8 @@ int runLoop(const std::string& path, AgentService& service, dataplane::LinkSourc
       signalfd_siginfo info{};
       if (read(signalFd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
         if (info.ssi_signo == SIGHUP) {
-          log->info("SIGHUP received: reloading {}", path);
-          reload(path, service);
+          log->info("SIGHUP received: reloading {}", joined(paths));
+          reload(paths, service);
         } else {
           log->info("signal {} received, stopping", info.ssi_signo);
           return 0;
@@ -235,7 +254,7 @@ int runLoop(const std::string& path, AgentService& service, dataplane::LinkSourc
   }
 }
 
-int runAgent(const std::string& path, bool once) {
+int runAgent(const std::vector<std::string>& paths, bool once) {
   // Blocked before any thread exists, so every later thread inherits the mask.
   sigset_t set;
   sigemptyset(&set);
@@ -244,10 +263,12 @@ int runAgent(const std::string& path, bool once) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  auto config = loadAgentConfig(path);
+  std::vector<std::string> unknown;
+  auto config = loadAgentConfig(paths, &unknown);
   if (!config) return fail(config.error().message());
   if (auto st = applyLogLevel(*config); !st) return fail(st.error().message());
-  logger("agent")->info("bwfloor-agent {} starting, config={}", kVersion, path);
+  logger("agent")->info("bwfloor-agent {} starting, config={}", kVersion, joined(paths));
+  for (const auto& line : unknown) logger("agent")->warn("{}", line);
 
   dataplane::NetlinkLinkSource links;
   SystemClock clock;
@@ -283,7 +304,7 @@ int runAgent(const std::string& path, bool once) {
                            status.error().message());
   }
 
-  const int rc = runLoop(path, service, links, signalFd, board);
+  const int rc = runLoop(paths, service, links, signalFd, board);
   stop = true;
   bindingThread.join();
   close(signalFd);
@@ -295,22 +316,39 @@ int agentMain(int argc, char** argv) {
                "bwfloor-agent"};
   app.set_version_flag("--version", std::string("bwfloor-agent ") + bwfloor::kVersion);
   std::string configPath = "/etc/bwfloor/agent.ini";
-  app.add_option("--config", configPath, "Configuration file (INI)")->capture_default_str();
+  auto* single = app.add_option("--config", configPath, "Configuration file (INI)")
+                     ->type_name("FILE")
+                     ->capture_default_str();
+  std::vector<std::string> configFiles;
+  app.add_option("--config-file", configFiles,
+                 "Configuration file; repeat it to merge several in order, a later key winning, "
+                 "as oslo.config does (e.g. neutron.conf, then openvswitch_agent.ini)")
+      ->type_name("FILE")
+      ->excludes(single);
   bool once = false;
   app.add_flag("--once", once,
                "Discover, sync placement and send one heartbeat, then exit (non-zero unless "
                "placement is in sync)");
-  std::string checkConfig;
-  app.add_option("--check-config", checkConfig, "Validate FILE and exit (0 = valid)");
+  std::vector<std::string> checkConfig;
+  app.add_option("--check-config", checkConfig,
+                 "Validate FILE (several: merged in order) and exit (0 = valid); keys no option "
+                 "reads are warnings")
+      ->type_name("FILE");
+  bool strict = false;
+  app.add_flag("--strict", strict, "With --check-config: a key no option reads is an error");
   CLI11_PARSE(app, argc, argv);
 
   if (!checkConfig.empty()) {
-    auto config = bwfloor::agent::loadAgentConfig(checkConfig);
+    std::vector<std::string> unknown;
+    auto config = bwfloor::agent::loadAgentConfig(checkConfig, &unknown);
     if (!config) return fail(config.error().message());
-    std::cout << checkConfig << ": ok (host " << config->host << ")\n";
+    for (const auto& line : unknown)
+      std::cerr << (strict ? "error: " : "warning: ") << line << "\n";
+    if (strict && !unknown.empty()) return 1;
+    std::cout << joined(checkConfig) << ": ok (host " << config->host << ")\n";
     return 0;
   }
-  return runAgent(configPath, once);
+  return runAgent(configFiles.empty() ? std::vector<std::string>{configPath} : configFiles, once);
 }
 
 }  // namespace

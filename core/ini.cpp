@@ -167,6 +167,10 @@ const IniSection* IniFile::section(std::string_view name) const {
 }
 
 std::optional<IniEntry> IniFile::get(std::string_view section, std::string_view key) const {
+  const std::pair<std::string, std::string> asked(section, key);
+  if (std::find(consulted_.begin(), consulted_.end(), asked) == consulted_.end()) {
+    consulted_.push_back(asked);
+  }
   const IniSection* found = this->section(section);
   const IniEntry* entry = found != nullptr ? found->find(key) : nullptr;
   if (entry == nullptr) return std::nullopt;
@@ -179,7 +183,8 @@ bool IniFile::has(std::string_view section, std::string_view key) const {
 
 IniLocation IniFile::locate(std::string_view section, std::string_view key) const {
   const auto entry = get(section, key);
-  return IniLocation{fileName_, entry ? entry->line : 0, std::string(section), std::string(key)};
+  const std::string& file = entry && !entry->file.empty() ? entry->file : fileName_;
+  return IniLocation{file, entry ? entry->line : 0, std::string(section), std::string(key)};
 }
 
 Error IniFile::errorAt(std::string_view section, std::string_view key, std::string_view why) const {
@@ -272,6 +277,87 @@ Result<IniFile> loadIni(const std::string& path) {
   // glibc opens a directory for reading; the read then fails with EISDIR.
   if (std::ferror(file.get())) return readError(errno);
   return parseIni(text, path);
+}
+
+namespace {
+
+// Levenshtein distance, for "did you mean".
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::vector<IniFile::UnknownKey> IniFile::unknownKeys() const {
+  std::vector<UnknownKey> out;
+  for (const auto& section : sections_) {
+    std::vector<std::string> known;
+    for (const auto& [s, k] : consulted_) {
+      if (s == section.name) known.push_back(k);
+    }
+    if (known.empty()) continue;  // a section this reader never consults
+    for (const auto& entry : section.entries) {
+      if (std::find(known.begin(), known.end(), entry.key) != known.end()) continue;
+      UnknownKey unknown{
+          {entry.file.empty() ? fileName_ : entry.file, entry.line, section.name, entry.key}, ""};
+      size_t best = 4;
+      for (const auto& k : known) {
+        const size_t d = editDistance(entry.key, k);
+        if (d < best) {
+          best = d;
+          unknown.closest = k;
+        }
+      }
+      out.push_back(std::move(unknown));
+    }
+  }
+  return out;
+}
+
+std::string describeUnknownKey(const IniFile::UnknownKey& unknown, std::string_view program) {
+  std::string out = unknown.where.toString() + ": not an option " + std::string(program) + " reads";
+  if (!unknown.closest.empty()) out += " (did you mean " + unknown.closest + "?)";
+  return out;
+}
+
+Result<IniFile> loadIniFiles(const std::vector<std::string>& paths) {
+  if (paths.size() == 1) return loadIni(paths.front());
+  std::vector<IniSection> merged;
+  std::string names;
+  for (const auto& path : paths) {
+    ASSIGN_OR_RETURN(IniFile file, loadIni(path));
+    names += (names.empty() ? "" : ", ") + path;
+    for (const auto& section : file.sections()) {
+      auto into = std::find_if(merged.begin(), merged.end(),
+                               [&](const IniSection& s) { return s.name == section.name; });
+      if (into == merged.end()) {
+        merged.push_back({section.name, section.line, {}});
+        into = merged.end() - 1;
+      }
+      for (IniEntry entry : section.entries) {
+        entry.file = path;
+        auto same = std::find_if(into->entries.begin(), into->entries.end(),
+                                 [&](const IniEntry& e) { return e.key == entry.key; });
+        if (same != into->entries.end()) {
+          *same = std::move(entry);  // the later file wins
+        } else {
+          into->entries.push_back(std::move(entry));
+        }
+      }
+    }
+  }
+  return IniFile(names, std::move(merged));
 }
 
 }  // namespace bwfloor

@@ -31,7 +31,8 @@ namespace bwfloor {
 struct IniEntry {
   std::string key;
   std::string value;
-  int line = 0;  // 1-based line of the key
+  int line = 0;      // 1-based line of the key
+  std::string file;  // the file it came from, when several were merged ("" = the IniFile's)
 };
 
 struct IniSection {
@@ -63,6 +64,8 @@ class IniFile {
   const std::vector<IniSection>& sections() const { return sections_; }  // file order
   const IniSection* section(std::string_view name) const;
 
+  // Every lookup (get, has, the typed getters) records the key as one the reader knows, for
+  // unknownKeys().
   std::optional<IniEntry> get(std::string_view section, std::string_view key) const;
   bool has(std::string_view section, std::string_view key) const;
 
@@ -86,10 +89,28 @@ class IniFile {
   Result<std::chrono::seconds> getSeconds(std::string_view section, std::string_view key,
                                           std::chrono::seconds fallback) const;
 
+  // The keys in the files that no lookup asked for, in sections that some lookup did (a section
+  // the reader never consults, like neutron.conf's [database], is someone else's), with the
+  // closest key the reader knows in that section when one is within 3 edits. Ask after parsing.
+  struct UnknownKey {
+    IniLocation where;
+    std::string closest;  // "" when none is close
+  };
+  std::vector<UnknownKey> unknownKeys() const;
+
  private:
   std::string fileName_;
   std::vector<IniSection> sections_;
+  mutable std::vector<std::pair<std::string, std::string>> consulted_;  // (section, key)
 };
+
+// "file:12: [ovs] resource_provider_bandwidth: not an option PROGRAM reads (did you mean
+// resource_provider_bandwidths?)".
+std::string describeUnknownKey(const IniFile::UnknownKey& unknown, std::string_view program);
+
+// Several files read in order and merged as oslo.config merges --config-file arguments: a key
+// in a later file replaces the same key of an earlier one. Every entry keeps its own file:line.
+Result<IniFile> loadIniFiles(const std::vector<std::string>& paths);
 
 // fileName is only used in messages.
 Result<IniFile> parseIni(std::string_view text, std::string fileName);

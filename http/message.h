@@ -36,6 +36,9 @@ struct Request {
   std::string body;
   std::string peer;             // "127.0.0.1:53412"
   std::string scheme = "http";  // "https" on a TLS connection (for absolute URLs)
+  // "req-<uuid4>", minted by the server for each request: in the answer's error bodies and
+  // x-openstack-request-id, and in every log line the handler writes (core/logging.h).
+  std::string requestId;
 };
 
 struct Response {

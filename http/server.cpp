@@ -98,6 +98,7 @@ Request toRequest(bhttp::request<bhttp::string_body>&& in, const std::string& pe
     req.headers.add(std::string(field.name_string()), std::string(field.value()));
   }
   req.body = std::move(in.body());
+  req.requestId = "req-" + uuid4().toString();
   req.peer = peer;
   return req;
 }
@@ -196,15 +197,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if constexpr (kTls) req.scheme = "https";
     const std::string method = req.method;
     const std::string target = req.target;
+    const std::string requestId = req.requestId;
     waitingForHandler_ = true;
     register_();
     watchForClientClose();
+    LogRequestScope logScope(requestId);  // what the handler logs names the request
     try {
       handler_(std::move(req), responder());
     } catch (const std::exception& e) {
-      failRequest(method, target, e.what());
+      failRequest(method, target, requestId, e.what());
     } catch (...) {
-      failRequest(method, target, "unknown exception");
+      failRequest(method, target, requestId, "unknown exception");
     }
   }
 
@@ -221,8 +224,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     };
   }
 
-  void failRequest(const std::string& method, const std::string& target, const char* what) {
-    const std::string requestId = "req-" + uuid4().toString();
+  void failRequest(const std::string& method, const std::string& target,
+                   const std::string& requestId, const char* what) {
     logger("http")->error("request_id={} peer={} {} {} failed: {}", requestId, peer_, method,
                           target, what);
     responder()(errorResponse(500, internalErrorDetail(requestId), requestId));

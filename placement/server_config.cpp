@@ -56,7 +56,12 @@ bool isLoopback(const std::string& host) {
 }  // namespace
 
 Result<ServerConfig> loadServerConfig(const std::string& path) {
-  ASSIGN_OR_RETURN(IniFile ini, loadIni(path));
+  return loadServerConfig(std::vector<std::string>{path}, nullptr);
+}
+
+Result<ServerConfig> loadServerConfig(const std::vector<std::string>& paths,
+                                      std::vector<std::string>* unknown) {
+  ASSIGN_OR_RETURN(IniFile ini, loadIniFiles(paths));
   ServerConfig config;
   RETURN_IF_ERROR(parseBind(ini, config));
   std::string auth = ini.getString("api", "auth_strategy", "noauth2");
@@ -90,6 +95,8 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
   }
   config.sqliteSynchronousNormal = sync == "normal";
   config.logLevel = ini.getString("DEFAULT", "log_level", config.logLevel);
+  ASSIGN_OR_RETURN(config.debug, ini.getBool("DEFAULT", "debug", false));
+  ASSIGN_OR_RETURN(config.useJson, ini.getBool("DEFAULT", "use_json", false));
   ASSIGN_OR_RETURN(config.randomizeCandidates,
                    ini.getBool("placement", "randomize_allocation_candidates", false));
   config.tlsCertFile = ini.getString("ssl", "cert_file", "");
@@ -101,6 +108,11 @@ Result<ServerConfig> loadServerConfig(const std::string& path) {
         std::string("HTTPS needs both cert_file and key_file; ") + missing + " is not set");
   }
   RETURN_IF_ERROR(validateServerConfig(config));
+  if (unknown) {
+    for (const auto& key : ini.unknownKeys()) {
+      unknown->push_back(describeUnknownKey(key, "bwfloor-server"));
+    }
+  }
   return config;
 }
 

@@ -20,6 +20,8 @@ struct ServerConfig {
       "sqlite:////var/lib/bwfloor/placement.db";  // [placement_database]
   bool sqliteSynchronousNormal = false;  // [placement_database] sqlite_synchronous = full|normal
   std::string logLevel = "info";         // [DEFAULT] log_level (debug, info, warning, error)
+  bool debug = false;                    // [DEFAULT] debug (oslo.log: DEBUG whatever log_level)
+  bool useJson = false;                  // [DEFAULT] use_json: one JSON object per line
   int threads = 4;                       // [api] threads
   std::vector<std::string> adminTokens;  // [auth] admin_tokens (token mode)
   // [auth] reader_tokens = PROJECT:TOKEN, ...: a reader sees only its project (token mode).
@@ -40,6 +42,10 @@ struct ServerConfig {
 
 // Reads and validates FILE; an error names file:line, section, key and why.
 Result<ServerConfig> loadServerConfig(const std::string& path);
+// Several files merged in order (a later key wins, as oslo.config merges --config-file);
+// `unknown` gets one line per key no option reads, naming file:line and the closest option.
+Result<ServerConfig> loadServerConfig(const std::vector<std::string>& paths,
+                                      std::vector<std::string>* unknown);
 // Checks cross-option rules (noauth2 only on loopback); error text says how to fix it.
 Status validateServerConfig(const ServerConfig& config);
 

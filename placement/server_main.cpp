@@ -40,23 +40,32 @@ int waitForStopSignal() {
 // What --check-config and start-up both refuse: the file itself, the log level, the database URL.
 struct CheckedConfig {
   bwfloor::placement::ServerConfig config;
-  spdlog::level::level_enum logLevel = spdlog::level::info;
+  bwfloor::LogOptions log;
   std::string dbPath;            // SQLite: the file (or ":memory:")
   std::string postgresConninfo;  // PostgreSQL: the URI for libpq
   std::string dbShown;           // for messages, the password masked
 };
 
-bwfloor::Result<CheckedConfig> loadCheckedConfig(const std::string& path) {
+std::string joined(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const auto& p : paths) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+bwfloor::Result<CheckedConfig> loadCheckedConfig(const std::vector<std::string>& paths,
+                                                 std::vector<std::string>* unknown) {
   using bwfloor::ErrorCode;
   using bwfloor::makeError;
   CheckedConfig checked;
-  ASSIGN_OR_RETURN(checked.config, bwfloor::placement::loadServerConfig(path));
-  auto level = bwfloor::parseLogLevel(checked.config.logLevel);
-  if (!level) {
+  const std::string path = joined(paths);
+  ASSIGN_OR_RETURN(checked.config, bwfloor::placement::loadServerConfig(paths, unknown));
+  auto log = bwfloor::logOptionsFromConfig(checked.config.logLevel, checked.config.debug,
+                                           checked.config.useJson);
+  if (!log) {
     return makeError(ErrorCode::kInvalidArgument,
-                     path + ": [DEFAULT] log_level: " + level.error().message());
+                     path + ": [DEFAULT] log_level: " + log.error().message());
   }
-  checked.logLevel = *level;
+  checked.log = *log;
   const std::string& connection = checked.config.databaseConnection;
   const bool postgres = connection.rfind("postgres", 0) == 0;
   auto target = postgres ? bwfloor::placement::postgresConninfoFromConnection(connection)
@@ -83,27 +92,42 @@ int main(int argc, char** argv) {
                "bwfloor-server"};
   app.set_version_flag("--version", std::string("bwfloor-server ") + bwfloor::kVersion);
   std::string configPath = "/etc/bwfloor/server.ini";
-  app.add_option("--config", configPath, "Configuration file (INI)")
+  auto* single = app.add_option("--config", configPath, "Configuration file (INI)")
+                     ->type_name("FILE")
+                     ->capture_default_str();
+  std::vector<std::string> configFiles;
+  app.add_option("--config-file", configFiles,
+                 "Configuration file; repeat it to merge several in order, a later key winning, "
+                 "as oslo.config does")
       ->type_name("FILE")
-      ->capture_default_str();
-  std::string checkConfig;
+      ->excludes(single);
+  std::vector<std::string> checkConfig;
   app.add_option("--check-config", checkConfig,
-                 "Validate FILE and exit (0 = valid, 1 = the errors are printed)")
+                 "Validate FILE (several: merged in order) and exit (0 = valid, 1 = the errors "
+                 "are printed); keys no option reads are warnings")
       ->type_name("FILE");
+  bool strict = false;
+  app.add_flag("--strict", strict, "With --check-config: a key no option reads is an error");
   CLI11_PARSE(app, argc, argv);
 
   using namespace bwfloor;  // NOLINT(google-build-using-namespace)
+  std::vector<std::string> unknown;
   if (!checkConfig.empty()) {
-    auto checked = loadCheckedConfig(checkConfig);
+    auto checked = loadCheckedConfig(checkConfig, &unknown);
     if (!checked) return fail(checked.error().message());
-    std::cout << checkConfig << ": ok (bind " << checked->config.bindHost << ":"
+    for (const auto& line : unknown)
+      std::cerr << (strict ? "error: " : "warning: ") << line << "\n";
+    if (strict && !unknown.empty()) return 1;
+    std::cout << joined(checkConfig) << ": ok (bind " << checked->config.bindHost << ":"
               << checked->config.bindPort << ", db " << checked->dbShown << ")\n";
     return 0;
   }
-  auto checked = loadCheckedConfig(configPath);
+  auto checked = loadCheckedConfig(
+      configFiles.empty() ? std::vector<std::string>{configPath} : configFiles, &unknown);
   if (!checked) return fail(checked.error().message());
-  initLogging(LogOptions{checked->logLevel});
+  initLogging(checked->log);
   auto log = logger("server");
+  for (const auto& line : unknown) log->warn("{}", line);
   const placement::ServerConfig& config = checked->config;
   const std::string& dbPath = checked->dbPath;
   const std::string& dbShown = checked->dbShown;

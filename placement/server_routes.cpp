@@ -30,7 +30,7 @@ void ServerRoutes::route(http::Request&& req, const http::Responder& respond) {
   if (staleness_ && (req.method == "GET" || req.method == "HEAD")) {
     if (auto why = staleness_()) {
       RequestContext ctx{req};
-      ctx.requestId = "req-" + uuid4().toString();
+      ctx.requestId = req.requestId.empty() ? "req-" + uuid4().toString() : req.requestId;
       return respond(unversionedErrorResponse(ctx, unavailable(*why)));
     }
   }

@@ -161,6 +161,8 @@ Status parseAgentSection(const IniFile& ini, NameSource& names, AgentConfig& con
   if (auto level = parseLogLevel(config.logLevel); !level) {
     return ini.errorAt("DEFAULT", "log_level", level.error().message());
   }
+  ASSIGN_OR_RETURN(config.debug, ini.getBool("DEFAULT", "debug", false));
+  ASSIGN_OR_RETURN(config.useJson, ini.getBool("DEFAULT", "use_json", false));
   return {};
 }
 
@@ -275,8 +277,19 @@ Result<AgentConfig> parseAgentConfig(const IniFile& ini,
 }
 
 Result<AgentConfig> loadAgentConfig(const std::string& path) {
-  ASSIGN_OR_RETURN(IniFile ini, loadIni(path));
-  return parseAgentConfig(ini, machineHostNames);
+  return loadAgentConfig(std::vector<std::string>{path}, nullptr);
+}
+
+Result<AgentConfig> loadAgentConfig(const std::vector<std::string>& paths,
+                                    std::vector<std::string>* unknown) {
+  ASSIGN_OR_RETURN(IniFile ini, loadIniFiles(paths));
+  ASSIGN_OR_RETURN(AgentConfig config, parseAgentConfig(ini, machineHostNames));
+  if (unknown) {
+    for (const auto& key : ini.unknownKeys()) {
+      unknown->push_back(describeUnknownKey(key, "bwfloor-agent"));
+    }
+  }
+  return config;
 }
 
 }  // namespace bwfloor::agent

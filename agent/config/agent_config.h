@@ -4,6 +4,8 @@
 // value grammars are in neutron_options.h.
 //
 //   [DEFAULT] log_level                     debug, info, warning, error (default info)
+//             debug, use_json               oslo.log's: true = DEBUG whatever log_level says;
+//                                           one JSON object per line (both default false)
 //   [agent]   host                          this host's name; default [DEFAULT] host, else the
 //                                           machine's hostname
 //             report_interval               seconds between heartbeats (default 30, >= 1)
@@ -76,6 +78,8 @@ struct AgentConfig {
   std::string statusSocket = "/run/bwfloor/agent.sock";  // [agent] status_socket
   RootProviderPolicy rootProviderPolicy = RootProviderPolicy::kCreate;
   std::string logLevel = "info";
+  bool debug = false;    // [DEFAULT] debug
+  bool useJson = false;  // [DEFAULT] use_json
 
   std::string integrationBridge = "br-int";
   std::string ovsdbConnection = "unix:/var/run/openvswitch/db.sock";
@@ -107,6 +111,11 @@ Result<AgentConfig> parseAgentConfig(const IniFile& ini,
                                      const std::function<Result<HostNames>()>& names);
 // Reads FILE and parses it with this machine's names.
 Result<AgentConfig> loadAgentConfig(const std::string& path);
+// Reads the files in order, merged as oslo.config merges --config-file arguments (a later key
+// wins), and parses them. `unknown` gets one line per key no option reads ("file:line: [s] k:
+// not an option bwfloor-agent reads (did you mean ...?)").
+Result<AgentConfig> loadAgentConfig(const std::vector<std::string>& paths,
+                                    std::vector<std::string>* unknown);
 
 const char* rootProviderPolicyName(RootProviderPolicy policy);
 

@@ -255,7 +255,8 @@ http::Response PlacementApi::handle(const http::Request& req) {
   std::string path = req.path;
   if (path.rfind(options_.prefix, 0) == 0) path = path.substr(options_.prefix.size());
   auto segs = splitPath(path);
-  RequestContext ctx{req, Microversion{}, "req-" + uuid4().toString()};
+  RequestContext ctx{req, Microversion{},
+                     req.requestId.empty() ? "req-" + uuid4().toString() : req.requestId};
   ctx.prefix = options_.prefix;
   ctx.randomizeCandidates = options_.randomizeCandidates;
 

@@ -239,6 +239,39 @@ TEST_F(IniFileTest, LoadsFromDisk) {
             path_ + ":3: [ovs] bridge_mappings: bad");
 }
 
+// Issue 17: Neutron operators pass --config-file neutron.conf --config-file openvswitch_agent.ini.
+TEST_F(IniFileTest, SeveralFilesMergeInOrderAndKeepTheirLines) {
+  const std::string second = path_ + ".2";
+  std::ofstream(path_) << "[DEFAULT]\nhost = from-first\ndebug = false\n[database]\nx = 1\n";
+  std::ofstream(second) << "[ovs]\nbridge_mappings = physnet0:br-ex\n[DEFAULT]\n\ndebug = true\n";
+  const auto ini = loadIniFiles({path_, second});
+  std::remove(second.c_str());
+  ASSERT_TRUE(ini.has_value()) << ini.error();
+  EXPECT_EQ(ini->getString("DEFAULT", "host"), "from-first");
+  EXPECT_EQ(ini->getString("DEFAULT", "debug"), "true") << "the later file wins";
+  EXPECT_EQ(ini->errorAt("DEFAULT", "debug", "bad").message(), second + ":5: [DEFAULT] debug: bad");
+  EXPECT_EQ(ini->errorAt("DEFAULT", "host", "bad").message(), path_ + ":2: [DEFAULT] host: bad");
+  EXPECT_EQ(ini->errorAt("ovs", "bridge_mappings", "bad").message(),
+            second + ":2: [ovs] bridge_mappings: bad");
+  EXPECT_FALSE(loadIniFiles({path_, second + ".absent"})) << "a missing file is an error";
+}
+
+TEST(IniTest, UnknownKeysNameTheirLineAndTheClosestKnownKey) {
+  const IniFile ini = mustParse(
+      "[ovs]\nresource_provider_bandwidth = br-test:1:1\nbridge_mappings = a:b\n"
+      "zzz_unrelated = 1\n[database]\nconnection = mysql://\n");
+  (void)ini.getString("ovs", "resource_provider_bandwidths");
+  (void)ini.getString("ovs", "bridge_mappings");
+  const auto unknown = ini.unknownKeys();
+  ASSERT_EQ(unknown.size(), 2U) << "[database] is a section this reader never consults";
+  EXPECT_EQ(describeUnknownKey(unknown[0], "bwfloor-agent"),
+            std::string(kFile) +
+                ":2: [ovs] resource_provider_bandwidth: not an option "
+                "bwfloor-agent reads (did you mean resource_provider_bandwidths?)");
+  EXPECT_EQ(describeUnknownKey(unknown[1], "bwfloor-agent"),
+            std::string(kFile) + ":4: [ovs] zzz_unrelated: not an option bwfloor-agent reads");
+}
+
 TEST_F(IniFileTest, ParseErrorsNameThePath) {
   std::ofstream(path_) << "[ovs\n";
   const auto ini = loadIni(path_);

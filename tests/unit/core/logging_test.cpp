@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -95,6 +98,80 @@ TEST_F(LoggingTest, JsonLinesEscapeMessages) {
   EXPECT_EQ(json["message"], "ovsdb said \"no\"\n\tat row\\x\x01");
   EXPECT_TRUE(json["pid"].is_number());
   EXPECT_TRUE(json["time"].is_string());
+}
+
+// Issue 17: under systemd every line reached the journal at one priority.
+TEST_F(LoggingTest, JournalPriorityPrefixesEachLineWithItsSyslogLevel) {
+  captureWith(LogOptions{.level = spdlog::level::debug, .journalPriority = true});
+  logger("agent")->debug("d");
+  logger("agent")->info("i");
+  logger("agent")->warn("w");
+  logger("agent")->error("e");
+  logger("agent")->critical("c");
+  const auto output = lines();
+  ASSERT_EQ(output.size(), 5u) << out_.str();
+  const char* expected[] = {"<7>", "<6>", "<4>", "<3>", "<2>"};
+  for (size_t i = 0; i < output.size(); ++i) {
+    EXPECT_EQ(output[i].substr(0, 3), expected[i]) << output[i];
+  }
+  captureWith(LogOptions{.level = spdlog::level::info, .json = true, .journalPriority = true});
+  logger("agent")->warn("w");
+  const auto json = lines().back();
+  EXPECT_EQ(json.substr(0, 4), "<4>{") << "journald strips the prefix, the JSON stays whole";
+}
+
+TEST_F(LoggingTest, JournalIsStderrOnlyWhenJournalStreamNamesIt) {
+  struct stat st {};
+  ASSERT_EQ(::fstat(STDERR_FILENO, &st), 0);
+  const std::string mine = std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
+                           std::to_string(static_cast<unsigned long long>(st.st_ino));
+  ::setenv("JOURNAL_STREAM", mine.c_str(), 1);
+  EXPECT_TRUE(stderrIsJournal());
+  ::setenv("JOURNAL_STREAM", "1:2", 1);  // inherited from a parent whose stderr was the journal
+  EXPECT_FALSE(stderrIsJournal());
+  ::unsetenv("JOURNAL_STREAM");
+  EXPECT_FALSE(stderrIsJournal());
+}
+
+TEST_F(LoggingTest, OsloDebugAndUseJsonOptions) {
+  auto plain = logOptionsFromConfig("warning", false, false);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->level, spdlog::level::warn);
+  EXPECT_FALSE(plain->json);
+  auto debug = logOptionsFromConfig("warning", true, true);
+  ASSERT_TRUE(debug);
+  EXPECT_EQ(debug->level, spdlog::level::debug) << "debug = true wins, as in oslo.log";
+  EXPECT_TRUE(debug->json);
+  EXPECT_FALSE(logOptionsFromConfig("loud", false, false));
+}
+
+// Issue 17: request ids in the server's log lines.
+TEST_F(LoggingTest, LinesWrittenForARequestCarryItsId) {
+  captureWith(LogOptions{.level = spdlog::level::info});
+  {
+    LogRequestScope scope("req-1234");
+    logger("placement")->info("claimed");
+    {
+      LogRequestScope inner("req-inner");
+      logger("placement")->info("nested");
+    }
+    logger("placement")->info("back");
+  }
+  logger("placement")->info("outside");
+  const auto output = lines();
+  ASSERT_EQ(output.size(), 4u) << out_.str();
+  EXPECT_NE(output[0].find("placement: req-1234 claimed"), std::string::npos) << output[0];
+  EXPECT_NE(output[1].find("placement: req-inner nested"), std::string::npos) << output[1];
+  EXPECT_NE(output[2].find("placement: req-1234 back"), std::string::npos) << output[2];
+  EXPECT_NE(output[3].find("placement: outside"), std::string::npos) << output[3];
+  captureWith(LogOptions{.level = spdlog::level::info, .json = true});
+  {
+    LogRequestScope scope("req-5");
+    logger("placement")->info("x");
+  }
+  const auto json = nlohmann::json::parse(lines().back(), nullptr, false);
+  ASSERT_FALSE(json.is_discarded());
+  EXPECT_EQ(json["request_id"], "req-5");
 }
 
 TEST_F(LoggingTest, ParsesLevelNames) {

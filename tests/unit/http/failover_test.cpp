@@ -3,10 +3,13 @@
 // sticking to the one that answers; any other HTTP error status is an answer, not a failover.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <memory>
+#include <sstream>
 #include <string>
 
+#include "core/logging.h"
 #include "http/client.h"
 #include "http/server.h"
 
@@ -91,6 +94,32 @@ TEST(FailoverClientTest, A503FailsOverAndIsTheAnswerOnlyWhenEveryReplicaGivesIt)
   ASSERT_TRUE(alone);
   EXPECT_EQ(alone->status, 503);
   EXPECT_EQ(alone->body, "behind");
+}
+
+// Issue 17: the server mints a request id and what the handler logs carries it.
+TEST(HttpServerRequestIdTest, EachRequestHasAnIdThatItsHandlersLogLinesCarry) {
+  std::ostringstream logged;
+  LogOptions capture;
+  capture.sinkForTest = std::make_shared<spdlog::sinks::ostream_sink_mt>(logged);
+  initLogging(capture);
+  ServerOptions options;
+  options.port = 0;
+  HttpServer server(options, [](const Request& req) {
+    logger("placement")->info("handling {}", req.path);
+    Response r;
+    r.body = req.requestId;
+    return r;
+  });
+  ASSERT_TRUE(server.start());
+  HttpClient client(at(server.port()), std::chrono::seconds(5));
+  const std::string first = client.send("GET", "/one").value().body;
+  const std::string second = client.send("GET", "/two").value().body;
+  server.stop();
+  initLogging(LogOptions{});
+  EXPECT_EQ(first.rfind("req-", 0), 0U) << first;
+  EXPECT_NE(first, second);
+  EXPECT_THAT(logged.str(), HasSubstr("placement: " + first + " handling /one"));
+  EXPECT_THAT(logged.str(), HasSubstr("placement: " + second + " handling /two"));
 }
 
 TEST(FailoverClientTest, EndpointListsParseOrNameTheBadItem) {

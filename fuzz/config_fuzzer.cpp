@@ -5,7 +5,9 @@
 // machine names: no DNS) and through it neutron_options.h's value grammars; the server's
 // loadServerConfig (placement/server_config.h, which only takes a path: the input is written to a
 // memfd and read back through /proc/self/fd), then, as bwfloor-server does at start-up, its log
-// level and database URL (parseLogLevel, sqlitePathFromConnection, postgresConninfoFromConnection).
+// level and database URL (parseLogLevel, sqlitePathFromConnection, postgresConninfoFromConnection);
+// the unknown-key report after the agent's parse (IniFile::unknownKeys); and the same bytes as a
+// change-log entry another replica wrote (decodeStoreChanges).
 // Asserts: no crash and no sanitizer report (an error Result is a fine answer); an error has a
 // message; a loaded agent config has a server endpoint and a default hypervisor for both device
 // sections ("never empty", agent_config.h); a loaded server config is valid by
@@ -24,6 +26,7 @@
 #include "core/ini.h"
 #include "core/logging.h"
 #include "placement/server_config.h"
+#include "placement/store/change_codec.h"
 #include "placement/store/pg_connection.h"
 #include "placement/store/sqlite_store.h"
 
@@ -117,9 +120,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto ini = bwfloor::parseIni(text, "fuzz.ini");
   expectMessage(ini, "parseIni");
   if (ini) {
-    exerciseGetters(*ini);
     agentConfig(*ini);
+    // What the agent did not ask for (before the getters below ask for every key).
+    for (const auto& unknown : ini->unknownKeys()) {
+      if (bwfloor::describeUnknownKey(unknown, "fuzz").empty()) std::abort();
+    }
+    exerciseGetters(*ini);
   }
   serverConfig(text);
+  // Text another replica wrote to the change log: decoded, or an error with a message.
+  expectMessage(bwfloor::placement::decodeStoreChanges(std::string(text)), "decodeStoreChanges");
   return 0;
 }

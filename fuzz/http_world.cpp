@@ -83,7 +83,8 @@ HttpWorld::HttpWorld(const Stored* stored)
   ports_ = std::make_unique<ports::PortsService>(*model_, docs_, ports::PortsOptions{});
   if (Status st = ports_->load(); !st) fixtureFailed("ports load", st.error().message());
   v1_ = std::make_unique<ports::V1Api>(*ports_, apiOptions);
-  routes_ = std::make_unique<placement::ServerRoutes>(*api_, *v1_);
+  metrics_ = std::make_unique<placement::ServerMetrics>(*model_, *ports_);
+  routes_ = std::make_unique<placement::ServerRoutes>(*api_, *v1_, nullptr, metrics_.get());
   placement::ApiOptions tokenOptions;
   tokenOptions.auth = placement::AuthStrategy::kToken;
   tokenOptions.adminTokens = {kAdminToken};
@@ -91,7 +92,8 @@ HttpWorld::HttpWorld(const Stored* stored)
   tokenOptions.readerTokens = {{kReaderToken, "proj"}};
   tokenApi_ = std::make_unique<placement::PlacementApi>(*model_, tokenOptions);
   tokenV1_ = std::make_unique<ports::V1Api>(*ports_, tokenOptions);
-  tokenRoutes_ = std::make_unique<placement::ServerRoutes>(*tokenApi_, *tokenV1_);
+  tokenRoutes_ =
+      std::make_unique<placement::ServerRoutes>(*tokenApi_, *tokenV1_, nullptr, metrics_.get());
 }
 
 HttpWorld::~HttpWorld() {

@@ -68,6 +68,7 @@ class HttpWorld {
   std::unique_ptr<placement::PlacementApi> api_;
   std::shared_ptr<ports::MemoryJsonStore> docs_;
   std::unique_ptr<ports::PortsService> ports_;
+  std::unique_ptr<placement::ServerMetrics> metrics_;  // /metrics, /healthcheck, request timing
   std::unique_ptr<ports::V1Api> v1_;
   std::unique_ptr<placement::ServerRoutes> routes_;
   std::unique_ptr<placement::PlacementApi> tokenApi_;

@@ -18,29 +18,16 @@ std::string number(double v) {
   return buf;
 }
 
-std::string escapeLabel(const std::string& v) {
+// The format's escaping: backslash and newline everywhere, the double quote in label values.
+std::string escape(const std::string& v, bool quotes) {
   std::string out;
   for (char c : v) {
     if (c == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quotes) {
       out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string escapeHelp(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
     } else {
       out += c;
     }
@@ -49,7 +36,7 @@ std::string escapeHelp(const std::string& v) {
 }
 
 void header(std::string& out, const std::string& name, const std::string& help, const char* type) {
-  out += "# HELP " + name + " " + escapeHelp(help) + "\n# TYPE " + name + " " + type + "\n";
+  out += "# HELP " + name + " " + escape(help, false) + "\n# TYPE " + name + " " + type + "\n";
 }
 
 }  // namespace
@@ -59,7 +46,7 @@ std::string metricSeries(const std::string& name, const MetricLabels& labels) {
   std::string out = name + "{";
   for (size_t i = 0; i < labels.size(); ++i) {
     if (i) out += ",";
-    out += labels[i].first + "=\"" + escapeLabel(labels[i].second) + "\"";
+    out += labels[i].first + "=\"" + escape(labels[i].second, true) + "\"";
   }
   return out + "}";
 }

@@ -28,6 +28,7 @@
 #include "agent/binding/enforcement_points.h"
 #include "agent/config/agent_config.h"
 #include "agent/status/status_socket.h"
+#include "core/config_files_cli.h"
 #include "core/logging.h"
 #include "core/version.h"
 #include "dataplane/netlink/netlink_link_source.h"
@@ -79,12 +80,6 @@ Status applyLogLevel(const AgentConfig& config) {
                    logOptionsFromConfig(config.logLevel, config.debug, config.useJson));
   initLogging(options);
   return {};
-}
-
-std::string joined(const std::vector<std::string>& paths) {
-  std::string out;
-  for (const auto& p : paths) out += (out.empty() ? "" : ", ") + p;
-  return out;
 }
 
 // Loads the files; keys no option reads are logged as warnings (file:line, the closest key).
@@ -241,7 +236,7 @@ int runLoop(const std::vector<std::string>& paths, AgentService& service,
       signalfd_siginfo info{};
       if (read(signalFd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
         if (info.ssi_signo == SIGHUP) {
-          log->info("SIGHUP received: reloading {}", joined(paths));
+          log->info("SIGHUP received: reloading {}", joinedPaths(paths));
           reload(paths, service);
         } else {
           log->info("signal {} received, stopping", info.ssi_signo);
@@ -267,7 +262,7 @@ int runAgent(const std::vector<std::string>& paths, bool once) {
   auto config = loadAgentConfig(paths, &unknown);
   if (!config) return fail(config.error().message());
   if (auto st = applyLogLevel(*config); !st) return fail(st.error().message());
-  logger("agent")->info("bwfloor-agent {} starting, config={}", kVersion, joined(paths));
+  logger("agent")->info("bwfloor-agent {} starting, config={}", kVersion, joinedPaths(paths));
   for (const auto& line : unknown) logger("agent")->warn("{}", line);
 
   dataplane::NetlinkLinkSource links;
@@ -315,40 +310,23 @@ int agentMain(int argc, char** argv) {
   CLI::App app{"bwfloor-agent: reports this host's bandwidth to placement and enforces minimums",
                "bwfloor-agent"};
   app.set_version_flag("--version", std::string("bwfloor-agent ") + bwfloor::kVersion);
-  std::string configPath = "/etc/bwfloor/agent.ini";
-  auto* single = app.add_option("--config", configPath, "Configuration file (INI)")
-                     ->type_name("FILE")
-                     ->capture_default_str();
-  std::vector<std::string> configFiles;
-  app.add_option("--config-file", configFiles,
-                 "Configuration file; repeat it to merge several in order, a later key winning, "
-                 "as oslo.config does (e.g. neutron.conf, then openvswitch_agent.ini)")
-      ->type_name("FILE")
-      ->excludes(single);
+  ConfigFilesCli files;
+  files.addTo(app, "/etc/bwfloor/agent.ini", " (e.g. neutron.conf, then openvswitch_agent.ini)");
   bool once = false;
   app.add_flag("--once", once,
                "Discover, sync placement and send one heartbeat, then exit (non-zero unless "
                "placement is in sync)");
-  std::vector<std::string> checkConfig;
-  app.add_option("--check-config", checkConfig,
-                 "Validate FILE (several: merged in order) and exit (0 = valid); keys no option "
-                 "reads are warnings")
-      ->type_name("FILE");
-  bool strict = false;
-  app.add_flag("--strict", strict, "With --check-config: a key no option reads is an error");
   CLI11_PARSE(app, argc, argv);
 
-  if (!checkConfig.empty()) {
+  if (!files.checkConfig.empty()) {
     std::vector<std::string> unknown;
-    auto config = bwfloor::agent::loadAgentConfig(checkConfig, &unknown);
+    auto config = bwfloor::agent::loadAgentConfig(files.checkConfig, &unknown);
     if (!config) return fail(config.error().message());
-    for (const auto& line : unknown)
-      std::cerr << (strict ? "error: " : "warning: ") << line << "\n";
-    if (strict && !unknown.empty()) return 1;
-    std::cout << joined(checkConfig) << ": ok (host " << config->host << ")\n";
+    if (!files.reportUnknown(unknown)) return 1;
+    std::cout << joinedPaths(files.checkConfig) << ": ok (host " << config->host << ")\n";
     return 0;
   }
-  return runAgent(configFiles.empty() ? std::vector<std::string>{configPath} : configFiles, once);
+  return runAgent(files.paths(), once);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "core/config_files_cli.h"
 #include "core/logging.h"
 #include "core/version.h"
 #include "http/server.h"
@@ -46,18 +47,12 @@ struct CheckedConfig {
   std::string dbShown;           // for messages, the password masked
 };
 
-std::string joined(const std::vector<std::string>& paths) {
-  std::string out;
-  for (const auto& p : paths) out += (out.empty() ? "" : ", ") + p;
-  return out;
-}
-
 bwfloor::Result<CheckedConfig> loadCheckedConfig(const std::vector<std::string>& paths,
                                                  std::vector<std::string>* unknown) {
   using bwfloor::ErrorCode;
   using bwfloor::makeError;
   CheckedConfig checked;
-  const std::string path = joined(paths);
+  const std::string path = bwfloor::joinedPaths(paths);
   ASSIGN_OR_RETURN(checked.config, bwfloor::placement::loadServerConfig(paths, unknown));
   auto log = bwfloor::logOptionsFromConfig(checked.config.logLevel, checked.config.debug,
                                            checked.config.useJson);
@@ -91,39 +86,21 @@ int main(int argc, char** argv) {
   CLI::App app{"bwfloor-server: OpenStack-compatible Placement API (/placement) for bwfloor",
                "bwfloor-server"};
   app.set_version_flag("--version", std::string("bwfloor-server ") + bwfloor::kVersion);
-  std::string configPath = "/etc/bwfloor/server.ini";
-  auto* single = app.add_option("--config", configPath, "Configuration file (INI)")
-                     ->type_name("FILE")
-                     ->capture_default_str();
-  std::vector<std::string> configFiles;
-  app.add_option("--config-file", configFiles,
-                 "Configuration file; repeat it to merge several in order, a later key winning, "
-                 "as oslo.config does")
-      ->type_name("FILE")
-      ->excludes(single);
-  std::vector<std::string> checkConfig;
-  app.add_option("--check-config", checkConfig,
-                 "Validate FILE (several: merged in order) and exit (0 = valid, 1 = the errors "
-                 "are printed); keys no option reads are warnings")
-      ->type_name("FILE");
-  bool strict = false;
-  app.add_flag("--strict", strict, "With --check-config: a key no option reads is an error");
+  bwfloor::ConfigFilesCli files;
+  files.addTo(app, "/etc/bwfloor/server.ini", "");
   CLI11_PARSE(app, argc, argv);
 
   using namespace bwfloor;  // NOLINT(google-build-using-namespace)
   std::vector<std::string> unknown;
-  if (!checkConfig.empty()) {
-    auto checked = loadCheckedConfig(checkConfig, &unknown);
+  if (!files.checkConfig.empty()) {
+    auto checked = loadCheckedConfig(files.checkConfig, &unknown);
     if (!checked) return fail(checked.error().message());
-    for (const auto& line : unknown)
-      std::cerr << (strict ? "error: " : "warning: ") << line << "\n";
-    if (strict && !unknown.empty()) return 1;
-    std::cout << joined(checkConfig) << ": ok (bind " << checked->config.bindHost << ":"
+    if (!files.reportUnknown(unknown)) return 1;
+    std::cout << joinedPaths(files.checkConfig) << ": ok (bind " << checked->config.bindHost << ":"
               << checked->config.bindPort << ", db " << checked->dbShown << ")\n";
     return 0;
   }
-  auto checked = loadCheckedConfig(
-      configFiles.empty() ? std::vector<std::string>{configPath} : configFiles, &unknown);
+  auto checked = loadCheckedConfig(files.paths(), &unknown);
   if (!checked) return fail(checked.error().message());
   initLogging(checked->log);
   auto log = logger("server");

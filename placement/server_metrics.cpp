@@ -8,8 +8,7 @@ namespace {
 // Collections whose next path segment is an object's id or name.
 const std::set<std::string> kCollections = {
     "resource_providers", "allocations", "traits", "resource_classes", "inventories", "networks",
-    "policies",           "rules",       "ports",  "servers",          "agents",      "hosts",
-    "usages_of"};
+    "policies",           "rules",       "ports",  "servers",          "agents",      "hosts"};
 
 }  // namespace
 

@@ -25,13 +25,16 @@
 
 #include "agent/agent_service.h"
 #include "agent/binding/binding_loop.h"
+#include "agent/binding/dataplane_watch.h"
 #include "agent/binding/enforcement_points.h"
 #include "agent/config/agent_config.h"
+#include "agent/metrics/agent_metrics.h"
 #include "agent/status/status_socket.h"
 #include "core/config_files_cli.h"
 #include "core/logging.h"
 #include "core/version.h"
 #include "dataplane/netlink/netlink_link_source.h"
+#include "dataplane/netlink/tc_change_netlink.h"
 #include "dataplane/ovs/ovs_queue_backend.h"
 #include "dataplane/ovs/ovsdb_bridge_reader.h"
 #include "dataplane/ovs/ovsdb_idl_qos_api.h"
@@ -40,6 +43,7 @@
 #include "dataplane/tc/htb_backend.h"
 #include "dataplane/tc/libnl_tc_api.h"
 #include "http/client.h"
+#include "http/server.h"
 
 namespace {
 
@@ -220,11 +224,13 @@ void publishPoints(const AgentService& service, EnforcementBoard& board) {
 }
 
 int runLoop(const std::vector<std::string>& paths, AgentService& service,
-            dataplane::LinkSource& links, int signalFd, EnforcementBoard& board) {
+            dataplane::LinkSource& links, int signalFd, EnforcementBoard& board,
+            AgentHealth& health) {
   auto log = logger("agent");
   while (true) {
     const auto wait = service.runDue();
     publishPoints(service, board);
+    health.setPlacementSynced(service.resourcesSynced());
     const int timeoutMs = static_cast<int>(std::min<int64_t>(wait.count(), INT_MAX));
     std::array<pollfd, 2> fds{pollfd{signalFd, POLLIN, 0}, pollfd{links.eventFd(), POLLIN, 0}};
     const nfds_t count = fds[1].fd >= 0 ? 2 : 1;
@@ -246,6 +252,7 @@ int runLoop(const std::vector<std::string>& paths, AgentService& service,
     }
     if (count == 2 && (fds[1].revents & (POLLIN | POLLERR)) != 0) service.handleLinkEvents();
     publishPoints(service, board);
+    health.setPlacementSynced(service.resourcesSynced());
   }
 }
 
@@ -267,7 +274,10 @@ int runAgent(const std::vector<std::string>& paths, bool once) {
 
   dataplane::NetlinkLinkSource links;
   SystemClock clock;
-  AgentService service(std::move(*config), makeDeps(links, clock));
+  MetricsRegistry metrics;
+  AgentServiceDeps deps = makeDeps(links, clock);
+  deps.metrics = &metrics;
+  AgentService service(std::move(*config), std::move(deps));
   service.start();
   if (once) return service.runOnce() ? 0 : 1;
 
@@ -288,19 +298,54 @@ int runAgent(const std::vector<std::string>& paths, bool once) {
                        [ovsdb = running.ovsdbConnection](const EnforcementPoints& points) {
                          return makeBackends(points, ovsdb);
                        });
+  bindings.setMetrics(&metrics);
+  addBindingCollector(metrics, bindings);
+  AgentHealth health(bindings);
   std::atomic<bool> stop{false};
   std::thread bindingThread([&] { bindings.run(stop); });
-  auto status = StatusSocket::open(running.statusSocket,
-                                   [&bindings] { return bindings.statusDocument().dump(); });
+  // tc events: drift is repaired at once; without them, at the next full observe (resync).
+  auto tcChanges = dataplane::NetlinkTcChangeSource::open();
+  if (!tcChanges) {
+    logger("agent")->warn("{}; a class or filter changed by hand is repaired at the next resync",
+                          tcChanges.error().message());
+  }
+  DataplaneWatch watch(bindings, tcChanges ? tcChanges->get() : nullptr);
+  std::thread watchThread([&] { watch.run(stop); });
+  auto status = StatusSocket::open(running.statusSocket, [&bindings, &health] {
+    auto doc = bindings.statusDocument();
+    doc["health"] = health.toJson(AgentHealth::Clock::now());
+    return doc.dump();
+  });
   if (status) {
     logger("agent")->info("status socket {} (bwfloorctl queues)", running.statusSocket);
   } else {
     logger("agent")->error("no status socket, `bwfloorctl queues` will not work: {}",
                            status.error().message());
   }
+  std::unique_ptr<http::HttpServer> metricsServer;
+  if (running.metricsPort != 0) {
+    http::ServerOptions options;
+    options.host = running.metricsHost;
+    options.port = running.metricsPort;
+    options.threads = 1;
+    metricsServer =
+        std::make_unique<http::HttpServer>(options, [&metrics, &health](const http::Request& req) {
+          return agentMetricsResponse(req, metrics, health);
+        });
+    if (auto st = metricsServer->start(); st) {
+      logger("agent")->info("metrics on http://{}:{}/metrics and /healthcheck", running.metricsHost,
+                            running.metricsPort);
+    } else {
+      logger("agent")->error("no metrics listener ([agent] metrics_listen): {}",
+                             st.error().message());
+      metricsServer.reset();
+    }
+  }
 
-  const int rc = runLoop(paths, service, links, signalFd, board);
+  const int rc = runLoop(paths, service, links, signalFd, board, health);
   stop = true;
+  if (metricsServer) metricsServer->stop();
+  watchThread.join();
   bindingThread.join();
   close(signalFd);
   return rc;

@@ -259,6 +259,23 @@ void AgentService::attemptSync() {
               syncStatusName(report.status), report.errors.size(), backoff_.count());
     backoff_ = std::min(backoff_ * 2, maxBackoff());
   }
+  if (deps_.metrics != nullptr) {
+    deps_.metrics
+        ->counter("bwfloor_agent_placement_syncs_total",
+                  "Attempts to bring placement in line with this host's provider tree.",
+                  {{"result", report.synced() ? "in sync" : "not complete"}})
+        .add();
+    deps_.metrics
+        ->counter("bwfloor_agent_placement_sync_errors_total",
+                  "Placement requests that failed during syncs.", {})
+        .add(static_cast<double>(report.errors.size()));
+    deps_.metrics
+        ->counter("bwfloor_agent_placement_changes_total",
+                  "Changes written to placement (providers, inventories, traits re-created or "
+                  "updated).",
+                  {})
+        .add(static_cast<double>(report.changes));
+  }
   lastSync_ = std::move(report);
   if (wasSynced != resourcesSynced_) nextHeartbeatAt_ = deps_.clock->now();
 }

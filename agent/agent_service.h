@@ -28,6 +28,7 @@
 #include "agent/report/placement_client.h"
 #include "agent/report/provider_tree.h"
 #include "agent/report/rest_transport.h"
+#include "core/metrics.h"
 #include "dataplane/api/link_source.h"
 #include "dataplane/ovs/ovs_bridge.h"
 
@@ -41,6 +42,7 @@ struct AgentServiceDeps {
   std::function<std::unique_ptr<dataplane::OvsBridgeSource>(const AgentConfig&)> makeOvsSource;
   std::function<std::unique_ptr<RestTransport>(const AgentConfig&)> makePlacementTransport;
   std::function<std::unique_ptr<RestTransport>(const AgentConfig&)> makeServerTransport;
+  MetricsRegistry* metrics = nullptr;  // placement sync counts go here when set
 };
 
 class AgentService {

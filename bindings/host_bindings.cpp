@@ -8,13 +8,14 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<BindingState, std::string_view>, 6> kStateNames = {{
+constexpr std::array<std::pair<BindingState, std::string_view>, 7> kStateNames = {{
     {BindingState::kUnbound, "unbound"},
     {BindingState::kPending, "pending"},
     {BindingState::kEnforced, "enforced"},
     {BindingState::kPlacementOnly, "placement-only"},
     {BindingState::kFailed, "failed"},
     {BindingState::kRemoved, "removed"},
+    {BindingState::kOverCommitted, "over-committed"},
 }};
 
 // Placement's amounts are 32-bit; a rate beyond that is not one the server can have sent.
@@ -96,6 +97,24 @@ Result<BindingStatus> parseStatus(const json& doc, const std::string& where, boo
                       state);
   }
   out.state = *parsed;
+  for (const char* direction : {"egress", "ingress"}) {
+    const json* d = r.find(direction, false);
+    if (d == nullptr || d->is_null()) continue;
+    const std::string at = (where.empty() ? "" : where + ".") + direction;
+    if (!d->is_object()) return fieldError(at, "an object", *d);
+    FieldReader dr(*d, at + ".");
+    DirectionStatus each;
+    const std::string text = dr.text("state", true);
+    each.detail = dr.text("detail", false);
+    if (dr.error()) return *dr.error();
+    auto state = parseState(text);
+    if (!state || !reportable(*state)) {
+      return fieldError(at + ".state",
+                        "one of enforced, placement-only, failed, removed, over-committed", text);
+    }
+    each.state = *state;
+    (std::string_view(direction) == "egress" ? out.egress : out.ingress) = std::move(each);
+  }
   return out;
 }
 
@@ -142,14 +161,20 @@ std::optional<BindingState> parseState(std::string_view text) {
 
 bool reportable(BindingState state) {
   return state == BindingState::kEnforced || state == BindingState::kPlacementOnly ||
-         state == BindingState::kFailed || state == BindingState::kRemoved;
+         state == BindingState::kFailed || state == BindingState::kRemoved ||
+         state == BindingState::kOverCommitted;
 }
 
 json toJson(const BindingStatus& status) {
-  return {{"state", stateName(status.state)},
-          {"detail", status.detail},
-          {"host", status.host},
-          {"backend", status.backend}};
+  json out = {{"state", stateName(status.state)},
+              {"detail", status.detail},
+              {"host", status.host},
+              {"backend", status.backend}};
+  for (const auto& [name, d] :
+       {std::pair{"egress", &status.egress}, {"ingress", &status.ingress}}) {
+    if (*d) out[name] = {{"state", stateName((*d)->state)}, {"detail", (*d)->detail}};
+  }
+  return out;
 }
 
 json toJson(const Binding& b) {

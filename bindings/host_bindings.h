@@ -27,18 +27,31 @@ enum class BindingState {
   kPlacementOnly,  // claimed in placement; this data plane cannot enforce it (the reason says why)
   kFailed,         // the agent tried and could not (the detail says why)
   kRemoved,        // the agent took the guarantee away
+  // Programmed, but the minimums on its device and direction add up to more than the device's
+  // total (lowered below its allocations): the kernel cannot give them all.
+  kOverCommitted,
 };
 
 std::string_view stateName(BindingState state);
 std::optional<BindingState> parseState(std::string_view text);
-// What an agent may report (enforced, placement-only, failed, removed).
+// What an agent may report (enforced, placement-only, failed, removed, over-committed).
 bool reportable(BindingState state);
 
-struct BindingStatus {
+// One direction's own state, where it differs in kind from the other (enforced egress,
+// placement-only ingress on an OVS userspace datapath).
+struct DirectionStatus {
   BindingState state = BindingState::kPending;
   std::string detail;
-  std::string host;     // the reporting agent's host
-  std::string backend;  // htb, ovs, sriov; "" when nowhere
+  bool operator==(const DirectionStatus&) const = default;
+};
+
+struct BindingStatus {
+  BindingState state = BindingState::kPending;  // the worst of the directions
+  std::string detail;
+  std::string host;                       // the reporting agent's host
+  std::string backend;                    // htb, ovs, sriov; "" when nowhere
+  std::optional<DirectionStatus> egress;  // absent: no minimum that way, or an older agent
+  std::optional<DirectionStatus> ingress;
   bool operator==(const BindingStatus&) const = default;
 };
 

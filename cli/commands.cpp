@@ -151,7 +151,9 @@ void registerCommands(CLI::App& app, GlobalOptions& options, int& exitCode) {
            {"id", "name", "mac_address", "vnic_type", "binding_host", "status"},
            {"id", "name", "network_id", "mac_address", "vnic_type", "qos_policy_id",
             "resource_request", "binding_host", "binding_profile/allocation", "binding_device",
-            "device_id", "status", "binding_status/state", "binding_status/detail"}};
+            "device_id", "status", "binding_status/state", "binding_status/detail",
+            "binding_status/egress/state", "binding_status/egress/detail",
+            "binding_status/ingress/state", "binding_status/ingress/detail"}};
   {
     auto* create = port->add_subcommand("create", "Create a port");
     auto name = std::make_shared<std::string>();

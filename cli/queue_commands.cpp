@@ -1,4 +1,5 @@
 // bwfloorctl queues: what this host's agent enforces, read from its local status socket.
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -30,10 +31,35 @@ std::string dropsCell(const json& binding) {
   return std::to_string(drops) + " / " + std::to_string(overlimits);
 }
 
-std::string stateCell(const json& b) {
-  const std::string state = b.value("state", "");
-  const std::string detail = b.value("detail", "");
+std::string withDetail(const json& s) {
+  const std::string state = s.value("state", "");
+  const std::string detail = s.value("detail", "");
   return detail.empty() ? state : state + " (" + detail + ")";
+}
+
+// The overall state, or each direction's when they differ (enforced egress, placement-only
+// ingress).
+std::string stateCell(const json& b) {
+  const json& egress = b.contains("egress_state") ? b["egress_state"] : json();
+  const json& ingress = b.contains("ingress_state") ? b["ingress_state"] : json();
+  if (egress.is_object() && ingress.is_object() && egress != ingress) {
+    return "egress " + withDetail(egress) + "; ingress " + withDetail(ingress);
+  }
+  return withDetail(b);
+}
+
+// Seconds in which the guarantee did not hold (guarantee_monitor.h), per direction; "-" where
+// no minimum is watched.
+std::string missedCell(const json& binding) {
+  std::string out;
+  for (const char* d : {"egress", "ingress"}) {
+    const json& c = binding[d];
+    if (c.is_null() || !c.contains("guarantee_missed_seconds")) continue;
+    if (!out.empty()) out += " / ";
+    out += std::to_string(std::lround(c["guarantee_missed_seconds"].get<double>()));
+    if (c.value("guarantee_missing_now", false)) out += " NOW";
+  }
+  return out.empty() ? "-" : out;
 }
 
 int runQueues(Runner& runner, const std::string& socketPath) {
@@ -58,12 +84,16 @@ int runQueues(Runner& runner, const std::string& socketPath) {
                     b.value("uplink", "").empty() ? "-" : b.value("uplink", ""),
                     b.value("backend", "").empty() ? "-" : b.value("backend", ""),
                     rateCell(b, "egress", "min_egress_kbps"),
-                    rateCell(b, "ingress", "min_ingress_kbps"), dropsCell(b), stateCell(b)});
+                    rateCell(b, "ingress", "min_ingress_kbps"), dropsCell(b), missedCell(b),
+                    stateCell(b)});
   }
   std::cout << "host " << doc.value("host", "?") << ": " << rows.size() << " bound port(s)\n";
+  // What "missed s" counts, so the table explains itself.
+  std::cout << "missed s: seconds below the minimum while wanting more on a saturated uplink "
+               "(0: the guarantee held)\n";
   printTable(std::cout,
              {"port", "device", "uplink", "backend", "egress min/now kbit/s",
-              "ingress min/now kbit/s", "drops/overlimits", "state"},
+              "ingress min/now kbit/s", "drops/overlimits", "missed s", "state"},
              rows);
   for (const auto& c : doc.value("unguaranteed", json::array())) {
     std::cout << "unguaranteed " << c.value("direction", "") << " on " << c.value("device", "")
@@ -79,8 +109,9 @@ void registerQueueCommands(CLI::App& app, Runner& runner, int& exitCode) {
   auto socketPath = std::make_shared<std::string>("/run/bwfloor/agent.sock");
   auto* queues = app.add_subcommand(
       "queues",
-      "This host's enforced guarantees: each bound port's backend, state, guaranteed and achieved "
-      "rates, drops (from the local bwfloor-agent)");
+      "This host's enforced guarantees: each bound port's backend, state per direction, "
+      "guaranteed and achieved rates, drops, and the seconds the guarantee did not hold (from "
+      "the local bwfloor-agent)");
   queues->add_option("--socket", *socketPath, "The agent's status socket ([agent] status_socket)")
       ->capture_default_str();
   queues->callback([&, socketPath] { exitCode = runQueues(runner, *socketPath); });

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "dataplane/netlink/netlink_link_source.h"
+#include "dataplane/netlink/tc_change_netlink.h"
 #include "dataplane/sriov/vf_message.h"
 #include "dataplane/tc/u32_message.h"
 
@@ -122,5 +123,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ack(data, size);
   u32(data, size);
   link(data, size);
+  // The tc notifications the agent follows: every change named must come from a whole message.
+  for (const auto& change : bwfloor::dataplane::parseTcChanges(data, size)) {
+    if (change.type == bwfloor::dataplane::TcChange::Type::kOverflow) __builtin_trap();
+  }
   return 0;
 }

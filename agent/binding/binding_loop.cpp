@@ -60,28 +60,88 @@ void BindingLoop::observeAll() {
   lastObserve_ = std::chrono::steady_clock::now();
 }
 
-BindingStatus BindingLoop::apply(const PortStep& step) {
-  if (!step.program) return step.status;
+namespace {
+
+// "egress 1000 kbit/s enforced, ingress missing": what a backend read back, for the drift log.
+std::string heldText(const dataplane::AppliedQos& held) {
+  std::string out;
+  for (const auto& [name, dir] : {std::pair{"egress", &held.egress}, {"ingress", &held.ingress}}) {
+    if (!out.empty()) out += ", ";
+    out += name;
+    out += *dir ? " " + std::to_string((*dir)->minKbps.kbps()) + " kbit/s " +
+                      (*dir)->enforcement.toString()
+                : " missing";
+  }
+  return out;
+}
+
+}  // namespace
+
+BindingStatus BindingLoop::apply(const PortStep& step, const std::string& trigger) {
+  if (!step.program) {
+    if (step.held) {
+      heldSpecs_[step.status.portId] = *step.held;
+    } else {
+      heldSpecs_.erase(step.status.portId);
+    }
+    return step.status;
+  }
   const dataplane::QosSpec& spec = *step.program;
   dataplane::QosBackend* backend = backendNamed(step.status.backend);
   if (step.moveFrom) {
     removePort(*step.moveFrom, spec.port.portId);
     applied_.byPort.erase(spec.port.portId);
   }
+  const auto held = heldSpecs_.find(spec.port.portId);
+  const bool drift = held != heldSpecs_.end() && held->second == spec;
+  const auto found = applied_.byPort.find(spec.port.portId);
+  const std::string before = found == applied_.byPort.end() ? "nothing of it was left"
+                                                            : "found " + heldText(found->second);
   const auto started = std::chrono::steady_clock::now();
   auto result = backend->program(spec);
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now() - started)
-                          .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (metrics_ != nullptr) {
+    metrics_
+        ->histogram("bwfloor_agent_program_seconds",
+                    "Time to program one port's guarantee into its backend.",
+                    {{"backend", backend->name()}}, latencyBuckets())
+        .observe(seconds);
+  }
   BindingStatus status = programOutcome(step, result);
   if (!result) {
     logger("agent")->warn("binding: program failed {}: {}", dataplane::describe(spec),
                           result.error().toString());
+    if (metrics_ != nullptr) {
+      metrics_
+          ->counter("bwfloor_agent_program_failures_total", "Programs a backend refused (retried).",
+                    {{"backend", backend->name()}})
+          .add();
+    }
+    heldSpecs_.erase(spec.port.portId);
     return status;
   }
-  logger("agent")->debug("binding: programmed {} backend={} status={} in {} us",
-                         dataplane::describe(spec), backend->name(), result->overall().toString(),
-                         micros);
+  if (drift) {
+    ++driftRepairs_;
+    logger("agent")->warn(
+        "binding: drift on port={} ({}): the kernel no longer held its guarantee on {} ({}); "
+        "re-programmed by {} in {} us ({})",
+        status.portName, status.portId, spec.port.device, before, backend->name(),
+        static_cast<int64_t>(seconds * 1e6), trigger);
+    if (metrics_ != nullptr) {
+      metrics_
+          ->counter("bwfloor_agent_drift_repairs_total",
+                    "Ports re-programmed because the data plane no longer held what the agent "
+                    "had programmed (changed or deleted by hand).",
+                    {{"backend", backend->name()}})
+          .add();
+    }
+  } else {
+    logger("agent")->debug("binding: programmed {} backend={} status={} in {} us",
+                           dataplane::describe(spec), backend->name(), result->overall().toString(),
+                           static_cast<int64_t>(seconds * 1e6));
+  }
+  heldSpecs_[spec.port.portId] = spec;
   applied_.byPort[spec.port.portId] = std::move(*result);
   return status;
 }
@@ -117,17 +177,31 @@ bool BindingLoop::clearUntagged(const dataplane::AppliedQos& entry) {
   return true;
 }
 
+namespace {
+
+std::optional<bindings::DirectionStatus> toContract(
+    const std::optional<BindingStatus::DirectionState>& d) {
+  if (!d) return std::nullopt;
+  return bindings::DirectionStatus{
+      bindings::parseState(d->state).value_or(bindings::BindingState::kFailed), d->detail};
+}
+
+}  // namespace
+
 void BindingLoop::reportIfChanged(const bindings::Binding& binding, const BindingStatus& status) {
-  const std::string_view known = bindings::stateName(binding.status.state);
-  if (known == status.state && binding.status.detail == status.detail &&
-      binding.status.backend == status.backend) {
-    return;
-  }
   bindings::StatusReport report;
   report.state = bindings::parseState(status.state).value_or(bindings::BindingState::kFailed);
   report.detail = status.detail;
   report.host = options_.host;
   report.backend = status.backend;
+  report.egress = toContract(status.egress);
+  report.ingress = toContract(status.ingress);
+  const bindings::BindingStatus& known = binding.status;
+  if (known.state == report.state && known.detail == report.detail &&
+      known.backend == report.backend && known.egress == report.egress &&
+      known.ingress == report.ingress) {
+    return;
+  }
   const json body = bindings::toJson(report);
   auto resp = server_.send("PUT", "/v1/ports/" + status.portId + "/binding_status", body.dump());
   if (!resp || resp->status >= 300) {
@@ -142,21 +216,46 @@ void BindingLoop::reportIfChanged(const bindings::Binding& binding, const Bindin
 
 void BindingLoop::reconcile(const bindings::HostBindings& desired, bool fullObserve) {
   std::lock_guard lock(backendsMutex_);
+  lastDesired_ = desired;
+  reconcileLocked(desired, fullObserve, true, fullObserve ? "periodic full observe" : "");
+}
+
+int BindingLoop::repair(const std::string& trigger) {
+  std::lock_guard lock(backendsMutex_);
+  if (!lastDesired_) return 0;
+  reconcileLocked(*lastDesired_, true, false, trigger);
+  return driftRepairs_;
+}
+
+void BindingLoop::reconcileLocked(const bindings::HostBindings& desired, bool fullObserve,
+                                  bool report, const std::string& trigger) {
+  driftRepairs_ = 0;
+  if (metrics_ != nullptr) {
+    metrics_
+        ->counter("bwfloor_agent_reconcile_passes_total",
+                  "Reconcile passes: desired bindings against what the backends hold.",
+                  {{"observe", fullObserve || !observed_ ? "full" : "trusted"},
+                   {"trigger", report ? "server" : "data plane event"}})
+        .add();
+  }
   if (fullObserve || !observed_) observeAll();
   std::set<std::string> available;
   for (const auto& b : backends_) available.insert(b->name());
   const Plan plan = planReconcile(desired, applied_, points_, available);
   std::vector<BindingStatus> all;
   for (const auto& step : plan.ports) {
-    BindingStatus status = apply(step);
+    BindingStatus status = apply(step, trigger);
     // A program that failed leaves nothing half-done behind: what was there is taken away.
     if (step.program && status.state == "failed" && applied_.byPort.count(status.portId) != 0) {
       removePort(status.backend, status.portId);
     }
-    reportIfChanged(*step.binding, status);
+    if (report) reportIfChanged(*step.binding, status);
     all.push_back(std::move(status));
   }
-  for (const auto& [backendName, portId] : plan.removals) removePort(backendName, portId);
+  for (const auto& [backendName, portId] : plan.removals) {
+    removePort(backendName, portId);
+    heldSpecs_.erase(portId);
+  }
   // Adopted entries are tagged now; cleared ones are gone; a failed clear is retried next pass.
   std::vector<dataplane::AppliedQos> stillStale;
   for (const auto& entry : plan.clears) {
@@ -186,6 +285,7 @@ Status BindingLoop::step() {
   }
   ASSIGN_OR_RETURN(http::Response resp, server_.send("GET", path, ""));
   const auto received = std::chrono::steady_clock::now();
+  if (resp.status == 200) lastPoll_ = received;
   if (resp.status != 200) {
     return makeError(ErrorCode::kUnavailable,
                      "GET " + path + ": HTTP " + std::to_string(resp.status) + " " + resp.body);
@@ -218,7 +318,6 @@ Status BindingLoop::step() {
                               std::chrono::steady_clock::now() - received)
                               .count());
   }
-  sampleCounters();
   return {};
 }
 
@@ -242,41 +341,66 @@ void BindingLoop::run(const std::atomic<bool>& stop) {
   }
 }
 
-void BindingLoop::sampleCounters() {
-  const auto now = std::chrono::steady_clock::now();
-  std::vector<dataplane::QosCounters> fresh = counters();
-  std::lock_guard lock(statusMutex_);
-  const double seconds = std::chrono::duration<double>(now - sampledAt_).count();
-  std::vector<Sample> next;
-  next.reserve(fresh.size());
-  for (auto& c : fresh) {
-    Sample s{std::move(c), -1};
-    const auto before = std::find_if(samples_.begin(), samples_.end(), [&](const Sample& o) {
-      return o.counters.portId == s.counters.portId &&
-             o.counters.direction == s.counters.direction &&
-             o.counters.device == s.counters.device && o.counters.object == s.counters.object;
+std::vector<WatchedDirection> BindingLoop::watchedLocked(
+    const std::vector<BindingStatus>& statuses) const {
+  std::vector<WatchedDirection> out;
+  for (const BindingStatus& b : statuses) {
+    if (b.uplink.empty()) continue;
+    const auto point = std::find_if(points_.begin(), points_.end(), [&](const auto& entry) {
+      return entry.second.uplink == b.uplink && entry.second.backend == b.backend;
     });
-    // A counter that went backwards is a re-created class: no rate until the next sample.
-    if (before != samples_.end() && seconds > 0 && s.counters.bytes >= before->counters.bytes) {
-      s.rateKbps =
-          static_cast<double>(s.counters.bytes - before->counters.bytes) * 8 / 1000 / seconds;
+    const Kbps egressTotal = point != points_.end() ? point->second.egressTotal : Kbps(0);
+    const Kbps ingressTotal = point != points_.end() ? point->second.ingressTotal : Kbps(0);
+    if (!b.minEgress.isZero()) {
+      out.push_back({b.portId, dataplane::Direction::kEgress, b.minEgress, egressTotal});
     }
-    next.push_back(std::move(s));
+    if (!b.minIngress.isZero()) {
+      out.push_back({b.portId, dataplane::Direction::kIngress, b.minIngress, ingressTotal});
+    }
   }
-  samples_ = std::move(next);
-  sampledAt_ = now;
+  return out;
 }
+
+void BindingLoop::sample(std::chrono::steady_clock::time_point at) {
+  std::vector<dataplane::QosCounters> fresh;
+  std::vector<WatchedDirection> watched;
+  {
+    std::lock_guard lock(backendsMutex_);
+    fresh = countersLocked();
+    watched = watchedLocked(statuses());
+  }
+  std::lock_guard lock(statusMutex_);
+  monitor_.observe(watched, fresh, at);
+}
+
+namespace {
+
+json directionJson(const std::optional<BindingStatus::DirectionState>& d) {
+  if (!d) return nullptr;
+  return {{"state", d->state}, {"detail", d->detail}};
+}
+
+}  // namespace
 
 json BindingLoop::statusDocument() const {
   std::lock_guard lock(statusMutex_);
   auto countersOf = [&](const std::string& portId, dataplane::Direction d) -> json {
-    for (const auto& s : samples_) {
+    for (const auto& s : monitor_.readings()) {
       if (s.counters.portId != portId || s.counters.direction != d) continue;
-      json c = {{"device", s.counters.device}, {"object", s.counters.object},
-                {"bytes", s.counters.bytes},   {"packets", s.counters.packets},
-                {"drops", s.counters.drops},   {"overlimits", s.counters.overlimits},
+      json c = {{"device", s.counters.device},
+                {"object", s.counters.object},
+                {"bytes", s.counters.bytes},
+                {"packets", s.counters.packets},
+                {"drops", s.counters.drops},
+                {"overlimits", s.counters.overlimits},
+                {"backlog_bytes", s.counters.backlogBytes},
                 {"rate_kbps", nullptr}};
-      if (s.rateKbps >= 0) c["rate_kbps"] = static_cast<int64_t>(s.rateKbps + 0.5);
+      if (s.rateKbps) c["rate_kbps"] = static_cast<int64_t>(*s.rateKbps + 0.5);
+      if (auto g = monitor_.records().find({portId, d}); g != monitor_.records().end()) {
+        c["guarantee_checked_seconds"] = g->second.checkedSeconds;
+        c["guarantee_missed_seconds"] = g->second.missedSeconds;
+        c["guarantee_missing_now"] = g->second.missingNow;
+      }
       return c;
     }
     return nullptr;
@@ -295,7 +419,9 @@ json BindingLoop::statusDocument() const {
                         {"state", b.state},
                         {"detail", b.detail},
                         {"egress", countersOf(b.portId, dataplane::Direction::kEgress)},
-                        {"ingress", countersOf(b.portId, dataplane::Direction::kIngress)}});
+                        {"ingress", countersOf(b.portId, dataplane::Direction::kIngress)},
+                        {"egress_state", directionJson(b.egress)},
+                        {"ingress_state", directionJson(b.ingress)}});
   }
   json defaults = json::array();
   for (const auto& dir : {dataplane::Direction::kEgress, dataplane::Direction::kIngress}) {
@@ -313,8 +439,17 @@ std::vector<BindingStatus> BindingLoop::statuses() const {
   return statuses_;
 }
 
+BindingLoop::Snapshot BindingLoop::snapshot() const {
+  std::lock_guard lock(statusMutex_);
+  return {statuses_, monitor_.readings(), monitor_.records()};
+}
+
 std::vector<dataplane::QosCounters> BindingLoop::counters() {
   std::lock_guard lock(backendsMutex_);
+  return countersLocked();
+}
+
+std::vector<dataplane::QosCounters> BindingLoop::countersLocked() {
   std::vector<dataplane::QosCounters> all;
   for (const auto& backend : backends_) {
     auto found = backend->counters();

@@ -18,14 +18,17 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "agent/binding/enforcement_points.h"
+#include "agent/binding/guarantee_monitor.h"
 #include "agent/binding/reconcile_plan.h"
 #include "agent/report/rest_transport.h"
 #include "bindings/host_bindings.h"
+#include "core/metrics.h"
 #include "core/result.h"
 #include "dataplane/api/qos_backend.h"
 
@@ -55,24 +58,49 @@ class BindingLoop {
   // One reconcile pass over a desired set. `fullObserve` re-reads every backend from the kernel
   // first; otherwise the state left by the previous pass is trusted.
   void reconcile(const bindings::HostBindings& desired, bool fullObserve);
+  // Something changed the data plane (a tc event): re-read every backend and restore the last
+  // desired set now. Runs on the caller's thread; status reports wait for the next step() (the
+  // server connection belongs to the loop's thread), which sends whatever differs. Returns the
+  // number of ports re-programmed because the kernel no longer held them (drift).
+  int repair(const std::string& trigger);
+  // Counters, histograms and the drift log go to `metrics` from now on (agent_metrics.h).
+  void setMetrics(MetricsRegistry* metrics) { metrics_ = metrics; }
+  // When step() last got an answer from the server (health); epoch when never.
+  std::chrono::steady_clock::time_point lastPoll() const { return lastPoll_.load(); }
 
   std::vector<BindingStatus> statuses() const;
-  // For the agent's status socket and `bwfloorctl queues`: every binding with its state and the
-  // live counters of its classes/queues (rates from the last two samples, one per pass).
+  // Reads every backend's counters and feeds the guarantee monitor; the agent calls it every
+  // second from its own thread (rates and the guarantee-held signal come from these readings).
+  void sample(std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now());
+  // For the agent's status socket and `bwfloorctl queues`: every binding with its state, the
+  // counters of its classes/queues, the rate over the last sampled second and the guarantee-held
+  // seconds (guarantee_monitor.h).
   nlohmann::json statusDocument() const;
+  // The last sample, for the agent's metrics.
+  struct Snapshot {
+    std::vector<BindingStatus> statuses;
+    std::vector<CounterReading> readings;
+    std::map<GuaranteeMonitor::Key, GuaranteeRecord> guarantees;
+  };
+  Snapshot snapshot() const;
   // Live counters of every backend (for the agent's status API); errors are logged and skipped.
   std::vector<dataplane::QosCounters> counters();
 
  private:
   void refreshBackends();
+  std::vector<dataplane::QosCounters> countersLocked();  // backendsMutex_ held
   dataplane::QosBackend* backendNamed(const std::string& name) const;
   void observeAll();
-  // Carries out one port's step; returns its final status.
-  BindingStatus apply(const PortStep& step);
+  void reconcileLocked(const bindings::HostBindings& desired, bool fullObserve, bool report,
+                       const std::string& trigger);
+  // Carries out one port's step; returns its final status. `trigger`: why this pass runs (for
+  // the drift log).
+  BindingStatus apply(const PortStep& step, const std::string& trigger);
   void removePort(const std::string& backendName, const std::string& portId);
   bool clearUntagged(const dataplane::AppliedQos& entry);  // false: failed, retried next pass
   void reportIfChanged(const bindings::Binding& binding, const BindingStatus& status);
-  void sampleCounters();
+  // The directions with a minimum, and their uplink totals, of the last reconciled statuses.
+  std::vector<WatchedDirection> watchedLocked(const std::vector<BindingStatus>& statuses) const;
 
   BindingLoopOptions options_;
   RestTransport& server_;
@@ -92,15 +120,17 @@ class BindingLoop {
 
   uint64_t revision_ = 0;
   bool haveRevision_ = false;
+  // The last desired set (for repair()), and per port the spec the kernel last held: a port that
+  // must be programmed again with the same spec was changed behind the agent's back (drift).
+  std::optional<bindings::HostBindings> lastDesired_;
+  std::map<std::string, dataplane::QosSpec> heldSpecs_;
+  int driftRepairs_ = 0;  // in the current pass
+  MetricsRegistry* metrics_ = nullptr;
+  std::atomic<std::chrono::steady_clock::time_point> lastPoll_{};
 
-  mutable std::mutex statusMutex_;
+  mutable std::mutex statusMutex_;  // statuses_ and monitor_
   std::vector<BindingStatus> statuses_;
-  struct Sample {
-    dataplane::QosCounters counters;
-    double rateKbps = -1;  // < 0: one sample only, no rate yet
-  };
-  std::vector<Sample> samples_;
-  std::chrono::steady_clock::time_point sampledAt_{};
+  GuaranteeMonitor monitor_;
 };
 
 }  // namespace bwfloor::agent

@@ -90,7 +90,8 @@ PortStep planPort(const bindings::Binding& binding, const AppliedState& applied,
   const auto current = applied.byPort.find(spec.port.portId);
   if (current != applied.byPort.end() && current->second.backend == status.backend &&
       holds(current->second, spec)) {
-    setState(status, current->second.overall());
+    setAppliedState(status, current->second);
+    step.held = std::move(spec);
     return step;
   }
   // Moved (another uplink or backend): taken away from where it was first.
@@ -104,19 +105,36 @@ PortStep planPort(const bindings::Binding& binding, const AppliedState& applied,
 
 }  // namespace
 
-void setState(BindingStatus& status, const dataplane::Enforcement& e) {
-  switch (e.state()) {
+const char* stateName(dataplane::Enforcement::State state) {
+  switch (state) {
     case dataplane::Enforcement::State::kEnforced:
-      status.state = "enforced";
-      break;
+      return "enforced";
     case dataplane::Enforcement::State::kPlacementOnly:
-      status.state = "placement-only";
-      break;
+      return "placement-only";
     case dataplane::Enforcement::State::kFailed:
-      status.state = "failed";
-      break;
+      return "failed";
   }
+  return "failed";
+}
+
+void setState(BindingStatus& status, const dataplane::Enforcement& e) {
+  status.state = stateName(e.state());
   status.detail = e.reason();
+  const BindingStatus::DirectionState each{status.state, status.detail};
+  status.egress = status.minEgress.isZero() ? std::nullopt : std::optional(each);
+  status.ingress = status.minIngress.isZero() ? std::nullopt : std::optional(each);
+}
+
+void setAppliedState(BindingStatus& status, const dataplane::AppliedQos& applied) {
+  setState(status, applied.overall());
+  const auto own = [](const std::optional<dataplane::AppliedDirection>& dir,
+                      std::optional<BindingStatus::DirectionState>& out) {
+    if (out && dir)
+      out = BindingStatus::DirectionState{stateName(dir->enforcement.state()),
+                                          dir->enforcement.reason()};
+  };
+  own(applied.egress, status.egress);
+  own(applied.ingress, status.ingress);
 }
 
 Plan planReconcile(const bindings::HostBindings& desired, const AppliedState& applied,
@@ -165,7 +183,7 @@ BindingStatus programOutcome(const PortStep& step, const Result<dataplane::Appli
     setState(status, dataplane::Enforcement::failed(result.error().toString()));
     return status;
   }
-  setState(status, result->overall());
+  setAppliedState(status, *result);
   return status;
 }
 

@@ -28,8 +28,17 @@ struct BindingStatus {
   std::string backend;  // "" when nowhere
   Kbps minEgress{0};
   Kbps minIngress{0};
-  std::string state;  // enforced, placement-only, failed
+  std::string state;  // enforced, placement-only, failed: the worst of the directions
   std::string detail;
+  // Per direction with a minimum (nullopt without one): an egress can be enforced while the
+  // ingress is placement-only, and operators must see both.
+  struct DirectionState {
+    std::string state;
+    std::string detail;
+    bool operator==(const DirectionState&) const = default;
+  };
+  std::optional<DirectionState> egress;
+  std::optional<DirectionState> ingress;
   bool operator==(const BindingStatus&) const = default;
 };
 
@@ -39,6 +48,9 @@ struct PortStep {
   // Without `program`, final; with it, the base the program's outcome completes.
   BindingStatus status;
   std::optional<dataplane::QosSpec> program;  // on status.backend
+  // Without `program`: the spec the kernel already holds as wanted (the agent remembers it, to
+  // tell drift from a changed binding when it must be programmed again).
+  std::optional<dataplane::QosSpec> held;
   // The backend the port is on now, when it moves to another backend or uplink: removed first.
   std::optional<std::string> moveFrom;
 };
@@ -64,7 +76,11 @@ Plan planReconcile(const bindings::HostBindings& desired, const AppliedState& ap
 // VF has no MAC yet (the VM is not plugged) waits as placement-only: it has not failed.
 BindingStatus programOutcome(const PortStep& step, const Result<dataplane::AppliedQos>& result);
 
-// Enforcement state -> status state and detail.
+// Enforcement state -> status state and detail, the same for every direction with a minimum.
 void setState(BindingStatus& status, const dataplane::Enforcement& enforcement);
+// What a backend holds -> the overall state and each direction's own.
+void setAppliedState(BindingStatus& status, const dataplane::AppliedQos& applied);
+// "enforced", "placement-only", "failed".
+const char* stateName(dataplane::Enforcement::State state);
 
 }  // namespace bwfloor::agent

@@ -148,6 +148,16 @@ Status parseAgentSection(const IniFile& ini, NameSource& names, AgentConfig& con
         kAgent, "status_socket",
         "expected an absolute path of at most 107 characters, got \"" + config.statusSocket + "\"");
   }
+  const std::string metrics = ini.getString(
+      kAgent, "metrics_listen", config.metricsHost + ":" + std::to_string(config.metricsPort));
+  if (metrics.empty()) {
+    config.metricsHost.clear();
+    config.metricsPort = 0;
+  } else {
+    auto listen = parseListenAddress(metrics);
+    if (!listen) return ini.errorAt(kAgent, "metrics_listen", listen.error().message());
+    std::tie(config.metricsHost, config.metricsPort) = *listen;
+  }
   const std::string policy = ini.getString(kAgent, "root_provider", "create");
   if (policy == "create") {
     config.rootProviderPolicy = RootProviderPolicy::kCreate;
@@ -229,6 +239,29 @@ const std::string* DeviceSection::physnetOf(const std::string& device) const {
   const auto it = std::find_if(mappings.begin(), mappings.end(),
                                [&](const PhysnetMapping& m) { return m.device == device; });
   return it != mappings.end() ? &it->physnet : nullptr;
+}
+
+Result<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text) {
+  const auto bad = [&] {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "expected HOST:PORT (e.g. 127.0.0.1:9325, [::1]:9325) with a port from 1 to "
+                     "65535, or nothing to disable, got \"" +
+                         text + "\"");
+  };
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return bad();
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return bad();
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return bad();  // an IPv6 address needs brackets
+  }
+  const std::string port = text.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return bad();
+  const unsigned long number = std::stoul(port);
+  if (number == 0 || number > 65535) return bad();
+  return std::pair<std::string, uint16_t>{host, static_cast<uint16_t>(number)};
 }
 
 const char* rootProviderPolicyName(RootProviderPolicy policy) {

@@ -64,6 +64,8 @@ struct DeviceSection {
   bool operator==(const DeviceSection&) const = default;
 };
 
+inline constexpr uint16_t kDefaultMetricsPort = 9325;
+
 struct AgentConfig {
   std::string sourcePath;  // the file it was read from, for messages
   std::string host;        // [agent] host
@@ -76,6 +78,10 @@ struct AgentConfig {
   std::chrono::seconds reportInterval{30};
   std::chrono::seconds resyncInterval{60};
   std::string statusSocket = "/run/bwfloor/agent.sock";  // [agent] status_socket
+  // [agent] metrics_listen = HOST:PORT: the agent's /metrics and /healthcheck (HTTP). Loopback by
+  // default: the counters name ports and servers. Empty: no listener.
+  std::string metricsHost = "127.0.0.1";
+  uint16_t metricsPort = kDefaultMetricsPort;  // 0 with metricsHost "": disabled
   RootProviderPolicy rootProviderPolicy = RootProviderPolicy::kCreate;
   std::string logLevel = "info";
   bool debug = false;    // [DEFAULT] debug
@@ -118,5 +124,8 @@ Result<AgentConfig> loadAgentConfig(const std::vector<std::string>& paths,
                                     std::vector<std::string>* unknown);
 
 const char* rootProviderPolicyName(RootProviderPolicy policy);
+
+// "HOST:PORT" or "[V6]:PORT" -> (host, port); the error says what was expected.
+Result<std::pair<std::string, uint16_t>> parseListenAddress(const std::string& text);
 
 }  // namespace bwfloor::agent

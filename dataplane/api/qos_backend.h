@@ -124,6 +124,9 @@ struct QosCounters {
   uint64_t packets = 0;
   uint64_t drops = 0;
   uint64_t overlimits = 0;
+  // Bytes waiting in the queue when read (0 where the backend cannot tell, e.g. a VF): with
+  // drops and overlimits, how the agent sees that a port wanted more than it got.
+  uint64_t backlogBytes = 0;
 
   bool operator==(const QosCounters&) const = default;
 };

@@ -16,6 +16,7 @@ struct PortIdentity {
   std::string mac;     // "fa:16:3e:00:00:01", lower case
   std::string device;  // uplink device the guarantee is enforced on (NIC, bridge uplink, PF)
   std::optional<int> vfIndex;  // SR-IOV only
+  bool operator==(const PortIdentity&) const = default;
 };
 
 struct QosSpec {

@@ -351,7 +351,7 @@ Result<std::vector<QosCounters>> OvsQueueBackend::counters() {
           out.push_back(
               QosCounters{port, Direction::kEgress, dev,
                           "classid " + tc::formatHandle(handle) + " queue " + std::to_string(queue),
-                          s.bytes, s.packets, s.drops, s.overlimits});
+                          s.bytes, s.packets, s.drops, s.overlimits, s.backlogBytes});
         }
       }
     }

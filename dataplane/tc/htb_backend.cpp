@@ -200,7 +200,7 @@ Result<std::vector<QosCounters>> HtbBackend::counters() {
         if (it == stats.end()) return;
         const TcStats& s = it->second;
         out.push_back(QosCounters{port, d, tree.dev, "classid " + formatHandle(it->first), s.bytes,
-                                  s.packets, s.drops, s.overlimits});
+                                  s.packets, s.drops, s.overlimits, s.backlogBytes});
       };
       for (const auto& [id, entry] : tree.ports) add(id.toString(), entry.minor);
       add("", kDefaultClassMinor);

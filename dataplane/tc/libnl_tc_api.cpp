@@ -378,6 +378,7 @@ Result<std::vector<HtbClass>> LibnlTcApi::listClasses(const std::string& dev) {
           c.stats.packets = rtnl_tc_get_stat(TC_CAST(cls), RTNL_TC_PACKETS);
           c.stats.drops = rtnl_tc_get_stat(TC_CAST(cls), RTNL_TC_DROPS);
           c.stats.overlimits = rtnl_tc_get_stat(TC_CAST(cls), RTNL_TC_OVERLIMITS);
+          c.stats.backlogBytes = rtnl_tc_get_stat(TC_CAST(cls), RTNL_TC_BACKLOG);
           static_cast<std::vector<HtbClass>*>(a)->push_back(c);
         },
         arg);

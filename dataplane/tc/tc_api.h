@@ -52,6 +52,7 @@ struct TcStats {
   uint64_t packets = 0;
   uint64_t drops = 0;
   uint64_t overlimits = 0;
+  uint64_t backlogBytes = 0;  // queued in the class (its leaf) when read
   bool operator==(const TcStats&) const = default;
 };
 

@@ -295,7 +295,8 @@ TEST_F(BindingLoopTest, StatusDocumentHasStatesCountersAndRates) {
   step();
   const uint32_t cls = classOf("eth-test", kMacA);
   kernel_->setClassStatsForTest("eth-test", cls, {1000000, 1000, 3, 7});
-  step();  // first sample of the class: counters, no rate yet
+  step();
+  loop_->sample();  // first sample of the class: counters, no rate yet
   json doc = loop_->statusDocument();
   ASSERT_EQ(doc["bindings"].size(), 2U);
   const json& a = doc["bindings"][0];
@@ -310,7 +311,7 @@ TEST_F(BindingLoopTest, StatusDocumentHasStatesCountersAndRates) {
   EXPECT_TRUE(a["ingress"].is_null());
   EXPECT_EQ(doc["bindings"][1]["state"], "placement-only");
   kernel_->setClassStatsForTest("eth-test", cls, {2000000, 2000, 3, 7});
-  step();
+  loop_->sample();
   doc = loop_->statusDocument();
   ASSERT_TRUE(doc["bindings"][0]["egress"]["rate_kbps"].is_number());
   EXPECT_GT(doc["bindings"][0]["egress"]["rate_kbps"].get<int64_t>(), 0);

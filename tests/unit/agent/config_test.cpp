@@ -281,6 +281,22 @@ ovsdb_connection = tcp:127.0.0.1:6640
               StartsWith("agent.ini:2: [DEFAULT] log_level:"));
   EXPECT_THAT(errorOf("[agent]\nhost = h\nstatus_socket = run/agent.sock\n"),
               StartsWith("agent.ini:3: [agent] status_socket: expected an absolute path"));
+  for (const char* bad : {"9325", "localhost:", "::1:9325", "h:0", "h:65536", "h:9x", "[]:1"}) {
+    EXPECT_THAT(errorOf(std::string("[agent]\nhost = h\nmetrics_listen = ") + bad + "\n"),
+                StartsWith("agent.ini:3: [agent] metrics_listen: expected HOST:PORT"))
+        << bad;
+  }
+  auto metrics = parse("[agent]\nhost = h\nmetrics_listen = [::1]:9400\n");
+  ASSERT_TRUE(metrics) << metrics.error().message();
+  EXPECT_EQ(metrics->metricsHost, "::1");
+  EXPECT_EQ(metrics->metricsPort, 9400);
+  auto off = parse("[agent]\nhost = h\nmetrics_listen =\n");
+  ASSERT_TRUE(off) << off.error().message();
+  EXPECT_EQ(off->metricsPort, 0);
+  auto byDefault = parse("[agent]\nhost = h\n");
+  ASSERT_TRUE(byDefault) << byDefault.error().message();
+  EXPECT_EQ(byDefault->metricsHost, "127.0.0.1");
+  EXPECT_EQ(byDefault->metricsPort, kDefaultMetricsPort);
   EXPECT_THAT(errorOf("[agent]\nhost = h\n[ovs]\nqos_backend = tc\n"),
               StartsWith("agent.ini:4: [ovs] qos_backend: expected \"htb\" or \"ovs\""));
 }

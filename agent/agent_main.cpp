@@ -9,6 +9,7 @@
 // (installed by the OVSDB reader) never see them (DEVELOPERS.md).
 
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -224,7 +225,7 @@ void publishPoints(const AgentService& service, EnforcementBoard& board) {
 }
 
 int runLoop(const std::vector<std::string>& paths, AgentService& service,
-            dataplane::LinkSource& links, int signalFd, EnforcementBoard& board,
+            dataplane::LinkSource& links, int signalFd, int deletedFd, EnforcementBoard& board,
             AgentHealth& health) {
   auto log = logger("agent");
   while (true) {
@@ -232,8 +233,10 @@ int runLoop(const std::vector<std::string>& paths, AgentService& service,
     publishPoints(service, board);
     health.setPlacementSynced(service.resourcesSynced());
     const int timeoutMs = static_cast<int>(std::min<int64_t>(wait.count(), INT_MAX));
-    std::array<pollfd, 2> fds{pollfd{signalFd, POLLIN, 0}, pollfd{links.eventFd(), POLLIN, 0}};
-    const nfds_t count = fds[1].fd >= 0 ? 2 : 1;
+    // The link source's fd last: -1 (no link events) is then simply left out.
+    std::array<pollfd, 3> fds{pollfd{signalFd, POLLIN, 0}, pollfd{deletedFd, POLLIN, 0},
+                              pollfd{links.eventFd(), POLLIN, 0}};
+    const nfds_t count = fds[2].fd >= 0 ? 3 : 2;
     if (poll(fds.data(), count, timeoutMs) < 0 && errno != EINTR) {
       log->critical("poll failed: {}", std::strerror(errno));
       return 1;
@@ -250,7 +253,13 @@ int runLoop(const std::vector<std::string>& paths, AgentService& service,
         }
       }
     }
-    if (count == 2 && (fds[1].revents & (POLLIN | POLLERR)) != 0) service.handleLinkEvents();
+    if ((fds[1].revents & POLLIN) != 0) {
+      uint64_t times = 0;
+      if (read(deletedFd, &times, sizeof(times)) == static_cast<ssize_t>(sizeof(times))) {
+        service.providersDeletedInPlacement();
+      }
+    }
+    if (count == 3 && (fds[2].revents & (POLLIN | POLLERR)) != 0) service.handleLinkEvents();
     publishPoints(service, board);
     health.setPlacementSynced(service.resourcesSynced());
   }
@@ -299,6 +308,13 @@ int runAgent(const std::vector<std::string>& paths, bool once) {
                          return makeBackends(points, ovsdb);
                        });
   bindings.setMetrics(&metrics);
+  // The binding thread tells the report loop (this thread) through an eventfd.
+  const int deletedFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (deletedFd < 0) return fail(std::string("eventfd: ") + std::strerror(errno));
+  bindings.setProvidersDeletedCallback([deletedFd] {
+    const uint64_t one = 1;
+    (void)!write(deletedFd, &one, sizeof(one));
+  });
   addBindingCollector(metrics, bindings);
   AgentHealth health(bindings);
   std::atomic<bool> stop{false};
@@ -342,11 +358,12 @@ int runAgent(const std::vector<std::string>& paths, bool once) {
     }
   }
 
-  const int rc = runLoop(paths, service, links, signalFd, board, health);
+  const int rc = runLoop(paths, service, links, signalFd, deletedFd, board, health);
   stop = true;
   if (metricsServer) metricsServer->stop();
   watchThread.join();
   bindingThread.join();
+  close(deletedFd);
   close(signalFd);
   return rc;
 }

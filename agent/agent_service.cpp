@@ -236,6 +236,19 @@ void AgentService::requestSync(const std::string& why, bool resetBackoff) {
   // Otherwise a retry is already scheduled (backing off): it will use the current tree.
 }
 
+void AgentService::providersDeletedInPlacement() {
+  const auto at = deps_.clock->now() + kDeletionSettle;
+  logger("agent")->warn(
+      "bwfloor-server reports providers of this host deleted in placement: re-creating them in "
+      "{} ms",
+      kDeletionSettle.count());
+  if (!syncPending_ || nextSyncAt_ > at) {
+    syncPending_ = true;
+    nextSyncAt_ = at;
+    backoff_ = kInitialBackoff;
+  }
+}
+
 std::chrono::seconds AgentService::maxBackoff() const {
   return std::clamp(config_.resyncInterval, std::chrono::seconds(1), kMaxBackoff);
 }

@@ -61,6 +61,11 @@ class AgentService {
   // The link source's event fd is readable: drain its events, rediscover, request a sync when
   // the desired tree changed.
   void handleLinkEvents();
+  // bwfloor-server says providers of this host were deleted in placement: sync after
+  // kDeletionSettle (an operator deletes children first, one request each; re-creating in the
+  // middle of that would fight them), well within the 2 s operators are promised.
+  void providersDeletedInPlacement();
+  static constexpr std::chrono::milliseconds kDeletionSettle{1000};
   // SIGHUP with a valid new configuration: applies it and syncs at once.
   void reloadConfig(AgentConfig config);
   // --once: one sync attempt and one heartbeat round now; true when placement is in sync.

@@ -196,7 +196,10 @@ json toJson(const Binding& b) {
 json toJson(const HostBindings& hb) {
   json list = json::array();
   for (const auto& b : hb.bindings) list.push_back(toJson(b));
-  return {{"host", hb.host}, {"revision", hb.revision}, {"bindings", std::move(list)}};
+  return {{"host", hb.host},
+          {"revision", hb.revision},
+          {"bindings", std::move(list)},
+          {"providers_deleted", hb.providersDeleted}};
 }
 
 Result<HostBindings> parseHostBindings(const json& doc) {
@@ -209,6 +212,12 @@ Result<HostBindings> parseHostBindings(const json& doc) {
   }
   out.revision = revision->get<uint64_t>();
   if (auto host = doc.find("host"); host != doc.end() && host->is_string()) out.host = *host;
+  if (auto deleted = doc.find("providers_deleted"); deleted != doc.end()) {
+    if (!deleted->is_number_unsigned()) {
+      return fieldError("providers_deleted", "a non-negative integer", *deleted);
+    }
+    out.providersDeleted = deleted->get<uint64_t>();
+  }
   auto list = doc.find("bindings");
   if (list == doc.end() || !list->is_array()) {
     return fieldError("bindings", "an array", list == doc.end() ? json() : *list);

@@ -77,6 +77,9 @@ struct HostBindings {
   std::string host;
   uint64_t revision = 0;
   std::vector<Binding> bindings;
+  // Counts deletions of this host's resource providers in placement (an operator's, seen by the
+  // server): when it changes, the agent syncs placement at once instead of at its next resync.
+  uint64_t providersDeleted = 0;
   bool operator==(const HostBindings&) const = default;
 };
 

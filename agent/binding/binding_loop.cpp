@@ -306,6 +306,11 @@ Status BindingLoop::step() {
     logger("agent")->info("binding: host={} revision={} ports={}", options_.host, revision,
                           desired->bindings.size());
   }
+  if (haveRevision_ && desired->providersDeleted != providersDeleted_ &&
+      providersDeletedCallback_) {
+    providersDeletedCallback_();
+  }
+  providersDeleted_ = desired->providersDeleted;
   revision_ = revision;
   haveRevision_ = true;
   const bool resyncDue = std::chrono::steady_clock::now() - lastObserve_ >= options_.resync;

@@ -65,6 +65,11 @@ class BindingLoop {
   int repair(const std::string& trigger);
   // Counters, histograms and the drift log go to `metrics` from now on (agent_metrics.h).
   void setMetrics(MetricsRegistry* metrics) { metrics_ = metrics; }
+  // Called (on the loop's thread) when the server's count of this host's providers deleted in
+  // placement changes: the report loop should sync placement now.
+  void setProvidersDeletedCallback(std::function<void()> callback) {
+    providersDeletedCallback_ = std::move(callback);
+  }
   // When step() last got an answer from the server (health); epoch when never.
   std::chrono::steady_clock::time_point lastPoll() const { return lastPoll_.load(); }
 
@@ -120,6 +125,8 @@ class BindingLoop {
 
   uint64_t revision_ = 0;
   bool haveRevision_ = false;
+  uint64_t providersDeleted_ = 0;  // as the server last said (valid with haveRevision_)
+  std::function<void()> providersDeletedCallback_;
   // The last desired set (for repair()), and per port the spec the kernel last held: a port that
   // must be programmed again with the same spec was changed behind the agent's back (drift).
   std::optional<bindings::HostBindings> lastDesired_;

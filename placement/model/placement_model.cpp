@@ -356,12 +356,17 @@ void PlacementModel::applyChangesUnlocked(StoreChanges changes) {
   for (const auto& t : changes.deleteTraits) customTraits_.erase(t);
   for (const auto& name : changes.deleteResourceClasses) resourceClasses_.erase(name);
   for (const auto& [name, id] : changes.addResourceClasses) resourceClasses_[name] = id;
+  std::vector<std::string> deletedNames;
   for (const auto& uuid : changes.deleteProviders) {
     auto it = providers_.find(uuid);
     if (it == providers_.end()) continue;
+    deletedNames.push_back(it->second.name);
     indexProvider(&it->second, nullptr);
     indexClasses(it->second, false);
     providers_.erase(it);
+  }
+  if (!deletedNames.empty() && providersDeletedObserver_) {
+    providersDeletedObserver_(std::move(deletedNames));
   }
   std::vector<Provider*> written;
   for (auto& p : changes.upsertProviders) {

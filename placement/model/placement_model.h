@@ -94,6 +94,13 @@ class PlacementModel {
     commitObserver_ = std::move(observer);
   }
 
+  // Called with the names of providers a change deleted, this server's own writes and the other
+  // replicas' alike, while the model's lock is held: it must not call back into the model or
+  // block (PortsService::providersDeleted only queues). Set it before the first write.
+  void setProvidersDeletedObserver(std::function<void(std::vector<std::string>)> observer) {
+    providersDeletedObserver_ = std::move(observer);
+  }
+
   // --- reads ---
   std::optional<Provider> getProvider(const std::string& uuid) const;
   std::vector<Provider> listProviders(const ProviderFilter& filter) const;
@@ -247,6 +254,7 @@ class PlacementModel {
   int64_t appliedSeq_ = 0;       // the last change-log entry in memory (shared stores)
   CurrentAsOf currentAsOf_;
   std::function<void(double)> commitObserver_;
+  std::function<void(std::vector<std::string>)> providersDeletedObserver_;
 };
 
 // "CUSTOM_" + [A-Z0-9_]+, at most 255 characters.

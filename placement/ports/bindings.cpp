@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <set>
 
 #include "bindings/host_bindings.h"
 #include "core/logging.h"
@@ -91,6 +92,9 @@ bindings::HostBindings PortsService::hostBindings(const std::string& host) const
   out.host = host;
   auto it = revisions_.find(host);
   out.revision = it == revisions_.end() ? 0 : it->second;
+  if (auto d = providerDeletions_.find(host); d != providerDeletions_.end()) {
+    out.providersDeleted = d->second;
+  }
   for (const auto& [id, port] : ports_) {
     if (port.binding.host != host) continue;
     bindings::Binding b;
@@ -116,6 +120,40 @@ bindings::HostBindings PortsService::hostBindings(const std::string& host) const
     out.bindings.push_back(std::move(b));
   }
   return out;
+}
+
+void PortsService::providersDeleted(std::vector<std::string> names) {
+  auto work = [this, names = std::move(names)] {
+    std::lock_guard lock(mutex_);
+    std::set<std::string> hosts;
+    for (const auto& name : names) {
+      const std::string hypervisor = name.substr(0, name.find(':'));
+      for (const auto& [id, agent] : agents_) {
+        bool reports = agent.host == hypervisor;
+        const auto& hv = agent.configurations.find("resource_provider_hypervisors");
+        if (hv != agent.configurations.end() && hv->is_object()) {
+          for (const auto& [device, value] : hv->items()) {
+            reports = reports || (value.is_string() && value.get<std::string>() == hypervisor);
+          }
+        }
+        if (reports) hosts.insert(agent.host);
+      }
+    }
+    for (const auto& host : hosts) {
+      ++providerDeletions_[host];
+      logger("server")->info(
+          "placement deleted provider(s) of host {} ({}): its agent is told to re-create them",
+          host,
+          names.front() +
+              (names.size() > 1 ? " and " + std::to_string(names.size() - 1) + " more" : ""));
+      bumpHost(host);
+    }
+  };
+  {
+    std::lock_guard lock(wakeMutex_);
+    wakeQueue_.push_back(std::move(work));
+  }
+  wakeReady_.notify_one();
 }
 
 void PortsService::waitForBindings(const std::string& host, uint64_t revision,

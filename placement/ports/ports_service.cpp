@@ -37,9 +37,13 @@ PortsService::PortsService(placement::PlacementModel& placement, std::shared_ptr
                            PortsOptions options)
     : placement_(placement), store_(std::move(store)), options_(options) {
   waker_ = std::thread([this] { runWaker(); });
+  // Operators' deletions in placement reach the agents through their long-polls.
+  placement_.setProvidersDeletedObserver(
+      [this](std::vector<std::string> names) { providersDeleted(std::move(names)); });
 }
 
 PortsService::~PortsService() {
+  placement_.setProvidersDeletedObserver({});
   {
     std::lock_guard lock(wakeMutex_);
     stopping_ = true;

@@ -72,6 +72,12 @@ class PortsService {
   // Bindings, level-triggered: the full desired set for a host and its revision.
   bindings::HostBindings hostBindings(const std::string& host) const;
   uint64_t hostRevision(const std::string& host) const;
+  // Placement deleted these providers (by name). The hosts whose agents report them (the name's
+  // hypervisor part, "devstack0:Open vSwitch agent:br-test" -> devstack0, mapped through the
+  // agents' resource_provider_hypervisors) get a new bindings revision with providers_deleted
+  // counted up, which wakes their long-polls: the agents re-create at once. Only queues the work
+  // (the caller holds the placement model's lock).
+  void providersDeleted(std::vector<std::string> names);
   // Calls `notify` once when the host's revision differs from `revision` or at the deadline.
   void waitForBindings(const std::string& host, uint64_t revision,
                        std::chrono::steady_clock::time_point deadline,
@@ -196,7 +202,8 @@ class PortsService {
   ById<Port> ports_;
   ById<Server> servers_;
   ById<Agent> agents_;
-  std::map<std::string, uint64_t> revisions_;                                // host -> revision
+  std::map<std::string, uint64_t> providerDeletions_;  // host -> count (providersDeleted)
+  std::map<std::string, uint64_t> revisions_;          // host -> revision
   std::map<std::string, std::chrono::steady_clock::time_point> heartbeats_;  // agent id
   std::map<std::string, int64_t> persistedHeartbeats_;  // agent id -> heartbeatAt in the store
   std::map<std::string, bool> aliveSeen_;  // agent id -> alive at the last transition check

@@ -278,6 +278,35 @@ TEST_F(AgentRigTest, ReportsTheScenarioTreeAndHealsAnOperatorsDeletion) {
   EXPECT_EQ(countOf(agent_.log(), "created provider name=\"devstack0:Open vSwitch agent\""), 2);
 }
 
+// With the default resync_interval (60 s), deleted providers come back within 2 s: the server
+// sees placement delete them and wakes the agent's bindings long-poll, and the agent syncs
+// after AgentService::kDeletionSettle.
+TEST_F(AgentRigTest, DeletedProvidersComeBackWithinTwoSecondsWithoutWaitingForTheResync) {
+  AgentOptions options;
+  options.resyncSeconds = 60;
+  startAgent(options);
+  ASSERT_TRUE(waitUntil([&] { return treeComplete(); }, kDeadline)) << logs();
+  // The agent's binding loop holds its long-poll once it has a revision.
+  ASSERT_TRUE(waitUntil(
+      [&] { return agent_.log().find("binding: host=devstack0 revision=") != std::string::npos; },
+      kDeadline))
+      << logs();
+  const auto start = std::chrono::steady_clock::now();
+  for (const char* uuid : {kBrTestUuid, kBrExUuid, kOvsAgentUuid}) {
+    ASSERT_EQ(call("DELETE", std::string("/resource_providers/") + uuid).first, 204) << uuid;
+  }
+  ASSERT_TRUE(waitUntil([&] { return treeComplete(); }, milliseconds(5000))) << logs();
+  const auto healed = std::chrono::steady_clock::now() - start;
+  std::printf("providers deleted in placement re-created after %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(healed).count()));
+  EXPECT_LT(healed, milliseconds(2000));
+  expectScenarioTree();
+  EXPECT_THAT(server_.log(),
+              ::testing::HasSubstr("placement deleted provider(s) of host devstack0"));
+  EXPECT_THAT(agent_.log(), ::testing::HasSubstr("reports providers of this host deleted"));
+}
+
 TEST_F(AgentRigTest, SighupReloadsTheConfiguration) {
   startAgent();
   ASSERT_TRUE(waitUntil([&] { return treeComplete(); }, kDeadline)) << logs();

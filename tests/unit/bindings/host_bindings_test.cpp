@@ -28,7 +28,10 @@ HostBindings sample() {
   b.minIngressKbps = 1000;
   b.maxEgressKbps = 5000;
   b.status = {BindingState::kEnforced, "", "devstack0", "htb"};
+  b.status.egress = DirectionStatus{BindingState::kEnforced, ""};
+  b.status.ingress = DirectionStatus{BindingState::kPlacementOnly, "OVS userspace datapath"};
   hb.bindings.push_back(b);
+  hb.providersDeleted = 3;
   Binding pending = b;
   pending.portId = "other";
   pending.maxEgressKbps.reset();
@@ -69,6 +72,12 @@ TEST(HostBindingsTest, AWrongFieldIsNamedWithTheExpectedTypeAndTheValue) {
       parseHostBindings(json{{"revision", -3}, {"bindings", json::array()}}).error().message(),
       HasSubstr("revision: expected a non-negative integer, got -3"));
   EXPECT_THAT(parseHostBindings(json::array()).error().message(), HasSubstr("an object"));
+  doc = toJson(sample());
+  doc["providers_deleted"] = "many";
+  EXPECT_THAT(parseHostBindings(doc).error().message(),
+              HasSubstr("providers_deleted: expected a non-negative integer, got \"many\""));
+  doc.erase("providers_deleted");  // an older server
+  EXPECT_EQ(parseHostBindings(doc)->providersDeleted, 0U);
 }
 
 TEST(HostBindingsTest, AReportCarriesAStateAnAgentMayReport) {
@@ -84,11 +93,25 @@ TEST(HostBindingsTest, AReportCarriesAStateAnAgentMayReport) {
               HasSubstr("detail: expected a string, got 5"));
   EXPECT_THAT(parseStatusReport(json::object()).error().message(), HasSubstr("state"));
   EXPECT_FALSE(parseStatusReport("enforced"));
+  // Per direction: each state one an agent may report; absent in an older agent's report.
+  auto both = parseStatusReport({{"state", "placement-only"},
+                                 {"egress", {{"state", "enforced"}}},
+                                 {"ingress", {{"state", "placement-only"}, {"detail", "why"}}}});
+  ASSERT_TRUE(both) << both.error().message();
+  EXPECT_EQ(both->egress, (DirectionStatus{BindingState::kEnforced, ""}));
+  EXPECT_EQ(both->ingress, (DirectionStatus{BindingState::kPlacementOnly, "why"}));
+  EXPECT_THAT(parseStatusReport({{"state", "enforced"}, {"egress", {{"state", "pending"}}}})
+                  .error()
+                  .message(),
+              HasSubstr("egress.state: expected one of enforced"));
+  EXPECT_THAT(parseStatusReport({{"state", "enforced"}, {"ingress", 5}}).error().message(),
+              HasSubstr("ingress: expected an object, got 5"));
 }
 
 TEST(HostBindingsTest, StateNamesRoundTrip) {
   for (auto state : {BindingState::kUnbound, BindingState::kPending, BindingState::kEnforced,
-                     BindingState::kPlacementOnly, BindingState::kFailed, BindingState::kRemoved}) {
+                     BindingState::kPlacementOnly, BindingState::kFailed, BindingState::kRemoved,
+                     BindingState::kOverCommitted}) {
     EXPECT_EQ(parseState(stateName(state)), state);
   }
   EXPECT_FALSE(parseState("Enforced"));

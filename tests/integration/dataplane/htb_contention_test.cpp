@@ -20,9 +20,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
+#include "agent/binding/guarantee_monitor.h"
 #include "dataplane/tc/htb_backend.h"
 #include "dataplane/tc/libnl_tc_api.h"
 #include "tests/integration/dataplane/iperf_contention.h"
@@ -191,6 +194,30 @@ class HtbContentionTest : public ::testing::Test {
     ASSERT_TRUE(backend_->remove(kPortC));
   }
 
+  // The agent's guarantee-held signal over one contention run: the counters sampled every second
+  // on a thread of its own while `run` contends, A watched with its 60 % minimum.
+  template <typename Run>
+  agent::GuaranteeRecord watchWhile(Run run) {
+    agent::GuaranteeMonitor monitor;
+    const agent::WatchedDirection watched{kPortA, Direction::kEgress,
+                                          Kbps(static_cast<uint64_t>(kGuaranteeMbps * 1000)),
+                                          Kbps(static_cast<uint64_t>(kUplinkMbps * 1000))};
+    std::atomic<bool> stop{false};
+    std::thread sampler([&] {
+      auto next = std::chrono::steady_clock::now();
+      while (!stop) {
+        Result<std::vector<QosCounters>> counters = backend_->counters();
+        if (counters) monitor.observe({watched}, *counters, std::chrono::steady_clock::now());
+        next += 1s;
+        std::this_thread::sleep_until(next);
+      }
+    });
+    run();
+    stop = true;
+    sampler.join();
+    return monitor.records().at({kPortA, Direction::kEgress});
+  }
+
   Netns net_{test::uniqueName("n")};
   Netns rtr_{test::uniqueName("r")};
   Netns host_{test::uniqueName("h")};
@@ -206,6 +233,32 @@ class HtbContentionTest : public ::testing::Test {
 TEST_F(HtbContentionTest, EgressMinimumHoldsAgainstEightStreams) { proveGuarantee(false); }
 
 TEST_F(HtbContentionTest, IngressMinimumHoldsAgainstEightStreams) { proveGuarantee(true); }
+
+// The guarantee-held signal (agent/binding/guarantee_monitor.h) on the real kernel: with A's
+// 60 % minimum programmed, no second counts; with only 1 Mbit/s programmed for A (its class
+// still counts its traffic, but the guarantee is not in force), A gets less than its minimum
+// while the 8 streams fill the uplink, and the seconds count.
+TEST_F(HtbContentionTest, GuaranteeHeldSignalStaysZeroWithTheGuaranteeAndCountsWithout) {
+  ASSERT_TRUE(backend_->program(spec(kPortA, kMacA, 1000)));
+  test::ContentionRates control{};
+  const agent::GuaranteeRecord without =
+      watchWhile([&] { control = iperf_.control(appA_, appB_, kRequiredMbps); });
+  ASSERT_TRUE(backend_->program(spec(kPortA, kMacA, static_cast<uint64_t>(kGuaranteeMbps * 1000))));
+  test::ContentionRates guaranteed{};
+  const agent::GuaranteeRecord with = watchWhile([&] { guaranteed = contend(false); });
+  std::printf(
+      "[ signal  ] A with a 1 Mbit/s class: %.1f Mbit/s, %.0f of %.0f s missed; with its %.0f "
+      "Mbit/s guarantee: %.1f Mbit/s, %.0f of %.0f s missed\n",
+      control.a, without.missedSeconds, without.checkedSeconds, kGuaranteeMbps, guaranteed.a,
+      with.missedSeconds, with.checkedSeconds);
+  RecordProperty("missed_seconds_without", std::to_string(without.missedSeconds));
+  RecordProperty("missed_seconds_with", std::to_string(with.missedSeconds));
+  ASSERT_LT(control.a, kRequiredMbps) << "the 1 Mbit/s class gave A its minimum: no control";
+  EXPECT_GE(without.missedSeconds, 3.0) << "A was starved but the signal did not count it";
+  EXPECT_GE(guaranteed.a, kRequiredMbps) << "the guarantee did not hold";
+  EXPECT_EQ(with.missedSeconds, 0.0) << "the signal counted while the guarantee held";
+  EXPECT_GE(with.checkedSeconds, 5.0) << "the signal was not checked during the run";
+}
 
 }  // namespace
 }  // namespace bwfloor::dataplane::tc

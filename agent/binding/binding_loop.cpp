@@ -281,7 +281,8 @@ Status BindingLoop::step() {
   std::string path = "/v1/hosts/" + options_.host + "/bindings";
   if (haveRevision_) {
     path += "?revision=" + std::to_string(revision_) +
-            "&wait=" + std::to_string(options_.longPollWait.count());
+            "&wait=" + std::to_string(options_.longPollWait.count()) +
+            "&providers_deleted=" + std::to_string(providersDeleted_);
   }
   ASSIGN_OR_RETURN(http::Response resp, server_.send("GET", path, ""));
   const auto received = std::chrono::steady_clock::now();

@@ -18,9 +18,13 @@ void PortsService::bumpHost(const std::string& host) {
   const uint64_t rev = store_->shared() ? std::max<uint64_t>(current, appliedSeq_) : current + 1;
   if (rev == current) return;  // this change woke the host's long-polls already
   current = rev;
+  wakeWaitersLocked(host, rev);
+}
+
+void PortsService::wakeWaitersLocked(const std::string& host, std::optional<uint64_t> revision) {
   std::vector<std::function<void()>> wake;
   std::erase_if(waiters_, [&](Waiter& w) {
-    if (w.host != host || w.revision == rev) return false;
+    if (w.host != host || (revision && w.revision == *revision)) return false;
     wake.push_back(std::move(w.notify));
     return true;
   });
@@ -146,7 +150,9 @@ void PortsService::providersDeleted(std::vector<std::string> names) {
           host,
           names.front() +
               (names.size() > 1 ? " and " + std::to_string(names.size() - 1) + " more" : ""));
-      bumpHost(host);
+      // Not a new revision: on a shared store revisions are the /v1 stream's sequence numbers,
+      // and a placement change has none. The long-polls answer with the new count instead.
+      wakeWaitersLocked(host, std::nullopt);
     }
   };
   {
@@ -157,12 +163,15 @@ void PortsService::providersDeleted(std::vector<std::string> names) {
 }
 
 void PortsService::waitForBindings(const std::string& host, uint64_t revision,
+                                   std::optional<uint64_t> providersDeleted,
                                    std::chrono::steady_clock::time_point deadline,
                                    std::function<void()> notify) {
   std::unique_lock lock(mutex_);
   auto it = revisions_.find(host);
   uint64_t current = it == revisions_.end() ? 0 : it->second;
-  if (current != revision) {
+  const auto deletions = providerDeletions_.find(host);
+  const uint64_t deleted = deletions == providerDeletions_.end() ? 0 : deletions->second;
+  if (current != revision || (providersDeleted && *providersDeleted != deleted)) {
     lock.unlock();
     notify();
     return;

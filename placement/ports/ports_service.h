@@ -78,8 +78,10 @@ class PortsService {
   // counted up, which wakes their long-polls: the agents re-create at once. Only queues the work
   // (the caller holds the placement model's lock).
   void providersDeleted(std::vector<std::string> names);
-  // Calls `notify` once when the host's revision differs from `revision` or at the deadline.
+  // Calls `notify` once when the host's revision differs from `revision`, or its count of
+  // deleted providers from `providersDeleted` (when given), or at the deadline.
   void waitForBindings(const std::string& host, uint64_t revision,
+                       std::optional<uint64_t> providersDeleted,
                        std::chrono::steady_clock::time_point deadline,
                        std::function<void()> notify);
   // `portRef`: the port's id or unique name. `reporterHost`: an agent's credential may report
@@ -168,6 +170,8 @@ class PortsService {
   Status loadKind(Kind kind, Result<T> (*parse)(const json&), ById<T>& into);
   ApiStatus persist(std::vector<Change> changes);  // store, then memory
   void bumpHost(const std::string& host);          // new bindings revision; wakes long-polls
+  // Answers the host's long-polls (all of them, or those not already at `revision`).
+  void wakeWaitersLocked(const std::string& host, std::optional<uint64_t> revision);
   // Logs agents that went dead or came back since the last call.
   void logAgentTransitionsLocked(std::chrono::steady_clock::time_point now);
   void runWaker();

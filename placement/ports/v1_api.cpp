@@ -93,16 +93,19 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
                             "ports' status"}));
     return;
   }
-  // GET /v1/hosts/{host}/bindings?revision=N&wait=S: answer at once if the revision moved,
-  // else when it moves or after S seconds.
+  // GET /v1/hosts/{host}/bindings?revision=N&wait=S[&providers_deleted=D]: answer at once if
+  // the revision (or the count of the host's providers deleted in placement) moved, else when
+  // one moves or after S seconds.
   if (req.method == "GET" && segs.size() == 4 && segs[1] == "hosts" && segs[3] == "bindings") {
     std::vector<std::pair<std::string, std::string>> query;
     http::parseQuery(req.query, query);
     std::optional<uint64_t> revision;
+    std::optional<uint64_t> providersDeleted;
     int waitSeconds = 0;
     for (const auto& [k, v] : query) {
       try {
         if (k == "revision") revision = std::stoull(v);
+        if (k == "providers_deleted") providersDeleted = std::stoull(v);
         if (k == "wait") waitSeconds = std::clamp(std::stoi(v), 0, 120);
       } catch (const std::exception&) {
         respond(errorReply(placement::badRequest("bindings: '" + k + "' must be a number")));
@@ -117,7 +120,7 @@ void V1Api::handle(http::Request&& req, const http::Responder& respond) {
       answer();
       return;
     }
-    service_.waitForBindings(host, *revision,
+    service_.waitForBindings(host, *revision, providersDeleted,
                              std::chrono::steady_clock::now() + std::chrono::seconds(waitSeconds),
                              answer);
     return;

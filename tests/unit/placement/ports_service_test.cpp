@@ -114,7 +114,7 @@ class PortsServiceTest : public ::testing::Test {
                                                    const std::string& detail = "") {
     auto done = std::make_shared<std::promise<bindings::HostBindings>>();
     service_->waitForBindings(
-        kHost, revision, std::chrono::steady_clock::now() + std::chrono::seconds(10),
+        kHost, revision, std::nullopt, std::chrono::steady_clock::now() + std::chrono::seconds(10),
         [this, done, state, detail] {
           auto desired = service_->hostBindings(kHost);  // takes the service's lock
           for (const auto& b : desired.bindings) {
@@ -210,6 +210,35 @@ TEST_F(PortsServiceTest, CreateReturnsAtOnceAndTheAgentsReportAnswersIt) {
 
 // Issue 15: kill -9 between the claim and the documents left allocations without a server, and
 // between the documents and the agent's report servers in BUILD forever. Start-up undoes both.
+// An operator deletes one of a host's providers in placement: the host's long-poll answers at
+// once with providers_deleted counted up (the agent re-creates), and a poll that already knows
+// the count waits. Another host's waiter is not woken.
+TEST_F(PortsServiceTest, AProviderDeletedInPlacementWakesItsHostsLongPoll) {
+  const uint64_t revision = service_->hostRevision(kHost);
+  ASSERT_EQ(service_->hostBindings(kHost).providersDeleted, 0U);
+  ASSERT_TRUE(service_->heartbeat({.host = "other", .agentType = "Open vSwitch agent"}));
+  auto answered = [&](const std::string& host, std::optional<uint64_t> deleted) {
+    auto done = std::make_shared<std::promise<bindings::HostBindings>>();
+    service_->waitForBindings(
+        host, service_->hostRevision(host), deleted,
+        std::chrono::steady_clock::now() + std::chrono::seconds(10),
+        [this, done, host] { done->set_value(service_->hostBindings(host)); });
+    return done->get_future();
+  };
+  auto mine = answered(kHost, 0);
+  auto others = answered("other", 0);
+  placement("DELETE", "/resource_providers/" + brTest_, nullptr, 204);
+  ASSERT_EQ(mine.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const bindings::HostBindings after = mine.get();
+  EXPECT_EQ(after.providersDeleted, 1U);
+  EXPECT_EQ(after.revision, revision);
+  EXPECT_EQ(others.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  // A poll with an old count answers at once; one with the current count waits.
+  EXPECT_EQ(answered(kHost, 0).wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(answered(kHost, 1).wait_for(std::chrono::milliseconds(200)),
+            std::future_status::timeout);
+}
+
 TEST_F(PortsServiceTest, StartUpUndoesWhatAnInterruptedCreateLeft) {
   scenarioObjects();
   // A create in flight when the process dies: claimed, documents written, no answer yet.

@@ -119,7 +119,6 @@ cat >"$work/agent.ini" <<INI
 host = devstack0
 [agent]
 report_interval = 2
-resync_interval = 15
 status_socket = $work/agent.sock
 [placement]
 endpoint = $endpoints
@@ -147,6 +146,35 @@ if [ -n "${BWFLOOR_DEMO_PG_URL:-}" ]; then
 fi
 ip netns exec "$ns" "$bin/bwfloor-agent" --config "$work/agent.ini" >"$work/agent.log" 2>&1 &
 pids+=($!)
+# A real Prometheus scrapes both every second: the contention run below asks it, through PromQL,
+# for vm0's egress rate and compares it with what iperf3 measured.
+cat >"$work/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: bwfloor-agent
+    static_configs: [{targets: ['127.0.0.1:9325']}]
+  - job_name: bwfloor-server
+    static_configs: [{targets: ['127.0.0.1:8778']}]
+YML
+ip netns exec "$ns" /usr/bin/prometheus --config.file="$work/prometheus.yml" \
+  --storage.tsdb.path="$work/tsdb" --web.listen-address=127.0.0.1:9090 \
+  >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+# promql QUERY [TIME]: the first result's value, from Prometheus's HTTP API inside the rig.
+promql() {
+  in_ns /usr/bin/python3 - "$@" <<'PY'
+import json, sys, urllib.parse, urllib.request
+params = {"query": sys.argv[1]}
+if len(sys.argv) > 2:
+    params["time"] = sys.argv[2]
+url = "http://127.0.0.1:9090/api/v1/query?" + urllib.parse.urlencode(params)
+result = json.load(urllib.request.urlopen(url, timeout=5))["data"]["result"]
+if not result:
+    sys.exit(1)
+print(result[0]["value"][1])
+PY
+}
 synced() { ctl --json agent list | /usr/bin/python3 -c '
 import json, sys
 agents = json.load(sys.stdin)["agents"]
@@ -183,9 +211,17 @@ for attempt in 1 2 3; do
   if delete_ovs_providers; then break; fi
   echo "    (the agent healed in the middle; deleting again)"
 done
-echo "    deleted; the agent re-creates them at its next resync (resync_interval = 15 s)"
+deleted_at=$(date +%s%N)
+echo "    deleted; bwfloor-server tells the agent through its bindings long-poll, and the agent"
+echo "    re-creates them after 1 s (resync_interval is the default 60 s: not waiting for it)"
 back() { ctl --json provider show "devstack0:Open vSwitch agent:br-test" >/dev/null; }
-wait_for "the agent to re-create its providers (next resync)" 30 back
+wait_for "the agent to re-create its providers" 30 back
+healed_ms=$(( ($(date +%s%N) - deleted_at) / 1000000 ))
+echo "    back after $healed_ms ms"
+if [ "$healed_ms" -ge 2000 ]; then
+  echo "demo.sh: CHECK FAILED: the providers took $healed_ms ms to come back (at most 2000)" >&2; exit 1
+fi
+grep -E "providers of this host deleted" "$work/agent.log" | tail -1 | sed 's/^/    /'
 ctl provider tree
 
 step "networks, QoS policy and ports"
@@ -290,7 +326,9 @@ contention() {
   ip netns exec "$ns-noisy" iperf3 -c 10.0.0.100 -p 5202 -P 8 -t 9 -J >"$work/b.json" &
   local b=$!
   wait_for "the neighbour's 8 streams" 10 noisy_streams
+  date +%s.%N >"$work/a.start"
   ip netns exec "$ns-vm0" iperf3 -c 10.0.0.100 -p 5201 -t 5 -J >"$work/a.json"
+  date +%s.%N >"$work/a.end"
   wait "$b"
   /usr/bin/python3 - "$work/a.json" "$work/b.json" <<'PY'
 import json, sys
@@ -298,12 +336,41 @@ a, b = (json.load(open(f))["end"]["sum_received"]["bits_per_second"] / 1000 for 
 print(f"{a:.0f} {b:.0f}")
 PY
 }
+# Prometheus's first scrapes come a few seconds after it starts: the run must be in its data.
+agent_scraped() { [ "$(promql 'up{job="bwfloor-agent"}')" = 1 ]; }
+wait_for "Prometheus to scrape the agent" 30 agent_scraped
 read -r guaranteed noisy_g < <(contention)
 printf '    vm0 with its 1000 kbit/s minimum: %s kbit/s; the neighbour: %s kbit/s (uplink 1500)\n' \
   "$guaranteed" "$noisy_g"
 ctl queues --socket "$work/agent.sock"
-echo "    ingress: $(ctl --json port show port-normal-qos | /usr/bin/python3 -c '
-import json, sys; s = json.load(sys.stdin)["binding_status"]; print(s["state"], "-", s["detail"])')"
+check "the guarantee held: 0 seconds missed for vm0's egress (guarantee-held signal)" \
+  "j['bindings'][0]['egress']['guarantee_missed_seconds'] == 0 and j['bindings'][0]['egress']['guarantee_checked_seconds'] >= 5" \
+  ctl --json queues --socket "$work/agent.sock"
+echo "    per direction: $(ctl --json port show port-normal-qos | /usr/bin/python3 -c '
+import json, sys; s = json.load(sys.stdin)["binding_status"]
+print("; ".join(d + " " + s[d]["state"] + (" (" + s[d]["detail"] + ")" if s[d]["detail"] else "") for d in ("egress", "ingress") if d in s))')"
+# Prometheus's view of the same run: what vm0's class sent from just before its iperf3 started
+# to after it ended (the counter's samples, no extrapolation), over the seconds iperf3's receiver
+# measured, in kbit/s, next to iperf3's figure. The class counts Ethernet frames (about 4.6 %
+# more than the TCP payload iperf3 counts) and retransmissions.
+series='bwfloor_agent_port_sent_bytes_total{port_name="port-normal-qos",direction="egress"}'
+read -r window at secs < <(/usr/bin/python3 - "$work/a.start" "$work/a.end" "$work/a.json" <<'PY'
+import json, math, sys
+start, end = (float(open(f).read()) for f in sys.argv[1:3])
+secs = json.load(open(sys.argv[3]))["end"]["sum_received"]["seconds"]
+at = end + 3  # the scrapes after the run
+print(math.ceil(at - start + 1), at, secs)
+PY
+)
+query="(max_over_time(${series}[${window}s]) - min_over_time(${series}[${window}s])) * 8 / 1000 / $secs"
+scraped() { [ "$(date +%s)" -gt "${at%.*}" ] && promql "$query" "$at"; }
+wait_for "Prometheus to have scraped the run" 20 scraped
+prom=$(scraped)
+echo "    PromQL: $query"
+printf '      = %.0f kbit/s; iperf3 measured %s kbit/s\n' "$prom" "$guaranteed"
+/usr/bin/python3 -c "import sys; p, i = float('$prom'), float('$guaranteed'); sys.exit(0 if abs(p - i) <= 0.1 * i else 1)" ||
+  { echo "demo.sh: CHECK FAILED: Prometheus's rate is not within 10% of iperf3's" >&2; exit 1; }
+echo "    ok: Prometheus's rate is within 10% of iperf3's"
 
 step "delete vm0: the allocation is freed and the agent removes the classes"
 ctl server delete vm0

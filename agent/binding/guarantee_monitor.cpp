@@ -39,10 +39,13 @@ void GuaranteeMonitor::observe(const std::vector<WatchedDirection>& watched,
   }
 
   std::map<Key, GuaranteeRecord> records;
+  std::map<Key, Pending> pending;
   for (const WatchedDirection& w : watched) {
     const Key key{w.portId, w.direction};
     GuaranteeRecord record;
     if (auto it = records_.find(key); it != records_.end()) record = it->second;
+    Pending state;
+    if (auto it = pending_.find(key); it != pending_.end()) state = it->second;
     record.missingNow = false;
     const auto own = std::find_if(next.begin(), next.end(), [&](const CounterReading& r) {
       return r.counters.portId == w.portId && r.counters.direction == w.direction;
@@ -62,15 +65,23 @@ void GuaranteeMonitor::observe(const std::vector<WatchedDirection>& watched,
           uplinkKbps >= kSaturatedShare * static_cast<double>(w.uplinkTotal.kbps());
       const bool wantedMore = wanted[static_cast<size_t>(own - next.begin())];
       record.checkedSeconds += seconds;
-      if (below && saturated && wantedMore) {
-        record.missedSeconds += seconds;
+      // The interval before, a candidate, is confirmed when the port still wants more now.
+      if (state.candidateSeconds && wantedMore) {
+        record.missedSeconds += *state.candidateSeconds;
         record.missingNow = true;
       }
+      state.candidateSeconds.reset();
+      if (below && saturated && wantedMore && state.wantedBefore) state.candidateSeconds = seconds;
+      state.wantedBefore = wantedMore;
+    } else {
+      state = Pending{};  // no rate: nothing is known about this interval
     }
     records[key] = record;
+    pending[key] = state;
   }
   readings_ = std::move(next);
   records_ = std::move(records);
+  pending_ = std::move(pending);
   readAt_ = at;
 }
 

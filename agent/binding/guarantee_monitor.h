@@ -11,6 +11,11 @@
 // more while above its minimum got what it was promised. Only the conjunction is a broken
 // guarantee, so the counter stays at 0 while the guarantee holds, and operators can alert on
 // any increase.
+// A second counts only when the port also wanted more in the seconds before and after it: a
+// flow that starts or stops within a second sent for part of it only, and its average over the
+// whole second says nothing about whether it got its minimum while it sent. (Seen in the demo:
+// vm0's first second, a TCP start into a full uplink, counted as missed.) The counter therefore
+// lags by one reading.
 //
 // Pure: fed counter readings (about one per second) with the time they were read; no I/O.
 
@@ -44,7 +49,7 @@ struct CounterReading {
 struct GuaranteeRecord {
   double checkedSeconds = 0;  // seconds with a rate known for this port and direction
   double missedSeconds = 0;   // of those, seconds in which the guarantee did not hold
-  bool missingNow = false;    // the last interval was a missed one
+  bool missingNow = false;    // the last reading confirmed a missed second
   bool operator==(const GuaranteeRecord&) const = default;
 };
 
@@ -64,8 +69,15 @@ class GuaranteeMonitor {
   const std::map<Key, GuaranteeRecord>& records() const { return records_; }
 
  private:
+  // Per watched direction: whether it wanted more in the last interval, and that interval's
+  // length when it was a missed one waiting for the next to confirm it.
+  struct Pending {
+    bool wantedBefore = false;
+    std::optional<double> candidateSeconds;
+  };
   std::vector<CounterReading> readings_;
   std::map<Key, GuaranteeRecord> records_;
+  std::map<Key, Pending> pending_;
   Clock::time_point readAt_{};
 };
 

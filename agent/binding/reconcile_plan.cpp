@@ -88,11 +88,21 @@ PortStep planPort(const bindings::Binding& binding, const AppliedState& applied,
   status.backend = point->second.backend;
 
   const auto current = applied.byPort.find(spec.port.portId);
-  if (current != applied.byPort.end() && current->second.backend == status.backend &&
-      holds(current->second, spec)) {
-    setAppliedState(status, current->second);
-    step.held = std::move(spec);
-    return step;
+  if (current != applied.byPort.end() && current->second.backend == status.backend) {
+    // Read back, a direction the device cannot enforce is simply absent: it is what programming
+    // it would give (placement-only, with the reason), not drift to repair at every observe.
+    dataplane::AppliedQos found = current->second;
+    if (!spec.minIngress.isZero() && !found.ingress && point->second.ingressTotal.isZero() &&
+        !point->second.ingressWhyNot.empty()) {
+      found.ingress = dataplane::AppliedDirection{
+          Kbps(0), std::nullopt, dataplane::Enforcement::placementOnly(point->second.ingressWhyNot),
+          ""};
+    }
+    if (holds(found, spec)) {
+      setAppliedState(status, found);
+      step.held = std::move(spec);
+      return step;
+    }
   }
   // Moved (another uplink or backend): taken away from where it was first.
   if (current != applied.byPort.end() && (current->second.backend != status.backend ||

@@ -55,21 +55,41 @@ TEST_F(GuaranteeMonitorTest, FirstReadingHasNoRateAndChecksNothing) {
 
 TEST_F(GuaranteeMonitorTest, CountsOnlySecondsBelowMinimumWantingMoreOnASaturatedUplink) {
   run({0, 0});
-  run({400, 600, 5});  // below, wanted (drops), saturated: missed
+  run({400, 600, 5});  // below, wanted (drops), saturated; but the second before is unknown
   ASSERT_TRUE(monitor_.readings()[0].rateKbps.has_value());
   EXPECT_NEAR(*monitor_.readings()[0].rateKbps, 400, 1);
+  run({400, 600, 5});  // a candidate: it wanted more before too
+  EXPECT_EQ(record().missedSeconds, 0);
+  run({400, 600, 5});  // wanting more after it confirms the one before; itself a candidate
   EXPECT_NEAR(record().missedSeconds, 1, 1e-6);
   EXPECT_TRUE(record().missingNow);
-  run({400, 100, 5});  // below and wanted, but the uplink is idle: the port sent less, not ours
-  run({400, 600});     // below on a full uplink, but it wanted no more (no drop, overlimit, queue)
+  run({400, 100, 5});  // confirms the previous; below and wanted, but the uplink is idle
+  EXPECT_NEAR(record().missedSeconds, 2, 1e-6);
+  run({400, 600});  // below on a full uplink, but it wanted no more (no drop, overlimit, queue)
   run({650, 350, 9, 9, 3000});  // wanted more, but got its minimum
   run({590, 410, 0, 0, 1500});  // within the 5 % slack (>= 570): held
-  EXPECT_NEAR(record().missedSeconds, 1, 1e-6);
+  EXPECT_NEAR(record().missedSeconds, 2, 1e-6);
   EXPECT_FALSE(record().missingNow);
   run({300, 700, 0, 4}, milliseconds(500));      // overlimit alone is wanting more; half a second
-  run({300, 700, 0, 0, 1}, milliseconds(1500));  // a backlog when read is too
-  EXPECT_NEAR(record().missedSeconds, 3, 1e-6);
-  EXPECT_NEAR(record().checkedSeconds, 7, 1e-6);
+  run({300, 700, 0, 0, 1}, milliseconds(1500));  // a backlog when read is too: confirms 0.5 s
+  run({300, 700, 3}, milliseconds(1000));        // confirms the 1.5 s
+  EXPECT_NEAR(record().missedSeconds, 4, 1e-6);
+  EXPECT_NEAR(record().checkedSeconds, 10, 1e-6);
+}
+
+// A flow that starts or stops within a second: that second's average is low although the port
+// got its minimum while it sent; with no wanting-more before (start) or after (stop) it is not
+// counted.
+TEST_F(GuaranteeMonitorTest, AFlowStartingOrStoppingWithinASecondIsNotCounted) {
+  run({0, 900});
+  run({0, 900});       // idle, the neighbour fills the uplink
+  run({300, 700, 2});  // started in the last 0.3 s of the second, with drops: below and wanted
+  run({700, 300, 2});  // got its minimum
+  run({700, 300, 2});
+  run({200, 800, 2});  // stopped after 0.3 s
+  run({0, 1000});      // idle
+  EXPECT_EQ(record().missedSeconds, 0);
+  EXPECT_NEAR(record().checkedSeconds, 6, 1e-6);
 }
 
 TEST_F(GuaranteeMonitorTest, UnknownTotalIsNeverSaturated) {
@@ -83,11 +103,12 @@ TEST_F(GuaranteeMonitorTest, UnknownTotalIsNeverSaturated) {
 TEST_F(GuaranteeMonitorTest, RecreatedClassHasNoRateForOneReading) {
   run({0, 0});
   run({400, 600, 5});
-  aBytes_ = 0;  // the class was deleted and programmed again: its counters restart
+  run({400, 600, 5});  // a candidate
+  aBytes_ = 0;         // the class was deleted and programmed again: its counters restart
   run({200, 600, 5});
   EXPECT_FALSE(monitor_.readings()[0].rateKbps.has_value());
-  EXPECT_NEAR(record().missedSeconds, 1, 1e-6);
-  EXPECT_NEAR(record().checkedSeconds, 1, 1e-6);
+  EXPECT_EQ(record().missedSeconds, 0) << "nothing known after it: not confirmed";
+  EXPECT_NEAR(record().checkedSeconds, 2, 1e-6);
 }
 
 TEST_F(GuaranteeMonitorTest, UnwatchedPortIsDropped) {

@@ -70,6 +70,32 @@ Plan plan(std::vector<bindings::Binding> wanted, const AppliedState& applied = {
   return planReconcile(desired, applied, points(), kBackends);
 }
 
+// An egress-only device (OVS userspace datapath: no ingress total, a reason): the ingress a port
+// asks for is placement-only, each direction says so, and what the kernel holds (egress only)
+// is what was wanted, not drift to program again at every observe.
+TEST(ReconcilePlanTest, ADirectionTheDeviceCannotEnforceIsHeldAsPlacementOnlyPerDirection) {
+  bindings::HostBindings desired;
+  desired.bindings = {binding("a", 1000)};
+  desired.bindings[0].minIngressKbps = 500;
+  EnforcementPoints egressOnly = points();
+  egressOnly[{kOvs, "br-test"}].egressTotal = Kbps(1500);
+  egressOnly[{kOvs, "br-test"}].ingressWhyNot = "ingress not enforceable on br-test";
+  AppliedState applied;
+  applied.byPort["a"] = held("a", 1000);
+  const Plan p = planReconcile(desired, applied, egressOnly, kBackends);
+  ASSERT_EQ(p.ports.size(), 1U);
+  EXPECT_FALSE(p.ports[0].program.has_value()) << "programmed again although nothing drifted";
+  EXPECT_TRUE(p.ports[0].held.has_value());
+  const BindingStatus& st = p.ports[0].status;
+  EXPECT_EQ(st.state, "placement-only");
+  EXPECT_EQ(st.egress, (BindingStatus::DirectionState{"enforced", ""}));
+  EXPECT_EQ(st.ingress, (BindingStatus::DirectionState{"placement-only",
+                                                       "ingress not enforceable on br-test"}));
+  // Without the egress class the port must be programmed (that is drift).
+  applied.byPort["a"].egress.reset();
+  EXPECT_TRUE(planReconcile(desired, applied, egressOnly, kBackends).ports[0].program);
+}
+
 TEST(ReconcilePlanTest, StatusesThatNeedNoBackendAreDecidedInThePlan) {
   const Plan p =
       plan({binding("none", 0), binding("far", 1000, "br-nowhere"), binding("ex", 1000, "br-ex")});

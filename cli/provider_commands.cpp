@@ -47,6 +47,8 @@ std::string inventoryLine(const ProviderView& v) {
         static_cast<double>(inv["total"].get<int64_t>() - inv["reserved"].get<int64_t>()) *
         inv["allocation_ratio"].get<double>());
     out += (out.empty() ? "" : ", ") + rc + " " + std::to_string(used) + "/" + std::to_string(cap);
+    // The total was lowered below what is allocated: the guarantees cannot all hold.
+    if (used > cap) out += " OVER-COMMITTED";
   }
   return out;
 }

@@ -145,6 +145,7 @@ if [ -n "${BWFLOOR_DEMO_PG_URL:-}" ]; then
   wait_for "the second bwfloor-server replica" 10 ctl --server http://127.0.0.1:8779 status
 fi
 ip netns exec "$ns" "$bin/bwfloor-agent" --config "$work/agent.ini" >"$work/agent.log" 2>&1 &
+agent_pid=$!
 pids+=($!)
 # A real Prometheus scrapes both every second: the contention run below asks it, through PromQL,
 # for vm0's egress rate and compares it with what iperf3 measured.
@@ -371,6 +372,53 @@ printf '      = %.0f kbit/s; iperf3 measured %s kbit/s\n' "$prom" "$guaranteed"
 /usr/bin/python3 -c "import sys; p, i = float('$prom'), float('$guaranteed'); sys.exit(0 if abs(p - i) <= 0.1 * i else 1)" ||
   { echo "demo.sh: CHECK FAILED: Prometheus's rate is not within 10% of iperf3's" >&2; exit 1; }
 echo "    ok: Prometheus's rate is within 10% of iperf3's"
+
+step "drift: an operator removes what enforces vm0 by hand; the agent repairs it at once"
+# The agent follows tc changes (netlink) and repairs without waiting for its resync.
+vm0_class() { in_ns tc class show dev eth-test | grep -q "rate 1Mbit ceil 1500Kbit"; }
+drift_at=$(date +%s%N)
+if [ "$qos_backend" = htb ]; then
+  echo "    tc qdisc del dev eth-test root"
+  in_ns tc qdisc del dev eth-test root
+else
+  echo "    ovs-vsctl clear port eth-test qos   (ovs-vswitchd then removes the queues' tc classes)"
+  vsctl clear port eth-test qos
+fi
+wait_for "the agent to repair vm0's class" 10 vm0_class
+repair_ms=$(( ($(date +%s%N) - drift_at) / 1000000 ))
+echo "    vm0's class is back after $repair_ms ms; the agent's log:"
+grep -E "drift on port=port-normal-qos" "$work/agent.log" | tail -1 | sed 's/^/    /' ||
+  { echo "demo.sh: CHECK FAILED: the repair was not logged as drift" >&2; exit 1; }
+if [ "$repair_ms" -ge 1000 ]; then
+  echo "demo.sh: CHECK FAILED: the repair took $repair_ms ms (at most 1000)" >&2; exit 1
+fi
+
+step "over-commitment: br-test's total lowered to 500 kbit/s (SIGHUP) below the 1000 allocated"
+sed -i 's/br-test:1500:1500/br-test:500:500/' "$work/agent.ini"
+kill -HUP "$agent_pid"
+over() { ctl provider tree | grep -q OVER-COMMITTED; }
+wait_for "provider tree to show br-test over-committed" 15 over
+ctl provider tree | grep -E "br-test|OVER" | sed 's/^/    /'
+port_over() { ctl --json port show port-normal-qos | /usr/bin/python3 -c '
+import json, sys; s = json.load(sys.stdin)["binding_status"]
+sys.exit(0 if s["state"] == "over-committed" and s["egress"]["state"] == "over-committed" else 1)'; }
+wait_for "vm0's port to report over-committed" 15 port_over
+echo "    port-normal-qos: $(ctl --json port show port-normal-qos | /usr/bin/python3 -c '
+import json, sys; s = json.load(sys.stdin)["binding_status"]; print(s["state"], "-", s["detail"])')"
+grep -E "over-committed: (eth-test|br-test) egress" "$work/agent.log" | tail -1 | sed 's/^/    /' ||
+  { echo "demo.sh: CHECK FAILED: the agent did not warn about the over-commitment" >&2; exit 1; }
+echo "    what the kernel holds on eth-test now:"
+in_ns tc class show dev eth-test | sed 's/^/      /'
+new_total() { in_ns tc class show dev eth-test | grep -q "ceil 500Kbit"; }
+wait_for "the $qos_backend backend to apply the new total (500 kbit/s)" 15 new_total
+echo "    ok: the $qos_backend backend applied the new total"
+sed -i 's/br-test:500:500/br-test:1500:1500/' "$work/agent.ini"
+kill -HUP "$agent_pid"
+port_ok() { ctl --json port show port-normal-qos | /usr/bin/python3 -c '
+import json, sys; sys.exit(0 if json.load(sys.stdin)["binding_status"]["egress"]["state"] == "enforced" else 1)'; }
+wait_for "vm0's port to be enforced again at 1500 kbit/s" 15 port_ok
+wait_for "vm0's class at the old total again" 15 vm0_class
+echo "    restored: total 1500, egress enforced"
 
 step "delete vm0: the allocation is freed and the agent removes the classes"
 ctl server delete vm0

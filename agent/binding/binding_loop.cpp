@@ -27,6 +27,8 @@ void BindingLoop::refreshBackends() {
   points_ = std::move(points);
   pointsVersion_ = version;
   observed_ = false;  // new backends: read the kernel again before trusting anything
+  reprogramAll_ = true;
+  heldSpecs_.clear();  // what is programmed next follows the new points, not drift
   logger("agent")->info("binding: enforcement points changed (version {}), {} backend(s)", version,
                         backends_.size());
 }
@@ -241,7 +243,7 @@ void BindingLoop::reconcileLocked(const bindings::HostBindings& desired, bool fu
   if (fullObserve || !observed_) observeAll();
   std::set<std::string> available;
   for (const auto& b : backends_) available.insert(b->name());
-  const Plan plan = planReconcile(desired, applied_, points_, available);
+  const Plan plan = planReconcile(desired, applied_, points_, available, reprogramAll_);
   std::vector<BindingStatus> all;
   for (const auto& step : plan.ports) {
     BindingStatus status = apply(step, trigger);
@@ -249,7 +251,6 @@ void BindingLoop::reconcileLocked(const bindings::HostBindings& desired, bool fu
     if (step.program && status.state == "failed" && applied_.byPort.count(status.portId) != 0) {
       removePort(status.backend, status.portId);
     }
-    if (report) reportIfChanged(*step.binding, status);
     all.push_back(std::move(status));
   }
   for (const auto& [backendName, portId] : plan.removals) {
@@ -262,6 +263,23 @@ void BindingLoop::reconcileLocked(const bindings::HostBindings& desired, bool fu
     if (!clearUntagged(entry)) stillStale.push_back(entry);
   }
   applied_.untagged = std::move(stillStale);
+  if (std::none_of(all.begin(), all.end(), [](const auto& st) { return st.state == "failed"; })) {
+    reprogramAll_ = false;
+  }
+  std::vector<std::string> overCommitted = markOverCommitted(all, points_);
+  if (overCommitted != overCommitted_) {
+    for (const auto& line : overCommitted) {
+      logger("agent")->warn(
+          "binding: over-committed: {} (a total lowered below what is allocated; the kernel "
+          "holds the new total, the guarantees cannot all hold)",
+          line);
+    }
+    if (overCommitted.empty()) logger("agent")->info("binding: no device is over-committed now");
+    overCommitted_ = std::move(overCommitted);
+  }
+  if (report) {
+    for (size_t i = 0; i < all.size(); ++i) reportIfChanged(*plan.ports[i].binding, all[i]);
+  }
   std::lock_guard statusLock(statusMutex_);
   for (const auto& status : all) {
     const auto before = std::find_if(statuses_.begin(), statuses_.end(),

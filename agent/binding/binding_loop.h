@@ -131,7 +131,11 @@ class BindingLoop {
   // must be programmed again with the same spec was changed behind the agent's back (drift).
   std::optional<bindings::HostBindings> lastDesired_;
   std::map<std::string, dataplane::QosSpec> heldSpecs_;
-  int driftRepairs_ = 0;  // in the current pass
+  // The enforcement points changed (a total, a backend): program every port once, so that every
+  // backend applies the new totals; cleared after a pass that programmed them all.
+  bool reprogramAll_ = false;
+  std::vector<std::string> overCommitted_;  // as last logged
+  int driftRepairs_ = 0;                    // in the current pass
   MetricsRegistry* metrics_ = nullptr;
   std::atomic<std::chrono::steady_clock::time_point> lastPoll_{};
 

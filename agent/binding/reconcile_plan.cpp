@@ -1,6 +1,7 @@
 #include "agent/binding/reconcile_plan.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace bwfloor::agent {
 namespace {
@@ -20,11 +21,17 @@ bool sameDirection(const std::optional<dataplane::AppliedDirection>& dir, Kbps m
   return dir && dir->minKbps == min && dir->maxKbps == max && dir->enforcement.isEnforced();
 }
 
+// A backend holds a minimum above the device's total at the total (over-committed).
+Kbps heldMinimum(Kbps min, Kbps total) { return total.isZero() ? min : std::min(min, total); }
+
 // Whether what the kernel holds is already exactly `spec` (then nothing is programmed).
-bool holds(const dataplane::AppliedQos& applied, const dataplane::QosSpec& spec) {
+bool holds(const dataplane::AppliedQos& applied, const dataplane::QosSpec& spec,
+           const EnforcementPoint& point) {
   return applied.port.mac == spec.port.mac && applied.port.device == spec.port.device &&
-         sameDirection(applied.egress, spec.minEgress, spec.maxEgress) &&
-         sameDirection(applied.ingress, spec.minIngress, spec.maxIngress);
+         sameDirection(applied.egress, heldMinimum(spec.minEgress, point.egressTotal),
+                       spec.maxEgress) &&
+         sameDirection(applied.ingress, heldMinimum(spec.minIngress, point.ingressTotal),
+                       spec.maxIngress);
 }
 
 std::string targetOf(const std::string& backend, const std::string& device,
@@ -33,7 +40,8 @@ std::string targetOf(const std::string& backend, const std::string& device,
 }
 
 PortStep planPort(const bindings::Binding& binding, const AppliedState& applied,
-                  const EnforcementPoints& points, const std::set<std::string>& backends) {
+                  const EnforcementPoints& points, const std::set<std::string>& backends,
+                  bool reprogramAll) {
   PortStep step;
   step.binding = &binding;
   BindingStatus& status = step.status;
@@ -88,7 +96,8 @@ PortStep planPort(const bindings::Binding& binding, const AppliedState& applied,
   status.backend = point->second.backend;
 
   const auto current = applied.byPort.find(spec.port.portId);
-  if (current != applied.byPort.end() && current->second.backend == status.backend) {
+  if (!reprogramAll && current != applied.byPort.end() &&
+      current->second.backend == status.backend) {
     // Read back, a direction the device cannot enforce is simply absent: it is what programming
     // it would give (placement-only, with the reason), not drift to repair at every observe.
     dataplane::AppliedQos found = current->second;
@@ -98,7 +107,7 @@ PortStep planPort(const bindings::Binding& binding, const AppliedState& applied,
           Kbps(0), std::nullopt, dataplane::Enforcement::placementOnly(point->second.ingressWhyNot),
           ""};
     }
-    if (holds(found, spec)) {
+    if (holds(found, spec, point->second)) {
       setAppliedState(status, found);
       step.held = std::move(spec);
       return step;
@@ -148,13 +157,14 @@ void setAppliedState(BindingStatus& status, const dataplane::AppliedQos& applied
 }
 
 Plan planReconcile(const bindings::HostBindings& desired, const AppliedState& applied,
-                   const EnforcementPoints& points, const std::set<std::string>& backends) {
+                   const EnforcementPoints& points, const std::set<std::string>& backends,
+                   bool reprogramAll) {
   Plan plan;
   std::map<std::string, std::string> wanted;  // port id -> backend it belongs on
   std::set<std::string> targets;              // backend|device|mac of every binding with one
   std::set<std::string> moving;               // taken off their old backend by their own step
   for (const auto& binding : desired.bindings) {
-    PortStep step = planPort(binding, applied, points, backends);
+    PortStep step = planPort(binding, applied, points, backends, reprogramAll);
     if (!step.status.backend.empty()) {
       wanted[step.status.portId] = step.status.backend;
       targets.insert(targetOf(step.status.backend, step.status.uplink, binding.macAddress));
@@ -195,6 +205,66 @@ BindingStatus programOutcome(const PortStep& step, const Result<dataplane::Appli
   }
   setAppliedState(status, *result);
   return status;
+}
+
+std::vector<std::string> markOverCommitted(std::vector<BindingStatus>& statuses,
+                                           const EnforcementPoints& points) {
+  using Direction = dataplane::Direction;
+  struct Load {
+    Kbps total{0};
+    uint64_t sum = 0;
+  };
+  // (uplink, backend, direction) -> the device's total and the minimums enforced on it.
+  std::map<std::tuple<std::string, std::string, Direction>, Load> loads;
+  const auto key = [](const BindingStatus& s, Direction d) {
+    return std::tuple{s.uplink, s.backend, d};
+  };
+  const auto stateOf = [](BindingStatus& s,
+                          Direction d) -> std::optional<BindingStatus::DirectionState>& {
+    return d == Direction::kEgress ? s.egress : s.ingress;
+  };
+  for (BindingStatus& s : statuses) {
+    if (s.backend.empty()) continue;
+    const auto point = std::find_if(points.begin(), points.end(), [&](const auto& p) {
+      return p.second.uplink == s.uplink && p.second.backend == s.backend;
+    });
+    if (point == points.end()) continue;
+    for (Direction d : {Direction::kEgress, Direction::kIngress}) {
+      const auto& state = stateOf(s, d);
+      if (!state || state->state != "enforced") continue;
+      Load& load = loads[key(s, d)];
+      load.total = d == Direction::kEgress ? point->second.egressTotal : point->second.ingressTotal;
+      load.sum += (d == Direction::kEgress ? s.minEgress : s.minIngress).kbps();
+    }
+  }
+  std::vector<std::string> lines;
+  for (const auto& [k, load] : loads) {
+    if (load.total.isZero() || load.sum <= load.total.kbps()) continue;
+    lines.push_back(std::get<0>(k) + " " + dataplane::directionName(std::get<2>(k)) +
+                    ": minimums " + std::to_string(load.sum) + " kbit/s above its total " +
+                    std::to_string(load.total.kbps()) + " kbit/s");
+  }
+  for (BindingStatus& s : statuses) {
+    for (Direction d : {Direction::kEgress, Direction::kIngress}) {
+      auto& state = stateOf(s, d);
+      if (!state || state->state != "enforced") continue;
+      const auto it = loads.find(key(s, d));
+      if (it == loads.end() || it->second.total.isZero() ||
+          it->second.sum <= it->second.total.kbps()) {
+        continue;
+      }
+      const std::string detail = "the minimums on " + s.uplink + " " + dataplane::directionName(d) +
+                                 " add up to " + std::to_string(it->second.sum) +
+                                 " kbit/s, above its total " +
+                                 std::to_string(it->second.total.kbps()) + " kbit/s";
+      state = BindingStatus::DirectionState{"over-committed", detail};
+      if (s.state != "failed") {
+        s.state = "over-committed";
+        s.detail = detail;
+      }
+    }
+  }
+  return lines;
 }
 
 }  // namespace bwfloor::agent

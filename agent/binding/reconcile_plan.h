@@ -69,8 +69,18 @@ struct AppliedState {
   std::vector<dataplane::AppliedQos> untagged;
 };
 
+// `reprogramAll`: program every port with a backend even where the kernel holds its spec (after
+// the enforcement points changed, e.g. a device total: programming applies the new totals).
 Plan planReconcile(const bindings::HostBindings& desired, const AppliedState& applied,
-                   const EnforcementPoints& points, const std::set<std::string>& backends);
+                   const EnforcementPoints& points, const std::set<std::string>& backends,
+                   bool reprogramAll = false);
+
+// A device's total lowered below the minimums bound on it (SIGHUP with a smaller
+// resource_provider_bandwidths): each enforced direction on it becomes "over-committed", with
+// the sum and the total in its detail, and so does the port's overall state unless a direction
+// failed. Returns one line per over-committed device and direction, for the log.
+std::vector<std::string> markOverCommitted(std::vector<BindingStatus>& statuses,
+                                           const EnforcementPoints& points);
 
 // The status a programmed port ends with: the backend's answer, or its error. An SR-IOV port whose
 // VF has no MAC yet (the VM is not plugged) waits as placement-only: it has not failed.

@@ -115,12 +115,9 @@ Result<OvsPortQueueSpec> OvsQueueBackend::validate(const QosSpec& spec) const {
                      "port " + port.portId + ": egress max " + spec.maxEgress->toString() +
                          " is below the min " + spec.minEgress.toString());
   }
-  if (spec.minEgress > total) {
-    return makeError(ErrorCode::kInvalidArgument, "port " + port.portId + ": egress min " +
-                                                      spec.minEgress.toString() + " exceeds the " +
-                                                      port.bridge + " total " + total.toString());
-  }
-  port.minEgress = spec.minEgress;
+  // Above the bridge's total (lowered below what is allocated): held at the total, and the agent
+  // reports the bridge over-committed (agent/binding/reconcile_plan.h).
+  port.minEgress = std::min(spec.minEgress, total);
   port.ceilEgress = hasMax ? std::min(*spec.maxEgress, total) : total;
   port.minIngress = spec.minIngress;
   return port;

@@ -78,13 +78,10 @@ Result<HtbBackend::Request> HtbBackend::validate(const QosSpec& spec) const {
                                                         " max " + max[i]->toString() +
                                                         " is below the min " + min[i].toString());
     }
-    if (!total.isZero() && min[i] > total) {
-      return makeError(ErrorCode::kInvalidArgument, "port " + req.portId + ": " + directionName(d) +
-                                                        " min " + min[i].toString() +
-                                                        " exceeds the " + req.device + " total " +
-                                                        total.toString());
-    }
-    req.min[i] = min[i];
+    // A minimum above the device's total (the total was lowered below what is allocated) is
+    // held at the total: the port keeps priority over unguaranteed traffic, and the agent
+    // reports the device over-committed (agent/binding/reconcile_plan.h).
+    req.min[i] = total.isZero() ? min[i] : std::min(min[i], total);
     req.ceil[i] = hasMax ? std::min(*max[i], total) : total;
   }
   return req;

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <mutex>
 
+#include "core/logging.h"
 #include "core/uuid.h"
 #include "placement/model/placement_model.h"
 #include "placement/model/txn.h"
@@ -154,6 +155,20 @@ ApiResult<Provider> PlacementModel::addInventory(const std::string& uuid, const 
   return out;
 }
 
+namespace {
+
+// As Placement does: a total lowered below what is allocated is accepted (the allocations stay),
+// and logged, since nothing new fits there until usage falls below the new capacity.
+void warnOverCapacity(const Provider& p, const std::string& rc, const Inventory& inv,
+                      int64_t used) {
+  if (used <= inv.capacity()) return;
+  logger("placement")
+      ->warn("resource provider {} ({}) is now over-capacity for {}: {} used, capacity {}", p.name,
+             p.uuid, rc, used, inv.capacity());
+}
+
+}  // namespace
+
 ApiResult<Provider> PlacementModel::setInventories(
     const std::string& uuid, int64_t generation,
     const std::map<std::string, Inventory>& inventories) {
@@ -178,7 +193,10 @@ ApiResult<Provider> PlacementModel::setInventories(
   p->inventories = inventories;
   bump(*p);
   Provider out = *p;
+  std::vector<std::pair<std::string, int64_t>> used;
+  for (const auto& [rc, inv] : inventories) used.emplace_back(rc, txn.usage(uuid, rc));
   RETURN_IF_ERROR(commit(txn));
+  for (const auto& [rc, n] : used) warnOverCapacity(out, rc, out.inventories.at(rc), n);
   return out;
 }
 
@@ -196,7 +214,9 @@ ApiResult<Provider> PlacementModel::setInventory(const std::string& uuid, int64_
   p->inventories[rc] = inv;
   bump(*p);
   Provider out = *p;
+  const int64_t used = txn.usage(uuid, rc);
   RETURN_IF_ERROR(commit(txn));
+  warnOverCapacity(out, rc, inv, used);
   return out;
 }
 

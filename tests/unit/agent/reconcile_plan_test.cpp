@@ -96,6 +96,48 @@ TEST(ReconcilePlanTest, ADirectionTheDeviceCannotEnforceIsHeldAsPlacementOnlyPer
   EXPECT_TRUE(planReconcile(desired, applied, egressOnly, kBackends).ports[0].program);
 }
 
+// br-test's total lowered to 1500 with 1000 + 1000 bound in egress: both ports' egress and
+// overall states say over-committed with the sum and the total; ingress (within its total) stays
+// enforced; a failed port stays failed.
+TEST(ReconcilePlanTest, ATotalBelowTheBoundMinimumsIsOverCommittedPerDirection) {
+  EnforcementPoints pts = points();
+  pts[{kOvs, "br-test"}].egressTotal = Kbps(1500);
+  pts[{kOvs, "br-test"}].ingressTotal = Kbps(5000);
+  auto enforced = [](const std::string& id) {
+    BindingStatus s;
+    s.portId = id;
+    s.uplink = "eth-test";
+    s.backend = "htb";
+    s.minEgress = Kbps(1000);
+    s.minIngress = Kbps(1000);
+    setState(s, dataplane::Enforcement::enforced());
+    return s;
+  };
+  std::vector<BindingStatus> statuses{enforced("a"), enforced("b")};
+  const auto lines = markOverCommitted(statuses, pts);
+  EXPECT_THAT(lines,
+              ElementsAre("eth-test egress: minimums 2000 kbit/s above its total 1500 kbit/s"));
+  for (const auto& s : statuses) {
+    EXPECT_EQ(s.state, "over-committed");
+    ASSERT_TRUE(s.egress);
+    EXPECT_EQ(s.egress->state, "over-committed");
+    EXPECT_EQ(s.egress->detail,
+              "the minimums on eth-test egress add up to 2000 kbit/s, above its total 1500 kbit/s");
+    EXPECT_EQ(s.ingress->state, "enforced");
+  }
+  // Within the total: nothing changes.
+  statuses = {enforced("a")};
+  EXPECT_THAT(markOverCommitted(statuses, pts), IsEmpty());
+  EXPECT_EQ(statuses[0].state, "enforced");
+  // Reprogramming after the points changed: a port the kernel holds is programmed anyway.
+  bindings::HostBindings desired;
+  desired.bindings = {binding("a", 1000)};
+  AppliedState applied;
+  applied.byPort["a"] = held("a", 1000);
+  EXPECT_FALSE(planReconcile(desired, applied, points(), kBackends).ports[0].program);
+  EXPECT_TRUE(planReconcile(desired, applied, points(), kBackends, true).ports[0].program);
+}
+
 TEST(ReconcilePlanTest, StatusesThatNeedNoBackendAreDecidedInThePlan) {
   const Plan p =
       plan({binding("none", 0), binding("far", 1000, "br-nowhere"), binding("ex", 1000, "br-ex")});

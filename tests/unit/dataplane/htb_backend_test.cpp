@@ -468,14 +468,23 @@ TEST_F(HtbBackendTest, InvalidSpecsAreRejectedBeforeTouchingTheKernel) {
   QosSpec maxBelowMin = spec(kPortA, kMacA, 60000, 0);
   maxBelowMin.maxEgress = Kbps(1000);
   const QosSpec bad[] = {spec("port-a", kMacA, 1000, 0), spec(kPortA, "fa:16:3e", 1000, 0),
-                         spec(kPortA, kMacA, 1000, 0, "eth9"), spec(kPortA, kMacA, 200000, 0),
-                         maxBelowMin};
+                         spec(kPortA, kMacA, 1000, 0, "eth9"), maxBelowMin};
   for (const QosSpec& s : bad) {
     Result<AppliedQos> r = backend_->program(s);
     ASSERT_FALSE(r) << describe(s);
     EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << r.error();
   }
   EXPECT_EQ(fake_->mutationsForTest(), 0);
+}
+
+// A minimum above the device's total (the total lowered below what is allocated): the class is
+// held at the total, so the port keeps its priority; the agent reports the over-commitment.
+TEST_F(HtbBackendTest, AMinimumAboveTheTotalIsHeldAtTheTotal) {
+  Result<AppliedQos> r = backend_->program(spec(kPortA, kMacA, 200000, 0));
+  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r->egress);
+  EXPECT_EQ(r->egress->minKbps, Kbps(100000));
+  EXPECT_TRUE(r->egress->enforcement.isEnforced());
 }
 
 TEST_F(HtbBackendTest, ZeroMinimumsRemoveThePort) {

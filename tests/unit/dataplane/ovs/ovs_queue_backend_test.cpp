@@ -425,8 +425,6 @@ TEST_F(OvsQueueBackendTest, RejectsWhatCannotBeProgrammed) {
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(backend_->program(spec(kPortA, kMacA, 1000, 0, "br-nope")).error().code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(backend_->program(spec(kPortA, kMacA, 200000)).error().code(),
-            ErrorCode::kInvalidArgument);
   QosSpec belowMin = spec(kPortA, kMacA, 2000);
   belowMin.maxEgress = Kbps(1000);
   EXPECT_EQ(backend_->program(belowMin).error().code(), ErrorCode::kInvalidArgument);
@@ -437,6 +435,14 @@ TEST_F(OvsQueueBackendTest, RejectsWhatCannotBeProgrammed) {
   ASSERT_FALSE(noUplink);
   EXPECT_EQ(noUplink.error().code(), ErrorCode::kNotFound);
   EXPECT_THAT(noUplink.error().message(), HasSubstr("br-test has no uplink"));
+}
+
+// Above the bridge's total (lowered below what is allocated): the queue's min-rate is the total.
+TEST_F(OvsQueueBackendTest, AMinimumAboveTheTotalIsHeldAtTheTotal) {
+  Result<AppliedQos> r = backend_->program(spec(kPortA, kMacA, 200000));
+  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r->egress);
+  EXPECT_EQ(r->egress->minKbps, config_.bridges[0].egressTotal);
 }
 
 TEST_F(OvsQueueBackendTest, ConfigValidationListsEveryProblem) {

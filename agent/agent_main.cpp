@@ -31,6 +31,7 @@
 #include "agent/config/agent_config.h"
 #include "agent/metrics/agent_metrics.h"
 #include "agent/status/status_socket.h"
+#include "core/cli_completion.h"
 #include "core/config_files_cli.h"
 #include "core/logging.h"
 #include "core/version.h"
@@ -378,6 +379,7 @@ int agentMain(int argc, char** argv) {
   app.add_flag("--once", once,
                "Discover, sync placement and send one heartbeat, then exit (non-zero unless "
                "placement is in sync)");
+  addBashCompletionFlag(app);
   CLI11_PARSE(app, argc, argv);
 
   if (!files.checkConfig.empty()) {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/cli_completion.h"
 #include "core/version.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exitCode = 0;
   bwfloor::cli::registerCommands(app, options, exitCode);
+  bwfloor::addBashCompletionFlag(app);  // after every subcommand: it walks them
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

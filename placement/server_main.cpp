@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "core/cli_completion.h"
 #include "core/config_files_cli.h"
 #include "core/logging.h"
 #include "core/version.h"
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("bwfloor-server ") + bwfloor::kVersion);
   bwfloor::ConfigFilesCli files;
   files.addTo(app, "/etc/bwfloor/server.ini", "");
+  bwfloor::addBashCompletionFlag(app);
   CLI11_PARSE(app, argc, argv);
 
   using namespace bwfloor;  // NOLINT(google-build-using-namespace)

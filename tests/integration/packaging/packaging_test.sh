@@ -130,15 +130,18 @@ files[bwfloor-server]="/etc/bwfloor/server.ini
 /usr/bin/bwfloor-server
 /usr/lib/systemd/system/bwfloor-server.service
 /usr/share/doc/bwfloor-server/copyright
-/usr/share/man/man8/bwfloor-server.8.gz"
+/usr/share/man/man8/bwfloor-server.8.gz
+/usr/share/bash-completion/completions/bwfloor-server"
 files[bwfloor-agent]="/etc/bwfloor/agent.ini
 /usr/bin/bwfloor-agent
 /usr/lib/systemd/system/bwfloor-agent.service
 /usr/share/doc/bwfloor-agent/copyright
-/usr/share/man/man8/bwfloor-agent.8.gz"
+/usr/share/man/man8/bwfloor-agent.8.gz
+/usr/share/bash-completion/completions/bwfloor-agent"
 files[bwfloorctl]="/usr/bin/bwfloorctl
 /usr/share/doc/bwfloorctl/copyright
-/usr/share/man/man1/bwfloorctl.1.gz"
+/usr/share/man/man1/bwfloorctl.1.gz
+/usr/share/bash-completion/completions/bwfloorctl"
 deb_files() {
   printf '%s\n' "${files[$1]}" "/usr/share/doc/$1/changelog.Debian.gz" \
     "/usr/share/lintian/overrides/$1"
@@ -229,6 +232,15 @@ if out=$(/usr/bin/bwfloor-server --check-config "$tmp/server.ini" 2>&1); then
   fail "bwfloor-server --check-config accepted auth_strategy = none"
 fi
 grep -q "server.ini:$line: \[api\] auth_strategy" <<<"$out" || fail "server error: $out"
+# The installed completion completes: a subcommand of bwfloorctl, an option of the daemons.
+completes() {  # script function words... -> what bash would offer
+  bash -c 'source "$1"; f=$2; shift 2; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); "$f"; echo "${COMPREPLY[*]}"' \
+    _ "$@"
+}
+expect_eq "bwfloorctl completion" "queues" \
+  "$(completes /usr/share/bash-completion/completions/bwfloorctl _bwfloorctl bwfloorctl que)"
+expect_eq "bwfloor-agent completion" "--check-config" \
+  "$(completes /usr/share/bash-completion/completions/bwfloor-agent _bwfloor_agent bwfloor-agent --check)"
 for page in /usr/share/man/man8/bwfloor-server.8.gz /usr/share/man/man8/bwfloor-agent.8.gz \
   /usr/share/man/man1/bwfloorctl.1.gz; do
   zcat "$page" | grep -q '^\.SH DESCRIPTION' || fail "$page: no DESCRIPTION section"

@@ -1,39 +1,40 @@
 #include "agent/binding/guarantee_monitor.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace bwfloor::agent {
-namespace {
-
 using dataplane::QosCounters;
-
-bool sameObject(const QosCounters& a, const QosCounters& b) {
-  return a.portId == b.portId && a.direction == b.direction && a.device == b.device &&
-         a.object == b.object;
-}
-
-}  // namespace
 
 void GuaranteeMonitor::observe(const std::vector<WatchedDirection>& watched,
                                const std::vector<QosCounters>& counters, Clock::time_point at) {
   const double seconds = std::chrono::duration<double>(at - readAt_).count();
   const bool haveInterval = readAt_ != Clock::time_point{} && seconds > 0;
+  // Indexes, not scans: a host has thousands of classes, read every second.
+  using ObjectKey = std::tuple<std::string, dataplane::Direction, std::string, std::string>;
+  std::map<ObjectKey, const QosCounters*> before;
+  for (const CounterReading& r : readings_) {
+    const QosCounters& c = r.counters;
+    before.emplace(ObjectKey{c.portId, c.direction, c.device, c.object}, &c);
+  }
   std::vector<CounterReading> next;
   next.reserve(counters.size());
   // Per counted object: did it want more than it got over the interval?
   std::vector<bool> wanted;
+  std::map<std::pair<std::string, dataplane::Direction>, double> deviceKbps;
+  std::map<Key, size_t> ownIndex;
   for (const QosCounters& c : counters) {
     CounterReading reading{c, std::nullopt};
     bool backlogged = c.backlogBytes > 0;
-    const auto before =
-        std::find_if(readings_.begin(), readings_.end(),
-                     [&](const CounterReading& r) { return sameObject(r.counters, c); });
+    const auto prior = before.find(ObjectKey{c.portId, c.direction, c.device, c.object});
     // A counter that went backwards is a re-created class: no rate until the next reading.
-    if (haveInterval && before != readings_.end() && c.bytes >= before->counters.bytes) {
-      reading.rateKbps = static_cast<double>(c.bytes - before->counters.bytes) * 8 / 1000 / seconds;
-      backlogged = backlogged || c.drops > before->counters.drops ||
-                   c.overlimits > before->counters.overlimits;
+    if (haveInterval && prior != before.end() && c.bytes >= prior->second->bytes) {
+      reading.rateKbps = static_cast<double>(c.bytes - prior->second->bytes) * 8 / 1000 / seconds;
+      backlogged =
+          backlogged || c.drops > prior->second->drops || c.overlimits > prior->second->overlimits;
+      deviceKbps[{c.device, c.direction}] += *reading.rateKbps;
     }
+    if (!c.portId.empty()) ownIndex.emplace(Key{c.portId, c.direction}, next.size());
     next.push_back(std::move(reading));
     wanted.push_back(backlogged);
   }
@@ -47,23 +48,16 @@ void GuaranteeMonitor::observe(const std::vector<WatchedDirection>& watched,
     Pending state;
     if (auto it = pending_.find(key); it != pending_.end()) state = it->second;
     record.missingNow = false;
-    const auto own = std::find_if(next.begin(), next.end(), [&](const CounterReading& r) {
-      return r.counters.portId == w.portId && r.counters.direction == w.direction;
-    });
-    if (own != next.end() && own->rateKbps) {
-      double uplinkKbps = 0;
-      for (const CounterReading& r : next) {
-        if (r.counters.device == own->counters.device && r.counters.direction == w.direction &&
-            r.rateKbps) {
-          uplinkKbps += *r.rateKbps;
-        }
-      }
+    const auto index = ownIndex.find(key);
+    const CounterReading* own = index == ownIndex.end() ? nullptr : &next[index->second];
+    if (own != nullptr && own->rateKbps) {
+      const double uplinkKbps = deviceKbps[{own->counters.device, w.direction}];
       const bool below =
           *own->rateKbps < kBelowMinimumShare * static_cast<double>(w.minimum.kbps());
       const bool saturated =
           !w.uplinkTotal.isZero() &&
           uplinkKbps >= kSaturatedShare * static_cast<double>(w.uplinkTotal.kbps());
-      const bool wantedMore = wanted[static_cast<size_t>(own - next.begin())];
+      const bool wantedMore = wanted[index->second];
       record.checkedSeconds += seconds;
       // The interval before, a candidate, is confirmed when the port still wants more now.
       if (state.candidateSeconds && wantedMore) {

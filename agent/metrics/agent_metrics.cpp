@@ -1,6 +1,7 @@
 #include "agent/metrics/agent_metrics.h"
 
 #include <algorithm>
+#include <map>
 
 namespace bwfloor::agent {
 namespace {
@@ -13,8 +14,10 @@ const std::optional<BindingStatus::DirectionState>& directionState(const Binding
   return d == Direction::kEgress ? b.egress : b.ingress;
 }
 
-void writePort(MetricsWriter& out, const BindingStatus& b, Direction d,
-               const std::vector<dataplane::QosCounters>& live, const BindingLoop::Snapshot& snap) {
+using LiveCounters = std::map<std::pair<std::string, Direction>, const dataplane::QosCounters*>;
+
+void writePort(MetricsWriter& out, const BindingStatus& b, Direction d, const LiveCounters& live,
+               const BindingLoop::Snapshot& snap) {
   const Kbps minimum = d == Direction::kEgress ? b.minEgress : b.minIngress;
   const auto& state = directionState(b, d);
   if (minimum.isZero() || !state) return;
@@ -32,10 +35,8 @@ void writePort(MetricsWriter& out, const BindingStatus& b, Direction d,
             "1 for the port's state in this direction: enforced, placement-only, failed, "
             "over-committed.",
             stateLabels, 1);
-  const auto counted = std::find_if(live.begin(), live.end(), [&](const auto& c) {
-    return c.portId == b.portId && c.direction == d;
-  });
-  if (counted != live.end()) {
+  if (const auto found = live.find({b.portId, d}); found != live.end()) {
+    const dataplane::QosCounters* counted = found->second;
     out.counter("bwfloor_agent_port_sent_bytes_total",
                 "Bytes the port's class/queue sent in this direction (read from the kernel).",
                 labels, static_cast<double>(counted->bytes));
@@ -88,14 +89,16 @@ json AgentHealth::toJson(Clock::time_point now) const {
 void addBindingCollector(MetricsRegistry& registry, BindingLoop& loop) {
   registry.addCollector([&loop](MetricsWriter& out) {
     const BindingLoop::Snapshot snap = loop.snapshot();
-    const std::vector<dataplane::QosCounters> live = loop.counters();
+    const std::vector<dataplane::QosCounters> counters = loop.counters();
+    LiveCounters live;
+    for (const auto& c : counters) live.emplace(std::pair{c.portId, c.direction}, &c);
     out.gauge("bwfloor_agent_bound_ports", "Ports bound to this host.", {},
               static_cast<double>(snap.statuses.size()));
     for (const BindingStatus& b : snap.statuses) {
       for (Direction d : {Direction::kEgress, Direction::kIngress})
         writePort(out, b, d, live, snap);
     }
-    for (const auto& c : live) {
+    for (const auto& c : counters) {
       if (!c.portId.empty()) continue;
       out.counter("bwfloor_agent_unguaranteed_sent_bytes_total",
                   "Bytes sent by the device's default class (traffic without a guarantee).",

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "agent/metrics/agent_metrics.h"
 #include "agent/status/status_socket.h"
 #include "core/logging.h"
 #include "dataplane/sriov/testing/fake_vf_api.h"
@@ -315,6 +316,43 @@ TEST_F(BindingLoopTest, StatusDocumentHasStatesCountersAndRates) {
   doc = loop_->statusDocument();
   ASSERT_TRUE(doc["bindings"][0]["egress"]["rate_kbps"].is_number());
   EXPECT_GT(doc["bindings"][0]["egress"]["rate_kbps"].get<int64_t>(), 0);
+}
+
+// The agent's /metrics and /healthcheck over the same loop: per port and direction the
+// guarantee, the kernel's counters and the state; health names what is missing.
+TEST_F(BindingLoopTest, AgentMetricsAndHealthFollowTheLoop) {
+  MetricsRegistry metrics;
+  loop_->setMetrics(&metrics);
+  addBindingCollector(metrics, *loop_);
+  AgentHealth health(*loop_);
+  http::Request get;
+  get.method = "GET";
+  get.path = "/healthcheck";
+  http::Response unhealthy = agentMetricsResponse(get, metrics, health);
+  EXPECT_EQ(unhealthy.status, 503);
+  EXPECT_THAT(unhealthy.body, HasSubstr("placement not in sync"));
+  EXPECT_THAT(unhealthy.body, HasSubstr("no binding poll of bwfloor-server has succeeded yet"));
+
+  server_.set({binding(kPortA, kMacA, 60000, 0)});
+  step();
+  kernel_->setClassStatsForTest("eth-test", classOf("eth-test", kMacA), {4096, 8, 1, 2});
+  health.setPlacementSynced(true);
+  EXPECT_EQ(agentMetricsResponse(get, metrics, health).status, 200);
+  get.path = "/metrics";
+  const http::Response resp = agentMetricsResponse(get, metrics, health);
+  ASSERT_EQ(resp.status, 200);
+  const std::string labels = std::string("{port_id=\"") + kPortA +
+                             "\",port_name=\"port-aa\",direction=\"egress\",device=\"br-test\","
+                             "backend=\"htb\"";
+  EXPECT_THAT(resp.body,
+              HasSubstr("bwfloor_agent_port_guaranteed_bits_per_second" + labels + "} 60000000"));
+  EXPECT_THAT(resp.body, HasSubstr("bwfloor_agent_port_sent_bytes_total" + labels + "} 4096"));
+  EXPECT_THAT(resp.body, HasSubstr("bwfloor_agent_port_drops_total" + labels + "} 1"));
+  EXPECT_THAT(resp.body, HasSubstr("bwfloor_agent_port_state" + labels + ",state=\"enforced\"} 1"));
+  EXPECT_THAT(resp.body, HasSubstr("bwfloor_agent_reconcile_passes_total"));
+  EXPECT_THAT(resp.body, HasSubstr("bwfloor_agent_program_seconds_count{backend=\"htb\"} 1"));
+  get.path = "/nothing";
+  EXPECT_EQ(agentMetricsResponse(get, metrics, health).status, 404);
 }
 
 // A QosBackend that refuses the first `refusals` programs with the kernel's EBUSY, then holds

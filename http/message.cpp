@@ -142,4 +142,24 @@ const char* reasonPhrase(int status) {
   }
 }
 
+Response healthcheckResponse(std::string_view method, const std::optional<std::string>& problem) {
+  Response resp;
+  resp.headers.set("content-type", "text/plain; charset=UTF-8");
+  if (problem) {
+    resp.status = 503;
+    resp.body = *problem;
+  } else {
+    resp.status = method == "HEAD" ? 204 : 200;
+    resp.body = method == "HEAD" ? "" : "OK";
+  }
+  return resp;
+}
+
+Response prometheusResponse(std::string body) {
+  Response resp;
+  resp.headers.set("content-type", "text/plain; version=0.0.4; charset=utf-8");
+  resp.body = std::move(body);
+  return resp;
+}
+
 }  // namespace bwfloor::http

@@ -2,6 +2,7 @@
 // Plain HTTP request/response values shared by the server, the client and the handlers, so that
 // handler code never sees Boost.Beast types (and compiles without its headers).
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,5 +56,11 @@ std::string percentEncode(std::string_view in);
 // Splits a query string into decoded (key, value) pairs, in order; false on a malformed escape.
 bool parseQuery(std::string_view query, std::vector<std::pair<std::string, std::string>>& out);
 const char* reasonPhrase(int status);
+
+// What server and agent answer on /healthcheck, as oslo.middleware's healthcheck does: 200 "OK"
+// (204 to HEAD), or 503 with the problem.
+Response healthcheckResponse(std::string_view method, const std::optional<std::string>& problem);
+// A Prometheus text-format exposition (version 0.0.4) as the answer to GET /metrics.
+Response prometheusResponse(std::string body);
 
 }  // namespace bwfloor::http

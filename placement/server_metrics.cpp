@@ -103,24 +103,11 @@ void ServerMetrics::observeRequest(const std::string& method, const std::string&
 }
 
 http::Response ServerMetrics::metrics() const {
-  http::Response resp;
-  resp.headers.set("content-type", "text/plain; version=0.0.4; charset=utf-8");
-  resp.body = registry_.render();
-  return resp;
+  return http::prometheusResponse(registry_.render());
 }
 
 http::Response ServerMetrics::healthcheck(const http::Request& req) const {
-  http::Response resp;
-  resp.headers.set("content-type", "text/plain; charset=UTF-8");
-  std::optional<std::string> why = staleness_ ? staleness_() : std::nullopt;
-  if (why) {
-    resp.status = 503;
-    resp.body = *why;
-  } else {
-    resp.status = req.method == "HEAD" ? 204 : 200;
-    resp.body = req.method == "HEAD" ? "" : "OK";
-  }
-  return resp;
+  return http::healthcheckResponse(req.method, staleness_ ? staleness_() : std::nullopt);
 }
 
 }  // namespace bwfloor::placement

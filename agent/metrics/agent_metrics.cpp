@@ -110,24 +110,12 @@ void addBindingCollector(MetricsRegistry& registry, BindingLoop& loop) {
 
 http::Response agentMetricsResponse(const http::Request& req, const MetricsRegistry& registry,
                                     const AgentHealth& health) {
-  http::Response resp;
   const bool read = req.method == "GET" || req.method == "HEAD";
-  if (req.path == "/metrics" && read) {
-    resp.headers.set("content-type", "text/plain; version=0.0.4; charset=utf-8");
-    resp.body = registry.render();
-    return resp;
-  }
+  if (req.path == "/metrics" && read) return http::prometheusResponse(registry.render());
   if (req.path == "/healthcheck" && read) {
-    resp.headers.set("content-type", "text/plain; charset=UTF-8");
-    if (auto why = health.problems(AgentHealth::Clock::now())) {
-      resp.status = 503;
-      resp.body = *why;
-    } else {
-      resp.status = req.method == "HEAD" ? 204 : 200;
-      resp.body = req.method == "HEAD" ? "" : "OK";
-    }
-    return resp;
+    return http::healthcheckResponse(req.method, health.problems(AgentHealth::Clock::now()));
   }
+  http::Response resp;
   resp.status = 404;
   resp.headers.set("content-type", "text/plain; charset=UTF-8");
   resp.body = "bwfloor-agent serves GET /metrics and /healthcheck here";

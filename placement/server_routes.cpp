@@ -40,7 +40,7 @@ void ServerRoutes::route(http::Request&& req, const http::Responder& respond) {
   resp.status = 404;
   resp.headers.set("content-type", "application/json");
   resp.body =
-      R"({"error": "no such URL; the Placement API is under /placement, bwfloor's under /v1"})";
+      R"({"error": "no such URL; the Placement API is under /placement and at the root, bwfloor's under /v1"})";
   respond(std::move(resp));
 }
 

@@ -28,6 +28,12 @@ ApiResult<Inventory> parseInventoryFields(const json& b, const std::string& rc,
   ASSIGN_OR_RETURN(inv.minUnit, json_checks::getInt(b, "min_unit", 1, kMaxInt32, 1));
   ASSIGN_OR_RETURN(inv.maxUnit, json_checks::getInt(b, "max_unit", 1, kMaxInt32, kMaxInt32));
   ASSIGN_OR_RETURN(inv.stepSize, json_checks::getInt(b, "step_size", 1, kMaxInt32, 1));
+  // Placement's inventory schemas allow a generation in every record (type-checked, then
+  // ignored: only the PUT bodies' own generation is compared).
+  if (auto gen = json_checks::getInt(b, "resource_provider_generation", INT64_MIN, INT64_MAX, 0);
+      !gen) {
+    return gen.error();
+  }
   if (auto it = b.find("allocation_ratio"); it != b.end()) {
     if (!it->is_number()) {
       return json_checks::invalid("'allocation_ratio': " + it->dump() + " is not of type 'number'");
@@ -56,8 +62,9 @@ ApiResult<Inventory> parseInventory(const RequestContext& ctx, const json& b, co
   return inv;
 }
 
-#define INVENTORY_FIELDS \
-  "total", "reserved", "min_unit", "max_unit", "step_size", "allocation_ratio"
+#define INVENTORY_FIELDS                                                        \
+  "total", "reserved", "min_unit", "max_unit", "step_size", "allocation_ratio", \
+      "resource_provider_generation"
 
 http::Response inventoriesBody(const RequestContext& ctx, const Provider& p, int status) {
   json invs = json::object();
@@ -156,8 +163,7 @@ http::Response putInventory(PlacementModel& model, RequestContext& ctx) {
   auto gen = json_checks::getInt(b, "resource_provider_generation", 0, INT64_MAX);
   if (!gen) return errorResponse(ctx, gen.error());
   if (!model.getProvider(ctx.param(0))) return errorResponse(ctx, noProvider(ctx.param(0)));
-  auto inv = parseInventory(ctx, b, ctx.param(1), ctx.param(0),
-                            {"resource_provider_generation", INVENTORY_FIELDS});
+  auto inv = parseInventory(ctx, b, ctx.param(1), ctx.param(0), {INVENTORY_FIELDS});
   if (!inv) return errorResponse(ctx, inv.error());
   auto p = model.setInventory(ctx.param(0), *gen, ctx.param(1), *inv);
   if (!p) return errorResponse(ctx, p.error());

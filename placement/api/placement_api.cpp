@@ -247,17 +247,29 @@ PlacementApi::PlacementApi(PlacementModel& model, ApiOptions options)
   };
 }
 
+bool PlacementApi::underPrefix(const std::string& path) const {
+  return path == options_.prefix || path.rfind(options_.prefix + "/", 0) == 0;
+}
+
+// Mounted at the prefix and at the root, as deployments register Placement either way: a path
+// whose first segment is one of Placement's collections is Placement's at the root too.
 bool PlacementApi::owns(const std::string& path) const {
-  return path == "/" || path == options_.prefix || path.rfind(options_.prefix + "/", 0) == 0;
+  if (path == "/" || underPrefix(path)) return true;
+  const auto segs = splitPath(path);
+  return !segs.empty() && std::any_of(routes_.begin(), routes_.end(), [&](const Route& r) {
+    return !r.segments.empty() && r.segments.front() == segs.front();
+  });
 }
 
 http::Response PlacementApi::handle(const http::Request& req) {
   std::string path = req.path;
-  if (path.rfind(options_.prefix, 0) == 0) path = path.substr(options_.prefix.size());
+  // Links and Location name the mount the request used.
+  const bool prefixed = underPrefix(path);
+  if (prefixed) path = path.substr(options_.prefix.size());
   auto segs = splitPath(path);
   RequestContext ctx{req, Microversion{},
                      req.requestId.empty() ? "req-" + uuid4().toString() : req.requestId};
-  ctx.prefix = options_.prefix;
+  ctx.prefix = prefixed ? options_.prefix : "";
   ctx.randomizeCandidates = options_.randomizeCandidates;
 
   bool root = segs.empty();

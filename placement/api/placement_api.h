@@ -37,11 +37,14 @@ struct Route {
 class PlacementApi {
  public:
   PlacementApi(PlacementModel& model, ApiOptions options);
-  // Handles a request whose path starts with the prefix (or is "/").
+  // Handles a request owns() accepted.
   http::Response handle(const http::Request& req);
+  // "/", the prefix and what is under it, and Placement's collections at the root
+  // ("/resource_providers/...": many deployments register Placement at the root of its port).
   bool owns(const std::string& path) const;
 
  private:
+  bool underPrefix(const std::string& path) const;
   // Routes an authenticated request with a negotiated version.
   http::Response dispatch(const std::vector<std::string>& segs, RequestContext& ctx);
 

@@ -41,6 +41,25 @@ TEST_F(ApiInventoryTest, PostAppliesDefaults) {
   EXPECT_EQ(generation(rp_), 1);
 }
 
+// Issue 18, item 1: Placement's POST and PUT inventory schemas allow a generation in the record
+// (type-checked, not compared); fixtures that send it must not fail at their first step.
+TEST_F(ApiInventoryTest, AGenerationInARecordIsAllowedAndTypeChecked) {
+  Reply r =
+      send("POST", base_ + "/inventories",
+           json{{"resource_class", "VCPU"}, {"total", 8}, {"resource_provider_generation", 7}});
+  ASSERT_EQ(r.status, 201) << r.raw;
+  r = send("PUT", base_ + "/inventories",
+           json{{"resource_provider_generation", 1},
+                {"inventories", {{"VCPU", {{"total", 4}, {"resource_provider_generation", 99}}}}}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["inventories"]["VCPU"]["total"], 4);
+  r = send(
+      "POST", base_ + "/inventories",
+      json{{"resource_class", "MEMORY_MB"}, {"total", 8}, {"resource_provider_generation", "x"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(generation(rp_), 2) << "the refused POST changed nothing";
+}
+
 TEST_F(ApiInventoryTest, PutKeepsEveryField) {
   json vcpu = {{"total", 32},    {"reserved", 2},  {"min_unit", 1},
                {"max_unit", 16}, {"step_size", 1}, {"allocation_ratio", 4.0}};

@@ -145,6 +145,28 @@ TEST_F(ApiProtocolTest, VersionDocumentNeedsNoToken) {
   EXPECT_TRUE(r.hasHeader("last-modified"));
 }
 
+// Issue 18, item 11: Placement answers at the root of the port as well as under /placement;
+// links and Location name the mount the request used.
+TEST_F(ApiProtocolTest, TheApiIsServedAtTheRootToo) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(server_->port());
+  Extra atRoot;
+  atRoot.mount = "";
+  const std::string uuid = newUuid();
+  Reply root = send("POST", "/resource_providers", json{{"name", "at-root"}, {"uuid", uuid}},
+                    kLatest, atRoot);
+  ASSERT_EQ(root.status, 200) << root.raw;
+  EXPECT_EQ(root.header("location"), base + "/resource_providers/" + uuid);
+  EXPECT_EQ(root.body["links"][0]["href"], "/resource_providers/" + uuid);
+  Reply prefixed = send("GET", "/resource_providers/" + uuid);
+  ASSERT_EQ(prefixed.status, 200);
+  EXPECT_EQ(prefixed.body["links"][0]["href"], "/placement/resource_providers/" + uuid);
+  Reply listed = send("GET", "/resource_providers?name=at-root", std::nullopt, kLatest, atRoot);
+  ASSERT_EQ(listed.status, 200) << listed.raw;
+  EXPECT_EQ(listed.body["resource_providers"].size(), 1U);
+  EXPECT_EQ(send("GET", "/traits/HW_CPU_X86_AVX2", std::nullopt, kLatest, atRoot).status, 204);
+  EXPECT_EQ(send("GET", "/no_such_collection", std::nullopt, kLatest, atRoot).status, 404);
+}
+
 // --- auth: noauth2 --------------------------------------------------------------------------
 
 TEST_F(ApiProtocolTest, MissingTokenIs401) {

@@ -120,7 +120,7 @@ Reply PlacementApiTest::send(const std::string& method, const std::string& path,
     headers.add("Content-Type", *extra.contentType);
   }
   Reply reply;
-  auto resp = client_->send(method, "/placement" + path, headers, text);
+  auto resp = client_->send(method, extra.mount + path, headers, text);
   if (!resp) {
     ADD_FAILURE() << method << " " << path << ": " << resp.error().message();
     return reply;

@@ -41,6 +41,7 @@ struct Extra {
   std::string accept = "application/json";  // empty = no Accept header
   std::optional<std::string> contentType;   // default: application/json when a body is sent
   http::Headers headers;                    // anything else
+  std::string mount = "/placement";         // send(): where the API is addressed ("" = root)
 };
 
 class PlacementApiTest : public ::testing::Test {

@@ -197,10 +197,10 @@ class HtbContentionTest : public ::testing::Test {
   // The agent's guarantee-held signal over one contention run: the counters sampled every second
   // on a thread of its own while `run` contends, A watched with its 60 % minimum.
   template <typename Run>
-  agent::GuaranteeRecord watchWhile(Run run) {
+  agent::GuaranteeRecord watchWhile(double minimumMbps, Run run) {
     agent::GuaranteeMonitor monitor;
     const agent::WatchedDirection watched{kPortA, Direction::kEgress,
-                                          Kbps(static_cast<uint64_t>(kGuaranteeMbps * 1000)),
+                                          Kbps(static_cast<uint64_t>(minimumMbps * 1000)),
                                           Kbps(static_cast<uint64_t>(kUplinkMbps * 1000))};
     std::atomic<bool> stop{false};
     std::thread sampler([&] {
@@ -236,24 +236,30 @@ TEST_F(HtbContentionTest, IngressMinimumHoldsAgainstEightStreams) { proveGuarant
 
 // The guarantee-held signal (agent/binding/guarantee_monitor.h) on the real kernel: with A's
 // 60 % minimum programmed, no second counts; with only 1 Mbit/s programmed for A (its class
-// still counts its traffic, but the guarantee is not in force), A gets less than its minimum
-// while the 8 streams fill the uplink, and the seconds count.
+// still counts its traffic, but the guarantee is not in force), A gets less than its promised
+// minimum while the 8 streams fill the uplink, and the seconds count.
 TEST_F(HtbContentionTest, GuaranteeHeldSignalStaysZeroWithTheGuaranteeAndCountsWithout) {
+  // The control: A promised 80 % of the link (watched at that minimum) while its class holds
+  // only 1 Mbit/s. Watched at 60 %, A's share in this control (50.9 and 53.1 Mbit/s in two runs)
+  // hovers near the 57 Mbit/s threshold, so whether a second counts depends on the run; at 80 %
+  // every second of the contention is clearly below.
+  const double promisedMbps = kUplinkMbps * 0.8;
   ASSERT_TRUE(backend_->program(spec(kPortA, kMacA, 1000)));
   test::ContentionRates control{};
-  const agent::GuaranteeRecord without =
-      watchWhile([&] { control = iperf_.control(appA_, appB_, kRequiredMbps); });
+  const agent::GuaranteeRecord without = watchWhile(
+      promisedMbps, [&] { control = iperf_.control(appA_, appB_, promisedMbps * 0.95); });
   ASSERT_TRUE(backend_->program(spec(kPortA, kMacA, static_cast<uint64_t>(kGuaranteeMbps * 1000))));
   test::ContentionRates guaranteed{};
-  const agent::GuaranteeRecord with = watchWhile([&] { guaranteed = contend(false); });
+  const agent::GuaranteeRecord with =
+      watchWhile(kGuaranteeMbps, [&] { guaranteed = contend(false); });
   std::printf(
-      "[ signal  ] A with a 1 Mbit/s class: %.1f Mbit/s, %.0f of %.0f s missed; with its %.0f "
-      "Mbit/s guarantee: %.1f Mbit/s, %.0f of %.0f s missed\n",
-      control.a, without.missedSeconds, without.checkedSeconds, kGuaranteeMbps, guaranteed.a,
-      with.missedSeconds, with.checkedSeconds);
+      "[ signal  ] A promised %.0f Mbit/s with a 1 Mbit/s class: %.1f Mbit/s, %.0f of %.0f s "
+      "missed; with its %.0f Mbit/s guarantee: %.1f Mbit/s, %.0f of %.0f s missed\n",
+      promisedMbps, control.a, without.missedSeconds, without.checkedSeconds, kGuaranteeMbps,
+      guaranteed.a, with.missedSeconds, with.checkedSeconds);
   RecordProperty("missed_seconds_without", std::to_string(without.missedSeconds));
   RecordProperty("missed_seconds_with", std::to_string(with.missedSeconds));
-  ASSERT_LT(control.a, kRequiredMbps) << "the 1 Mbit/s class gave A its minimum: no control";
+  ASSERT_LT(control.a, promisedMbps * 0.95) << "the 1 Mbit/s class gave A its minimum: no control";
   EXPECT_GE(without.missedSeconds, 2.0) << "A was starved but the signal did not count it";
   EXPECT_GE(guaranteed.a, kRequiredMbps) << "the guarantee did not hold";
   EXPECT_EQ(with.missedSeconds, 0.0) << "the signal counted while the guarantee held";

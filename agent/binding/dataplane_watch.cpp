@@ -33,6 +33,7 @@ std::string DataplaneWatch::collectBurst() {
     auto batch = changes_->read();
     if (!batch) {
       logger("agent")->warn("tc events: {}; repairing anyway", batch.error().toString());
+      if (all.empty()) return "tc events unreadable (" + batch.error().message() + ")";
       break;
     }
     all.insert(all.end(), batch->begin(), batch->end());

@@ -24,7 +24,11 @@ class ServerConfigTest : public ::testing::Test {
   }
   ~ServerConfigTest() override { ::unlink(path_.c_str()); }
 
-  std::string path_ = ::testing::TempDir() + "server_config_test.ini";
+  // One file per test process: CTest runs the cases in parallel processes (-j), and a shared
+  // name let one case read the file another was writing.
+  std::string path_ = ::testing::TempDir() + "server_config_test_" + std::to_string(::getpid()) +
+                      "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+                      ".ini";
 };
 
 TEST_F(ServerConfigTest, TokensAreBoundToTheirProjectOrHost) {

@@ -370,11 +370,9 @@ std::vector<WatchedDirection> BindingLoop::watchedLocked(
   std::vector<WatchedDirection> out;
   for (const BindingStatus& b : statuses) {
     if (b.uplink.empty()) continue;
-    const auto point = std::find_if(points_.begin(), points_.end(), [&](const auto& entry) {
-      return entry.second.uplink == b.uplink && entry.second.backend == b.backend;
-    });
-    const Kbps egressTotal = point != points_.end() ? point->second.egressTotal : Kbps(0);
-    const Kbps ingressTotal = point != points_.end() ? point->second.ingressTotal : Kbps(0);
+    const EnforcementPoint* point = findPoint(points_, b.uplink, b.backend);
+    const Kbps egressTotal = point != nullptr ? point->egressTotal : Kbps(0);
+    const Kbps ingressTotal = point != nullptr ? point->ingressTotal : Kbps(0);
     if (!b.minEgress.isZero()) {
       out.push_back({b.portId, dataplane::Direction::kEgress, b.minEgress, egressTotal});
     }

@@ -131,4 +131,12 @@ bool EnforcementBoard::waitPublished(std::chrono::milliseconds timeout) const {
   return published_.wait_for(lock, timeout, [&] { return version_ != 0; });
 }
 
+const EnforcementPoint* findPoint(const EnforcementPoints& points, const std::string& uplink,
+                                  const std::string& backend) {
+  for (const auto& [key, point] : points) {
+    if (point.uplink == uplink && point.backend == backend) return &point;
+  }
+  return nullptr;
+}
+
 }  // namespace bwfloor::agent

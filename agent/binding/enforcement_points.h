@@ -47,6 +47,10 @@ struct EnforcementPoint {
 using PointKey = std::pair<std::string, std::string>;
 using EnforcementPoints = std::map<PointKey, EnforcementPoint>;
 
+// The point a backend enforces on `uplink` (where a binding status says it is), or nullptr.
+const EnforcementPoint* findPoint(const EnforcementPoints& points, const std::string& uplink,
+                                  const std::string& backend);
+
 // `ovsBackend`: "htb" (HtbBackend on the bridge's uplink) or "ovs" (OvsQueueBackend, which is
 // given the bridge and finds the uplink itself). A userspace-datapath bridge whose egress total
 // exceeds `userspaceMax` (0: no limit) is placement-only (dataplane/api/qos_spec.h).

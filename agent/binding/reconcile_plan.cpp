@@ -225,15 +225,13 @@ std::vector<std::string> markOverCommitted(std::vector<BindingStatus>& statuses,
   };
   for (BindingStatus& s : statuses) {
     if (s.backend.empty()) continue;
-    const auto point = std::find_if(points.begin(), points.end(), [&](const auto& p) {
-      return p.second.uplink == s.uplink && p.second.backend == s.backend;
-    });
-    if (point == points.end()) continue;
+    const EnforcementPoint* point = findPoint(points, s.uplink, s.backend);
+    if (point == nullptr) continue;
     for (Direction d : {Direction::kEgress, Direction::kIngress}) {
       const auto& state = stateOf(s, d);
       if (!state || state->state != "enforced") continue;
       Load& load = loads[key(s, d)];
-      load.total = d == Direction::kEgress ? point->second.egressTotal : point->second.ingressTotal;
+      load.total = d == Direction::kEgress ? point->egressTotal : point->ingressTotal;
       load.sum += (d == Direction::kEgress ? s.minEgress : s.minIngress).kbps();
     }
   }

@@ -28,6 +28,8 @@ packages=(
   openvswitch-switch openvswitch-common iproute2 iputils-ping ethtool iperf3 procps psmisc kmod
   # real external clients and reference services for conformance tests and benchmarks
   python3-openstackclient python3-osc-placement sqlite3 postgresql curl
+  # the real OpenStack Placement 8.0 that the differential test compares bwfloor-server with
+  python3-placement uwsgi-core uwsgi-plugin-python3
   # a real Prometheus scrapes the server in the metrics test
   prometheus
   # standard trait and resource-class names, exactly as Debian's Placement loads them

@@ -583,6 +583,14 @@ class SummaryCache {
 
 http::Response allocationCandidates(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
+  // The newest of Placement's query schemas at or below the request's version.
+  static constexpr int kSchemaVersions[] = {36, 35, 33, 31, 25, 21, 17, 16, 10};
+  for (int minor : kSchemaVersions) {
+    if (!ctx.version.atLeast(minor)) continue;
+    const std::string name = "allocation_candidate.GET_SCHEMA_1_" + std::to_string(minor);
+    if (auto st = json_checks::validateQuery(ctx, name); !st) return errorResponse(ctx, st.error());
+    break;
+  }
   auto parsed = parseQuery(model, ctx, ctx.randomizeCandidates);
   if (!parsed) return errorResponse(ctx, parsed.error());
   // Whether any provider shares via an aggregate, from the trait's use count (read just before

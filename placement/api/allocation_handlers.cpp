@@ -234,7 +234,15 @@ http::Response putConsumerAllocations(PlacementModel& model, RequestContext& ctx
   if (!uuid) {
     return errorResponse(ctx, badRequest("Malformed consumer_uuid: " + ctx.param(0)));
   }
-  auto body = json_checks::parseBody(ctx);
+  // Placement's schema for each microversion range (handlers/allocation.py).
+  const Microversion& v = ctx.version;
+  const char* schemaName = v.atLeast(38)   ? "allocation.ALLOCATION_SCHEMA_V1_38"
+                           : v.atLeast(34) ? "allocation.ALLOCATION_SCHEMA_V1_34"
+                           : v.atLeast(28) ? "allocation.ALLOCATION_SCHEMA_V1_28"
+                           : v.atLeast(12) ? "allocation.ALLOCATION_SCHEMA_V1_12"
+                           : v.atLeast(8)  ? "allocation.ALLOCATION_SCHEMA_V1_8"
+                                           : "allocation.ALLOCATION_SCHEMA";
+  auto body = json_checks::parseBody(ctx, schemaName);
   if (!body) return errorResponse(ctx, body.error());
   auto w = ctx.version.atLeast(12) ? parseConsumerBody(ctx, *body, *uuid, false)
                                    : parseListBody(ctx, *body, *uuid);
@@ -249,7 +257,11 @@ http::Response deleteConsumerAllocations(PlacementModel& model, RequestContext& 
 }
 
 http::Response postAllocations(PlacementModel& model, RequestContext& ctx) {
-  auto body = json_checks::parseBody(ctx);
+  const Microversion& v = ctx.version;
+  auto body = json_checks::parseBody(ctx, v.atLeast(38)   ? "allocation.POST_ALLOCATIONS_V1_38"
+                                          : v.atLeast(34) ? "allocation.POST_ALLOCATIONS_V1_34"
+                                          : v.atLeast(28) ? "allocation.POST_ALLOCATIONS_V1_28"
+                                                          : "allocation.POST_ALLOCATIONS_V1_13");
   if (!body) return errorResponse(ctx, body.error());
   auto writes = parseBulk(ctx, *body);
   if (!writes) return errorResponse(ctx, writes.error());
@@ -260,6 +272,11 @@ http::Response postAllocations(PlacementModel& model, RequestContext& ctx) {
 http::Response getUsages(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
   bool types = ctx.version.atLeast(38);
+  if (auto st = json_checks::validateQuery(
+          ctx, types ? "usage.GET_USAGES_SCHEMA_V1_38" : "usage.GET_USAGES_SCHEMA_1_9");
+      !st) {
+    return errorResponse(ctx, st.error());
+  }
   if (auto st = types ? checkQueryKeys(ctx, {"project_id", "user_id", "consumer_type"})
                       : checkQueryKeys(ctx, {"project_id", "user_id"});
       !st) {
@@ -317,7 +334,10 @@ http::Response getUsages(PlacementModel& model, RequestContext& ctx) {
 }
 
 http::Response reshape(PlacementModel& model, RequestContext& ctx) {
-  auto body = json_checks::parseBody(ctx);
+  const Microversion& v = ctx.version;
+  auto body = json_checks::parseBody(ctx, v.atLeast(38)   ? "reshaper.POST_RESHAPER_SCHEMA_V1_38"
+                                          : v.atLeast(34) ? "reshaper.POST_RESHAPER_SCHEMA_V1_34"
+                                                          : "reshaper.POST_RESHAPER_SCHEMA");
   if (!body) return errorResponse(ctx, body.error());
   const json& b = *body;
   auto fail = [&](const ApiError& e) { return errorResponse(ctx, e); };

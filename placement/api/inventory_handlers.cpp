@@ -109,10 +109,12 @@ http::Response getInventory(PlacementModel& model, RequestContext& ctx) {
   return oneInventory(ctx, *p, ctx.param(1), 200);
 }
 
+// Placement's order in the inventory writes: media type (415), provider (404), body (400).
 http::Response createInventory(PlacementModel& model, RequestContext& ctx) {
-  auto body = json_checks::parseBody(ctx);
-  if (!body) return errorResponse(ctx, body.error());
+  if (auto st = json_checks::requireJsonContent(ctx); !st) return errorResponse(ctx, st.error());
   if (!model.getProvider(ctx.param(0))) return errorResponse(ctx, noProvider(ctx.param(0)));
+  auto body = json_checks::parseBody(ctx, "inventory.POST_INVENTORY_SCHEMA");
+  if (!body) return errorResponse(ctx, body.error());
   if (!body->is_object()) {
     return errorResponse(ctx, json_checks::invalid("the body must be an object"));
   }
@@ -129,7 +131,9 @@ http::Response createInventory(PlacementModel& model, RequestContext& ctx) {
 }
 
 http::Response putInventories(PlacementModel& model, RequestContext& ctx) {
-  auto body = json_checks::parseBody(ctx);
+  if (auto st = json_checks::requireJsonContent(ctx); !st) return errorResponse(ctx, st.error());
+  if (!model.getProvider(ctx.param(0))) return errorResponse(ctx, noProvider(ctx.param(0)));
+  auto body = json_checks::parseBody(ctx, "inventory.PUT_INVENTORY_SCHEMA");
   if (!body) return errorResponse(ctx, body.error());
   const json& b = *body;
   if (!b.is_object()) return errorResponse(ctx, json_checks::invalid("the body must be an object"));
@@ -143,7 +147,6 @@ http::Response putInventories(PlacementModel& model, RequestContext& ctx) {
   if (!b.contains("inventories") || !b["inventories"].is_object()) {
     return errorResponse(ctx, json_checks::invalid("'inventories' is a required object"));
   }
-  if (!model.getProvider(ctx.param(0))) return errorResponse(ctx, noProvider(ctx.param(0)));
   std::map<std::string, Inventory> invs;
   for (const auto& [rc, value] : b["inventories"].items()) {
     auto inv = parseInventory(ctx, value, rc, ctx.param(0), {INVENTORY_FIELDS});
@@ -156,13 +159,14 @@ http::Response putInventories(PlacementModel& model, RequestContext& ctx) {
 }
 
 http::Response putInventory(PlacementModel& model, RequestContext& ctx) {
-  auto body = json_checks::parseBody(ctx);
+  if (auto st = json_checks::requireJsonContent(ctx); !st) return errorResponse(ctx, st.error());
+  if (!model.getProvider(ctx.param(0))) return errorResponse(ctx, noProvider(ctx.param(0)));
+  auto body = json_checks::parseBody(ctx, "inventory.BASE_INVENTORY_SCHEMA");
   if (!body) return errorResponse(ctx, body.error());
   const json& b = *body;
   if (!b.is_object()) return errorResponse(ctx, json_checks::invalid("the body must be an object"));
   auto gen = json_checks::getInt(b, "resource_provider_generation", 0, INT64_MAX);
   if (!gen) return errorResponse(ctx, gen.error());
-  if (!model.getProvider(ctx.param(0))) return errorResponse(ctx, noProvider(ctx.param(0)));
   auto inv = parseInventory(ctx, b, ctx.param(1), ctx.param(0), {INVENTORY_FIELDS});
   if (!inv) return errorResponse(ctx, inv.error());
   auto p = model.setInventory(ctx.param(0), *gen, ctx.param(1), *inv);

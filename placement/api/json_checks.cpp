@@ -5,6 +5,7 @@
 
 #include "core/json_depth.h"
 #include "http/message.h"
+#include "placement/api/json_schema.h"
 
 namespace bwfloor::placement::json_checks {
 
@@ -33,6 +34,13 @@ std::string mediaType(const std::string& value) {
 
 }  // namespace
 
+ApiStatus requireJsonContent(const RequestContext& ctx) {
+  if (auto body = parseBody(ctx); !body && body.error().errc == Errc::kUnsupportedMediaType) {
+    return body.error();
+  }
+  return ApiStatus::ok();
+}
+
 ApiResult<json> parseBody(const RequestContext& ctx) {
   const std::string* header = ctx.req.headers.find("content-type");
   std::string type = header ? mediaType(*header) : std::string();
@@ -43,6 +51,24 @@ ApiResult<json> parseBody(const RequestContext& ctx) {
                     "placement.undefined_code"};
   }
   return parseJsonText(ctx.req.body);
+}
+
+ApiResult<json> parseBody(const RequestContext& ctx, std::string_view schemaName) {
+  ASSIGN_OR_RETURN(json body, parseBody(ctx));
+  const auto instance = python::Value::parse(ctx.req.body, nullptr, false);
+  if (auto error = schema::validate(instance, schema::named(schemaName))) {
+    return invalid(*error);
+  }
+  return body;
+}
+
+ApiStatus validateQuery(const RequestContext& ctx, std::string_view schemaName) {
+  python::Value params = python::Value::object();
+  for (const auto& [key, value] : ctx.query) params[key] = value;
+  if (auto error = schema::validate(params, schema::named(schemaName))) {
+    return badRequest("Invalid query string parameters: " + *error);
+  }
+  return ApiStatus::ok();
 }
 
 ApiResult<json> parseJsonText(std::string_view text) {

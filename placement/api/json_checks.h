@@ -17,6 +17,15 @@ using nlohmann::json;
 ApiError invalid(const std::string& why);
 // Content-Type must be application/json (415) and the body must parse (400).
 ApiResult<json> parseBody(const RequestContext& ctx);
+// Only the media type (util.require_content, which runs before the handler's own checks).
+ApiStatus requireJsonContent(const RequestContext& ctx);
+// Placement's util.extract_json after the media-type check: the body must parse, then validate
+// against Placement's schema `schemaName` ("inventory.POST_INVENTORY_SCHEMA"); the 400 reads as
+// jsonschema's error does.
+ApiResult<json> parseBody(const RequestContext& ctx, std::string_view schemaName);
+// util.validate_query_params: the query string as a dict (the last value of a repeated key)
+// against Placement's schema; "Invalid query string parameters: ..." when it does not validate.
+ApiStatus validateQuery(const RequestContext& ctx, std::string_view schemaName);
 // JSON text from a request: a 400 when it nests deeper than kMaxJsonDepth or is not JSON.
 ApiResult<json> parseJsonText(std::string_view text);
 ApiStatus requireObject(const json& value, const std::string& where);

@@ -10,6 +10,7 @@
 #include "core/uuid.h"
 #include "http/server.h"
 #include "placement/api/handlers.h"
+#include "placement/api/python_text.h"
 #include "placement/api/version_document.h"
 
 namespace bwfloor::placement {
@@ -41,46 +42,63 @@ bool matches(const Route& r, const std::vector<std::string>& segs,
   return true;
 }
 
-// microversion_parse: the last "placement X.Y" or "placement latest" wins; missing = 1.0.
+// microversion_parse, as Placement's middleware runs it: the header's values folded with ',',
+// the last "placement <version>" part wins (service name in any case; missing = 1.0), and the
+// version is int(major), int(minor) - so "1. 5" and "1.05" are 1.5 - that must be one this
+// server serves.
 ApiResult<Microversion> negotiate(const http::Request& req) {
   Microversion v;
-  std::optional<std::string> chosen;
+  std::string folded;
   for (const auto& value : req.headers.findAll("openstack-api-version")) {
-    size_t start = 0;
-    while (start <= value.size()) {
-      size_t comma = value.find(',', start);
-      std::string part =
-          value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      static const std::regex kPart(R"(^\s*(\S+)\s+(\S+)\s*$)");
-      std::smatch m;
-      if (std::regex_match(part, m, kPart) && m[1] == "placement") chosen = m[2];
-      if (comma == std::string::npos) break;
-      start = comma + 1;
+    folded += (folded.empty() ? "" : ",") + value;
+  }
+  std::optional<std::string> chosen;
+  const auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  const auto strip = [&](std::string text) {
+    while (!text.empty() && space(text.front())) text.erase(0, 1);
+    while (!text.empty() && space(text.back())) text.pop_back();
+    return text;
+  };
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    const size_t comma = folded.find(',', start);
+    parts.push_back(folded.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  for (auto it = parts.rbegin(); it != parts.rend() && !chosen; ++it) {
+    const std::string part = strip(*it);
+    const auto gap = std::find_if(part.begin(), part.end(), space);
+    if (gap == part.end()) continue;  // one word: not "service version"
+    if (http::iequals(std::string(part.begin(), gap), "placement")) {
+      chosen = strip(std::string(gap, part.end()));
     }
   }
   if (!chosen) return v;
-  if (*chosen == "latest") {
-    v.minor = kMaxMinor;
-    return v;
+  const std::string text = *chosen == "latest" ? "1." + std::to_string(kMaxMinor) : *chosen;
+  const size_t dot = text.find('.');
+  if (dot == std::string::npos) {
+    return badRequest("Invalid microversion: invalid version string: " + text +
+                      "; Version.__new__() missing 1 required positional argument: 'minor'");
   }
-  static const std::regex kVersion(R"(^([0-9]+)\.([0-9]+)$)");
-  std::smatch m;
-  if (!std::regex_match(*chosen, m, kVersion)) {
-    return badRequest("invalid version string: " + *chosen);
+  const std::string major = text.substr(0, dot);
+  const std::string minor = text.substr(dot + 1);
+  for (const std::string* part : {&major, &minor}) {
+    if (!python::intSyntax(*part)) {
+      return badRequest("Invalid microversion: invalid version string: " + text + "; " +
+                        python::intError(*part));
+    }
   }
-  // Digits only (the regex), but any number of them: one that overflows an int is simply not a
-  // version this server knows (406, as Placement's int() sees it), never an exception.
-  auto number = [](const std::string& digits) {
-    int out = 0;
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
-    return ec == std::errc() && end == digits.data() + digits.size() ? out : -1;
-  };
-  v.major = number(m[1].str());
-  v.minor = number(m[2].str());
-  if (v.major != 1 || v.minor < kMinMinor || v.minor > kMaxMinor) {
-    return ApiError{Errc::kNotAcceptable, "Unacceptable version header: " + *chosen,
+  // A number too big for 64 bits is still a number to Python, just not a version we serve.
+  const auto ma = python::parseInt(major);
+  const auto mi = python::parseInt(minor);
+  if (!ma || !mi || *ma != 1 || *mi < kMinMinor || *mi > kMaxMinor) {
+    return ApiError{Errc::kNotAcceptable,
+                    "Invalid microversion: Unacceptable version header: " + text,
                     "placement.undefined_code"};
   }
+  v.major = 1;
+  v.minor = static_cast<int>(*mi);
   return v;
 }
 
@@ -275,7 +293,7 @@ http::Response PlacementApi::handle(const http::Request& req) {
   bool root = segs.empty();
   if (!root && !authenticate(options_, req, ctx)) {
     return unversionedErrorResponse(
-        ctx, {Errc::kUnauthenticated, "The request you have made requires authentication."});
+        ctx, {Errc::kUnauthenticated, ""});  // webob.exc.HTTPUnauthorized(): no detail
   }
   auto version = negotiate(req);
   if (!version) return versionError(ctx, version.error());

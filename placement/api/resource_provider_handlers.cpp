@@ -116,6 +116,16 @@ int64_t maxUpdated(const std::vector<Provider>& ps) {
 
 http::Response listProviders(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
+  const Microversion& v = ctx.version;
+  if (auto st =
+          json_checks::validateQuery(ctx, v.atLeast(18)   ? "resource_provider.GET_RPS_SCHEMA_1_18"
+                                          : v.atLeast(14) ? "resource_provider.GET_RPS_SCHEMA_1_14"
+                                          : v.atLeast(4)  ? "resource_provider.GET_RPS_SCHEMA_1_4"
+                                          : v.atLeast(3)  ? "resource_provider.GET_RPS_SCHEMA_1_3"
+                                                          : "resource_provider.GET_RPS_SCHEMA_1_0");
+      !st) {
+    return errorResponse(ctx, st.error());
+  }
   auto filter = parseProviderFilter(ctx);
   if (!filter) return errorResponse(ctx, filter.error());
   if (auto st = model.validateFilter(*filter); !st) return errorResponse(ctx, st.error());
@@ -136,7 +146,9 @@ http::Response getProvider(PlacementModel& model, RequestContext& ctx) {
 }
 
 http::Response createProvider(PlacementModel& model, RequestContext& ctx) {
-  auto body = json_checks::parseBody(ctx);
+  auto body = json_checks::parseBody(ctx, ctx.version.atLeast(14)
+                                              ? "resource_provider.POST_RP_SCHEMA_V1_14"
+                                              : "resource_provider.POST_RESOURCE_PROVIDER_SCHEMA");
   if (!body) return errorResponse(ctx, body.error());
   const json& b = *body;
   std::optional<ApiError> err;
@@ -174,8 +186,16 @@ http::Response createProvider(PlacementModel& model, RequestContext& ctx) {
   return resp;
 }
 
+// Placement looks the provider up (404) before it reads the body (400).
 http::Response updateProvider(PlacementModel& model, RequestContext& ctx) {
-  auto body = json_checks::parseBody(ctx);
+  if (auto st = json_checks::requireJsonContent(ctx); !st) return errorResponse(ctx, st.error());
+  if (!model.getProvider(ctx.param(0))) {
+    return errorResponse(ctx,
+                         notFound("No resource provider with uuid " + ctx.param(0) + " found"));
+  }
+  auto body = json_checks::parseBody(ctx, ctx.version.atLeast(14)
+                                              ? "resource_provider.PUT_RP_SCHEMA_V1_14"
+                                              : "resource_provider.PUT_RESOURCE_PROVIDER_SCHEMA");
   if (!body) return errorResponse(ctx, body.error());
   const json& b = *body;
   auto fail = [&](const ApiError& e) { return errorResponse(ctx, e); };

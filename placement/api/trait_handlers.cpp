@@ -6,6 +6,7 @@
 
 #include "placement/api/handlers.h"
 #include "placement/api/json_checks.h"
+#include "placement/api/json_schema.h"
 
 namespace bwfloor::placement::handlers {
 
@@ -73,6 +74,9 @@ ApiResult<std::set<std::string>> stringSet(const json& v, const std::string& wha
 
 http::Response listTraits(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
+  if (auto st = json_checks::validateQuery(ctx, "trait.LIST_TRAIT_SCHEMA"); !st) {
+    return errorResponse(ctx, st.error());
+  }
   if (auto st = checkQueryKeys(ctx, {"name", "associated"}); !st) {
     return errorResponse(ctx, st.error());
   }
@@ -141,7 +145,7 @@ http::Response getProviderTraits(PlacementModel& model, RequestContext& ctx) {
 }
 
 http::Response putProviderTraits(PlacementModel& model, RequestContext& ctx) {
-  auto body = json_checks::parseBody(ctx);
+  auto body = json_checks::parseBody(ctx, "trait.SET_TRAITS_FOR_RP_SCHEMA");
   if (!body) return errorResponse(ctx, body.error());
   const json& b = *body;
   if (!b.is_object()) return errorResponse(ctx, json_checks::invalid("the body must be an object"));
@@ -193,7 +197,7 @@ http::Response getResourceClass(PlacementModel& model, RequestContext& ctx) {
 }
 
 http::Response createResourceClass(PlacementModel& model, RequestContext& ctx) {
-  auto body = json_checks::parseBody(ctx);
+  auto body = json_checks::parseBody(ctx, "resource_class.POST_RC_SCHEMA_V1_2");
   if (!body) return errorResponse(ctx, body.error());
   if (!body->is_object()) {
     return errorResponse(ctx, json_checks::invalid("the body must be an object"));
@@ -212,6 +216,15 @@ http::Response createResourceClass(PlacementModel& model, RequestContext& ctx) {
 
 http::Response putResourceClass(PlacementModel& model, RequestContext& ctx) {
   if (ctx.version.atLeast(7)) {  // bodiless create-or-verify
+    // Placement checks the name by validating the text '{"name": "<name>"}' against the PUT
+    // schema, so a quote in the name is "Malformed JSON" (handlers/resource_class.py).
+    const std::string text = "{\"name\": \"" + ctx.param(0) + "\"}";
+    auto asBody = json_checks::parseJsonText(text);
+    if (!asBody) return errorResponse(ctx, asBody.error());
+    if (auto error = schema::validate(python::Value::parse(text),
+                                      schema::named("resource_class.PUT_RC_SCHEMA_V1_2"))) {
+      return errorResponse(ctx, json_checks::invalid(*error));
+    }
     auto created = model.createResourceClass(ctx.param(0), false);
     if (!created) return errorResponse(ctx, created.error());
     http::Response resp = emptyResponse(ctx, *created ? 201 : 204);
@@ -219,7 +232,7 @@ http::Response putResourceClass(PlacementModel& model, RequestContext& ctx) {
                      absoluteUrl(ctx, ctx.prefix + "/resource_classes/" + ctx.param(0)));
     return resp;
   }
-  auto body = json_checks::parseBody(ctx);
+  auto body = json_checks::parseBody(ctx, "resource_class.PUT_RC_SCHEMA_V1_2");
   if (!body) return errorResponse(ctx, body.error());
   if (!body->is_object()) {
     return errorResponse(ctx, json_checks::invalid("the body must be an object"));
@@ -246,8 +259,13 @@ http::Response getAggregates(PlacementModel& model, RequestContext& ctx) {
   return jsonResponse(ctx, 200, aggregatesBody(ctx, *p), std::time(nullptr));
 }
 
+// Placement looks the provider up (404) before it reads the body (400).
 http::Response putAggregates(PlacementModel& model, RequestContext& ctx) {
-  auto body = json_checks::parseBody(ctx);
+  if (auto st = json_checks::requireJsonContent(ctx); !st) return errorResponse(ctx, st.error());
+  if (!model.getProvider(ctx.param(0))) return errorResponse(ctx, noProvider(ctx.param(0)));
+  auto body =
+      json_checks::parseBody(ctx, ctx.version.atLeast(19) ? "aggregate.PUT_AGGREGATES_SCHEMA_V1_19"
+                                                          : "aggregate.PUT_AGGREGATES_SCHEMA_V1_1");
   if (!body) return errorResponse(ctx, body.error());
   const json& b = *body;
   std::optional<int64_t> gen;
@@ -275,7 +293,6 @@ http::Response putAggregates(PlacementModel& model, RequestContext& ctx) {
   }
   auto aggs = stringSet(list, "aggregates", true);
   if (!aggs) return errorResponse(ctx, aggs.error());
-  if (!model.getProvider(ctx.param(0))) return errorResponse(ctx, noProvider(ctx.param(0)));
   auto p = model.setAggregates(ctx.param(0), gen, *aggs);
   if (!p) return errorResponse(ctx, p.error());
   return jsonResponse(ctx, 200, aggregatesBody(ctx, *p), std::time(nullptr));

@@ -55,7 +55,8 @@ TEST_F(ApiProtocolTest, UnsupportedVersionIs406WithVersionRange) {
     EXPECT_EQ(r.error()["status"], 406);
     EXPECT_EQ(r.error()["max_version"], "1.39");
     EXPECT_EQ(r.error()["min_version"], "1.0");
-    EXPECT_EQ(r.errorDetail(), std::string("Unacceptable version header: ") + v);
+    EXPECT_EQ(r.errorDetail(),
+              std::string("Invalid microversion: Unacceptable version header: ") + v);
     EXPECT_FALSE(r.error().contains("code"));  // no version was set
     EXPECT_FALSE(r.hasHeader("openstack-api-version"));
   }
@@ -373,15 +374,69 @@ TEST_F(ApiProtocolTest, ErrorBodyFormatFollowsAccept) {
   EXPECT_EQ(r.errorCode(), "placement.undefined_code");
   EXPECT_NE(r.error()["request_id"], requestId);  // one id per request
 
-  Extra noAccept;
-  noAccept.accept = "";
-  r = send("GET", path, std::nullopt, "1.23", noAccept);
-  EXPECT_EQ(r.status, 404);
-  EXPECT_EQ(r.header("content-type").rfind("text/plain", 0), 0u);
+  // Placement's request log turns an absent or "*/*" Accept into application/json; then webob
+  // picks by q-value, a tie going to text/html, and text/plain when neither is acceptable.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "application/json"},
+      {"*/*", "application/json"},
+      {"text/html, application/json", "text/html"},
+      {"application/json, text/html", "text/html"},
+      {"text/html;q=0.5, application/json", "application/json"},
+      {"application/*", "application/json"},
+      {"text/*;q=0.9, application/json;q=0.8", "text/html"},
+      {"text/plain", "text/plain"},
+      {"text/html;q=0, application/json;q=0", "text/plain"},
+      {"*/*;q=0.1, text/plain", "text/html"},
+  };
+  for (const auto& [accept, type] : cases) {
+    SCOPED_TRACE(accept);
+    Extra extra;
+    extra.accept = accept;
+    r = send("PATCH", "/resource_providers", std::nullopt, "1.23", extra);  // no check_accept
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(r.header("content-type").rfind(type, 0), 0u) << r.header("content-type");
+  }
+}
+
+// The error bodies word for word as Placement 8.0 (webob 1.8) writes them, captured from the real
+// service: the explanation of the status frames the message; JSON and text strip tags and turn
+// newlines into spaces, HTML escapes the message.
+TEST_F(ApiProtocolTest, ErrorBodiesAreFramedAsWebobFramesThem) {
+  const std::string missing = "/resource_providers/" + newUuid();
+  Reply r = send("GET", missing, std::nullopt, "1.39");
+  EXPECT_EQ(r.error()["detail"],
+            "The resource could not be found.\n\n No resource provider with uuid " +
+                missing.substr(20) + " found  ");
+  Extra text;
+  text.accept = "text/plain";
+  r = send("GET", "/resource_classes/CUSTOM_PONY", std::nullopt, "1.39", text);
+  EXPECT_EQ(r.raw,
+            "406 Not Acceptable\n\nThe resource could not be generated that was acceptable to "
+            "your browser (content of type text/plain. \n\n Only application/json is provided");
   Extra html;
-  html.accept = "text/html, application/json";
-  r = send("GET", path, std::nullopt, "1.23", html);
-  EXPECT_EQ(r.header("content-type").rfind("text/html", 0), 0u);
+  html.accept = "text/html";
+  r = send("PATCH", "/resource_providers", std::nullopt, "1.39", html);
+  EXPECT_EQ(
+      r.raw,
+      "<html>\n <head>\n  <title>405 Method Not Allowed</title>\n </head>\n <body>\n  "
+      "<h1>405 Method Not Allowed</h1>\n  The method PATCH is not allowed for this resource. "
+      "<br /><br />\nThe method specified is not allowed for this resource.\n </body>\n</html>");
+  r = send("PATCH", "/resource_providers", std::nullopt, "1.39");
+  EXPECT_EQ(r.error()["detail"],
+            "The method PATCH is not allowed for this resource. \n\n The method specified is not "
+            "allowed for this resource.");
+  r = send("GET", "/resource_providers", std::nullopt, "9.0");
+  EXPECT_EQ(r.error()["detail"],
+            "The resource could not be generated that was acceptable to your browser (content of "
+            "type application/json. \n\n Invalid microversion: Unacceptable version header: 9.0");
+  // A tag in the message is dropped from JSON (webob's strip_tags) and escaped in HTML.
+  const std::string rp = createProvider("framed");
+  const json bad = {{"resource_class", "VCPU"}, {"total", 1}, {"x", "<b>"}};
+  r = send("POST", "/resource_providers/" + rp + "/inventories", bad, "1.39");
+  EXPECT_NE(r.error()["detail"].get<std::string>().find("'x': ''}  "), std::string::npos) << r.raw;
+  r = send("POST", "/resource_providers/" + rp + "/inventories", bad, "1.39", html);
+  EXPECT_NE(r.raw.find("&#x27;x&#x27;: &#x27;&lt;b&gt;&#x27;}\n\n\n </body>"), std::string::npos)
+      << r.raw;
 }
 
 TEST_F(ApiProtocolTest, CachingHeadersFrom1_15Only) {

@@ -29,7 +29,14 @@ std::string Reply::errorCode() const {
 
 std::string Reply::errorDetail() const {
   const json& e = error();
-  return e.is_object() && e.contains("detail") ? e["detail"].get<std::string>() : raw;
+  if (!e.is_object() || !e.contains("detail")) return raw;
+  // The message inside webob's frame ("<explanation>\n\n <message>  "), which
+  // ApiErrorFormatTest checks whole.
+  std::string detail = e["detail"].get<std::string>();
+  const size_t frame = detail.find("\n\n ");
+  if (frame != std::string::npos) detail.erase(0, frame + 3);
+  while (!detail.empty() && detail.back() == ' ') detail.pop_back();
+  return detail;
 }
 
 void PlacementApiTest::startServer(ApiOptions options) {

@@ -32,6 +32,7 @@ struct Reply {
   // errors[0] of a JSON error body (null if there is none).
   const json& error() const;
   std::string errorCode() const;
+  // The error's message without webob's explanation frame around it.
   std::string errorDetail() const;
 };
 

@@ -19,7 +19,14 @@ using nlohmann::json;
 struct Answer {  // NOLINT(bugprone-exception-escape): json's constructors may throw
   int status = 0;
   json body;
-  std::string detail() const { return body["errors"][0].value("detail", ""); }
+  // The message inside webob's frame ("<explanation>\n\n <message>  ").
+  std::string detail() const {
+    std::string d = body["errors"][0].value("detail", "");
+    const size_t frame = d.find("\n\n ");
+    if (frame != std::string::npos) d.erase(0, frame + 3);
+    while (!d.empty() && d.back() == ' ') d.pop_back();
+    return d;
+  }
   std::string code() const { return body["errors"][0].value("code", "<none>"); }
 };
 
@@ -239,7 +246,11 @@ struct BadQuery {
 
 TEST_F(CandidatesApiTest, BadQueriesAre400WithPlacementsCodeAndDetail) {
   const std::vector<BadQuery> cases = {
-      {"", "1.10", "<none>", "Invalid query string parameters: 'resources' is a required property"},
+      {"", "1.10", "<none>",
+       "Invalid query string parameters: 'resources' is a required property  Failed validating "
+       "'required' in schema:     {'additionalProperties': False,      'properties': "
+       "{'resources': {'type': 'string'}},      'required': ['resources'],      'type': "
+       "'object'}  On instance:     {}"},
       {"", "1.25", "placement.undefined_code",
        "At least one request group (`resources` or `resources{$S}`) is required."},
       {"", "1.36", "placement.query.missing_value",
@@ -273,7 +284,7 @@ TEST_F(CandidatesApiTest, BadQueriesAre400WithPlacementsCodeAndDetail) {
       {"resources_a=VCPU:1&same_subtree=_a,_b", "1.36", "placement.query.bad_value",
        "Real suffixes should be specified in `same_subtree`: ['_b'] not found in ['_a']."},
       {"resources_a=VCPU:1&same_subtree=_a,", "1.36", "placement.query.bad_value",
-       "Empty string (unsuffixed group) can not be specified in `same_subtree` "},
+       "Empty string (unsuffixed group) can not be specified in `same_subtree`"},
       {"resources=CUSTOM_NOPE:1", "1.39", "placement.undefined_code",
        "Invalid resource class in resources parameter: No such resource class CUSTOM_NOPE."},
       {"resources=VCPU:1&required=CUSTOM_NOPE", "1.39", "placement.undefined_code",
@@ -306,7 +317,7 @@ TEST_F(CandidatesApiTest, BadQueriesAre400WithPlacementsCodeAndDetail) {
       // Parameters before the microversion that introduced them.
       {"resources=VCPU:1&required=HW_CPU_X86_AVX", "1.16", "<none>",
        "Invalid query string parameters: Additional properties are not allowed ('required' was "
-       "unexpected)"},
+       "unexpected)  Failed validating..."},
       {"resources=VCPU:1&member_of=aaaaaaaa-0000-4000-8000-000000000001", "1.20", "<none>",
        "Invalid query string parameters: ..."},
       {"resources=VCPU:1&resources1=VCPU:1", "1.24", "placement.undefined_code",

@@ -216,7 +216,8 @@ TEST(PolicyRulesTest, PolicyFileOverridesAndAddsRules) {
 // Placement 8.0's defaults against the personas keystone sends (implied roles flattened), for
 // every rule and the four flag combinations. The letters are enforce_scope / enforce_new_defaults
 // = FF, FT, TF, TT: A allowed, D denied, S InvalidScope. Cross-checked against the real
-// oslo_policy 4.0.0 + placement.policies 8.0.0 under /usr/bin/python3 (same table).
+// oslo_policy 4.0.0 + placement.policies 8.0.0: /usr/bin/python3 oslo_policy_matrix.py (here)
+// prints the same table.
 struct Persona {
   const char* name;
   Credentials creds;

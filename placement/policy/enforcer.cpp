@@ -79,7 +79,7 @@ void referencedRules(const Check& check, std::vector<std::string>& out) {
 Result<std::shared_ptr<const Enforcer>> Enforcer::create(
     const PolicyOptions& options, const std::vector<RuleDefault>& defaults,
     const std::vector<std::pair<std::string, std::string>>& fileRules, const std::string& source) {
-  auto enforcer = std::shared_ptr<Enforcer>(new Enforcer());
+  auto enforcer = std::make_shared<Enforcer>();
   enforcer->options_ = options;
   std::map<std::string, Check> file;
   for (const auto& [name, text] : fileRules) {

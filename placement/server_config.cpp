@@ -1,6 +1,7 @@
 #include "placement/server_config.h"
 
 #include <charconv>
+#include <filesystem>
 
 #include "core/ini.h"
 
@@ -47,6 +48,45 @@ Result<std::map<std::string, std::string>> boundTokens(const IniFile& ini, const
     }
   }
   return out;
+}
+
+// [oslo_policy]: the file's path (not read here: the server loads it at start-up) and the flags.
+Status parsePolicy(const IniFile& ini, const std::vector<std::string>& paths,
+                   ServerConfig& config) {
+  namespace fs = std::filesystem;
+  ASSIGN_OR_RETURN(config.enforceScope, ini.getBool("oslo_policy", "enforce_scope", false));
+  ASSIGN_OR_RETURN(config.enforceNewDefaults,
+                   ini.getBool("oslo_policy", "enforce_new_defaults", false));
+  if (auto entry = ini.get("oslo_policy", "policy_file")) {
+    if (entry->value.empty()) return ini.errorAt("oslo_policy", "policy_file", "is empty");
+    fs::path file(entry->value);
+    if (file.is_relative()) {
+      const std::string& from = entry->file.empty() ? ini.fileName() : entry->file;
+      file = fs::path(from).parent_path() / file;
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+      return ini.errorAt("oslo_policy", "policy_file", "'" + file.string() + "' is not a file");
+    }
+    config.policyFile = file.string();
+  } else if (!paths.empty()) {
+    const fs::path file = fs::path(paths.front()).parent_path() / "policy.yaml";
+    std::error_code ec;
+    if (fs::is_regular_file(file, ec)) config.policyFile = file.string();
+  }
+  return Status::ok();
+}
+
+// [cors]: oslo.middleware's CORS_OPTS with their defaults.
+Status parseCors(const IniFile& ini, http::CorsOptions& cors) {
+  cors.allowedOrigins = ini.getList("cors", "allowed_origin");
+  ASSIGN_OR_RETURN(cors.allowCredentials, ini.getBool("cors", "allow_credentials", true));
+  cors.exposeHeaders = ini.getList("cors", "expose_headers");
+  ASSIGN_OR_RETURN(int64_t maxAge, ini.getInt("cors", "max_age", 3600, 0, 1 << 30));
+  cors.maxAgeSeconds = static_cast<int>(maxAge);
+  if (ini.has("cors", "allow_methods")) cors.allowMethods = ini.getList("cors", "allow_methods");
+  cors.allowHeaders = ini.getList("cors", "allow_headers");
+  return Status::ok();
 }
 
 bool isLoopback(const std::string& host) {
@@ -107,6 +147,8 @@ Result<ServerConfig> loadServerConfig(const std::vector<std::string>& paths,
         "ssl", config.tlsCertFile.empty() ? "key_file" : "cert_file",
         std::string("HTTPS needs both cert_file and key_file; ") + missing + " is not set");
   }
+  RETURN_IF_ERROR(parsePolicy(ini, paths, config));
+  RETURN_IF_ERROR(parseCors(ini, config.cors));
   RETURN_IF_ERROR(validateServerConfig(config));
   if (unknown) {
     for (const auto& key : ini.unknownKeys()) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "http/cors.h"
 
 namespace bwfloor::placement {
 
@@ -38,6 +39,13 @@ struct ServerConfig {
   std::chrono::seconds agentDownTime{75};   // [DEFAULT] agent_down_time (Neutron's name)
   std::chrono::seconds bindingTimeout{30};  // [api] binding_timeout: wait for the agent       //
                                             // [placement] randomize_allocation_candidates
+  // [oslo_policy] policy_file, as a path (relative ones resolved against the directory of the
+  // config file that names it, as oslo.config's find_file does). Unset: policy.yaml next to the
+  // first config file when there is one (oslo's default name), else Placement's defaults only.
+  std::string policyFile;
+  bool enforceScope = false;        // [oslo_policy] enforce_scope (False in Placement 8.0)
+  bool enforceNewDefaults = false;  // [oslo_policy] enforce_new_defaults (False in 8.0)
+  http::CorsOptions cors;           // [cors] (oslo.middleware's options and defaults)
 };
 
 // Reads and validates FILE; an error names file:line, section, key and why.

@@ -46,6 +46,8 @@ struct CheckedConfig {
   std::string dbPath;            // SQLite: the file (or ":memory:")
   std::string postgresConninfo;  // PostgreSQL: the URI for libpq
   std::string dbShown;           // for messages, the password masked
+  // Placement's policy: the defaults, [oslo_policy] policy_file over them (refused if bad).
+  std::shared_ptr<const bwfloor::placement::policy::Enforcer> policy;
 };
 
 bwfloor::Result<CheckedConfig> loadCheckedConfig(const std::vector<std::string>& paths,
@@ -62,6 +64,11 @@ bwfloor::Result<CheckedConfig> loadCheckedConfig(const std::vector<std::string>&
                      path + ": [DEFAULT] log_level: " + log.error().message());
   }
   checked.log = *log;
+  bwfloor::placement::policy::PolicyOptions policyOptions;
+  policyOptions.enforceScope = checked.config.enforceScope;
+  policyOptions.enforceNewDefaults = checked.config.enforceNewDefaults;
+  ASSIGN_OR_RETURN(checked.policy, bwfloor::placement::policy::loadPlacementPolicy(
+                                       policyOptions, checked.config.policyFile));
   const std::string& connection = checked.config.databaseConnection;
   const bool postgres = connection.rfind("postgres", 0) == 0;
   auto target = postgres ? bwfloor::placement::postgresConninfoFromConnection(connection)
@@ -141,6 +148,7 @@ int main(int argc, char** argv) {
   apiOptions.readerTokens = config.readerTokens;
   apiOptions.agentTokens = config.agentTokens;
   apiOptions.randomizeCandidates = config.randomizeCandidates;
+  apiOptions.policy = checked->policy;
   placement::PlacementApi api(model, apiOptions);
 
   auto docs = postgres ? ports::openPostgresJsonStore(checked->postgresConninfo)
@@ -185,7 +193,7 @@ int main(int argc, char** argv) {
     follower.emplace(checked->postgresConninfo, model, portsService, followerOptions);
     followerForRequests = &*follower;
   }
-  placement::ServerRoutes routes(api, v1, staleness, &metrics);
+  placement::ServerRoutes routes(api, v1, staleness, &metrics, config.cors);
   http::HttpServer server(httpOptions, [&routes](http::Request&& req, http::Responder respond) {
     routes.handle(std::move(req), respond);
   });
@@ -193,6 +201,9 @@ int main(int argc, char** argv) {
   log->info("bwfloor-server {} serving {}://{}:{}/placement db={} auth={}", kVersion,
             httpOptions.tls ? "https" : "http", config.bindHost, server.port(), dbShown,
             config.authStrategy == placement::AuthStrategy::kNoAuth2 ? "noauth2" : "token");
+  log->info("policy file={} enforce_scope={} enforce_new_defaults={} cors_origins={}",
+            config.policyFile.empty() ? "(defaults)" : config.policyFile, config.enforceScope,
+            config.enforceNewDefaults, config.cors.allowedOrigins.size());
   // Long-polls that reach their deadline are answered by this ticker.
   std::atomic<bool> stopping{false};
   std::thread ticker([&] {

@@ -26,16 +26,25 @@ void ServerRoutes::handle(http::Request&& req, const http::Responder& respond) {
 }
 
 void ServerRoutes::route(http::Request&& req, const http::Responder& respond) {
+  // CORS covers Placement's answers (oslo.middleware's filter in Placement's pipeline: outside
+  // auth, so a preflight needs no token). /v1 is bwfloor's own API for bwfloorctl and the
+  // agents, not for browsers: no CORS there.
+  const bool placement = !v1_.owns(req.path) && placement_.owns(req.path);
+  if (placement && cors_.enabled() && req.method == "OPTIONS") return respond(cors_.preflight(req));
+  auto answer = [&](http::Response resp) {
+    if (placement && cors_.enabled()) cors_.decorate(req, resp);
+    respond(std::move(resp));
+  };
   // A replica behind the database serves no reads (writes catch up under the write lock first).
   if (staleness_ && (req.method == "GET" || req.method == "HEAD")) {
     if (auto why = staleness_()) {
       RequestContext ctx{req};
       ctx.requestId = req.requestId.empty() ? "req-" + uuid4().toString() : req.requestId;
-      return respond(unversionedErrorResponse(ctx, unavailable(*why)));
+      return answer(unversionedErrorResponse(ctx, unavailable(*why)));
     }
   }
   if (v1_.owns(req.path)) return v1_.handle(std::move(req), respond);
-  if (placement_.owns(req.path)) return respond(placement_.handle(req));
+  if (placement) return answer(placement_.handle(req));
   http::Response resp;
   resp.status = 404;
   resp.headers.set("content-type", "application/json");

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "http/cors.h"
 #include "http/server.h"
 #include "placement/api/placement_api.h"
 #include "placement/ports/v1_api.h"
@@ -19,8 +20,12 @@ class ServerRoutes {
   // `staleness` (replicas on a shared database): why reads must be refused now, or nullopt.
   using Staleness = std::function<std::optional<std::string>()>;
   ServerRoutes(PlacementApi& placement, ports::V1Api& v1, Staleness staleness = {},
-               ServerMetrics* metrics = nullptr)
-      : placement_(placement), v1_(v1), staleness_(std::move(staleness)), metrics_(metrics) {}
+               ServerMetrics* metrics = nullptr, http::CorsOptions cors = {})
+      : placement_(placement),
+        v1_(v1),
+        staleness_(std::move(staleness)),
+        metrics_(metrics),
+        cors_(std::move(cors)) {}
   // Calls `respond` exactly once, now or later (a /v1 long-poll).
   void handle(http::Request&& req, const http::Responder& respond);
 
@@ -31,6 +36,7 @@ class ServerRoutes {
   ports::V1Api& v1_;
   Staleness staleness_;
   ServerMetrics* metrics_;
+  http::Cors cors_;  // [cors], for Placement's answers
 };
 
 }  // namespace bwfloor::placement

@@ -22,6 +22,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # libraries chosen from Debian (see README "Dependencies")
   libboost-dev nlohmann-json3-dev libcli11-dev libinih-dev libsqlite3-dev libpq-dev libssl-dev
+  libyaml-cpp-dev  # Placement policy files (oslo.policy YAML)
   # libopenvswitch is built from Debian's own source package (scripts/build-libopenvswitch.sh)
   openvswitch-source python3 autoconf automake libtool
   # test rigs: OVS daemons, traffic, netns tooling

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <ctime>
 #include <regex>
 
@@ -137,6 +138,12 @@ std::set<std::string> parseRoles(const std::string& text) {
 
 // Fills in who is calling; returns false when the caller is not authenticated. The auth
 // middleware sits outside the microversion one, so a 401 carries no version headers.
+//
+// noauth2 is Placement's NoAuthMiddleware (placement/auth.py) read through oslo_context: the token
+// is USER[:PROJECT]; X-Roles, when sent, are the roles (keystone flattens implied roles, so an
+// admin sends "admin,member,reader"), else the user "admin" has role admin; a non-empty
+// OpenStack-System-Scope makes the caller system scoped and then the token names no project
+// (X-Project-Id still does, as oslo_context reads it first).
 bool authenticate(const ApiOptions& options, const http::Request& req, RequestContext& ctx) {
   const std::string* token = req.headers.find("x-auth-token");
   if (!token || token->empty()) return false;
@@ -150,14 +157,22 @@ bool authenticate(const ApiOptions& options, const http::Request& req, RequestCo
     } else if (ctx.userId == "admin") {
       ctx.roles.insert("admin");
     }
+    if (const std::string* scope = req.headers.find("openstack-system-scope");
+        scope && !scope->empty()) {
+      ctx.systemScope = *scope;
+      ctx.projectId.clear();
+    }
   } else {
-    // Token mode: who the caller is comes from the token alone. Headers that claim a project
-    // (X-Project-Id) are believed from admin tokens only (a service acting for a project).
+    // Token mode: who the caller is comes from the token alone. An admin token is a system
+    // admin (roles admin and reader, system scope "all"); X-Project-Id is believed from it only
+    // (a service acting for a project). A reader token reads as a reader of its one project.
     ctx.userId = "token";
     ctx.projectId = "token";
     if (std::find(options.adminTokens.begin(), options.adminTokens.end(), *token) !=
         options.adminTokens.end()) {
-      ctx.roles = {"admin", "reader"};
+      ctx.roles = {"admin", "member", "reader"};
+      ctx.systemScope = "all";
+      ctx.projectId.clear();
       if (const std::string* project = req.headers.find("x-project-id")) ctx.projectId = *project;
     } else if (auto reader = options.readerTokens.find(*token);
                reader != options.readerTokens.end()) {
@@ -173,6 +188,37 @@ bool authenticate(const ApiOptions& options, const http::Request& req, RequestCo
   }
   if (const std::string* project = req.headers.find("x-project-id")) ctx.projectId = *project;
   return true;
+}
+
+// oslo_context's to_policy_values, with None for what the caller does not have.
+policy::Credentials credentialsOf(const RequestContext& ctx) {
+  auto value = [](const std::string& s) { return s.empty() ? policy::Value() : s; };
+  policy::Credentials creds;
+  creds.roles.assign(ctx.roles.begin(), ctx.roles.end());
+  creds.values = {{"user_id", value(ctx.userId)},
+                  {"project_id", value(ctx.projectId)},
+                  {"system_scope", value(ctx.systemScope)},
+                  {"domain_id", std::nullopt},
+                  {"is_admin_project", "True"}};
+  return creds;
+}
+
+// The target each handler passes to context.can(): GET /usages the project it asks about (the
+// last project_id of the query, as webob's GET.get; None without one); every other handler
+// none, so RequestContext.can's default: the caller's own project and user.
+policy::Target targetOf(const Route& route, const RequestContext& ctx) {
+  auto value = [](const std::string& s) { return s.empty() ? policy::Value() : s; };
+  if (route.handler == handlers::getUsages) {
+    policy::Value project;
+    std::vector<std::pair<std::string, std::string>> query;
+    if (http::parseQuery(ctx.req.query, query)) {
+      for (const auto& [key, v] : query) {
+        if (key == "project_id") project = v;
+      }
+    }
+    return {{"project_id", project}};
+  }
+  return {{"project_id", value(ctx.projectId)}, {"user_id", value(ctx.userId)}};
 }
 
 // The provider's tree is rooted at a provider named `host`.
@@ -223,46 +269,58 @@ http::Response versionDocument(const RequestContext& ctx) {
 }  // namespace
 
 PlacementApi::PlacementApi(PlacementModel& model, ApiOptions options)
-    : model_(model), options_(std::move(options)) {
+    : model_(model), options_(std::move(options)), policy_(options_.policy) {
+  if (!policy_) {
+    auto defaults = policy::Enforcer::create({}, policy::placementDefaults());
+    if (!defaults) {
+      logger("placement")->critical("Placement's default policy: {}", defaults.error().message());
+      std::abort();
+    }
+    policy_ = *defaults;
+  }
+  // Each route with the rule its Placement handler enforces (placement/handlers/*.py).
   using namespace handlers;  // NOLINT(google-build-using-namespace)
   const std::string rp = "resource_providers";
+  // One route a line.
+  // clang-format off
   routes_ = {
-      {"GET", {rp}, 0, 99, listProviders},
-      {"POST", {rp}, 0, 99, createProvider},
-      {"GET", {rp, "{}"}, 0, 99, getProvider},
-      {"DELETE", {rp, "{}"}, 0, 99, deleteProvider},
-      {"PUT", {rp, "{}"}, 0, 99, updateProvider},
-      {"GET", {rp, "{}", "inventories"}, 0, 99, getInventories},
-      {"POST", {rp, "{}", "inventories"}, 0, 99, createInventory},
-      {"PUT", {rp, "{}", "inventories"}, 0, 99, putInventories},
-      {"DELETE", {rp, "{}", "inventories"}, 5, 99, deleteInventories},
-      {"GET", {rp, "{}", "inventories", "{}"}, 0, 99, getInventory},
-      {"PUT", {rp, "{}", "inventories", "{}"}, 0, 99, putInventory},
-      {"DELETE", {rp, "{}", "inventories", "{}"}, 0, 99, deleteInventory},
-      {"GET", {rp, "{}", "usages"}, 0, 99, getProviderUsages},
-      {"GET", {rp, "{}", "aggregates"}, 1, 99, getAggregates},
-      {"PUT", {rp, "{}", "aggregates"}, 1, 99, putAggregates},
-      {"GET", {rp, "{}", "allocations"}, 0, 99, getProviderAllocations},
-      {"GET", {rp, "{}", "traits"}, 6, 99, getProviderTraits},
-      {"PUT", {rp, "{}", "traits"}, 6, 99, putProviderTraits},
-      {"DELETE", {rp, "{}", "traits"}, 6, 99, deleteProviderTraits},
-      {"GET", {"traits"}, 6, 99, listTraits},
-      {"GET", {"traits", "{}"}, 6, 99, getTrait},
-      {"PUT", {"traits", "{}"}, 6, 99, putTrait},
-      {"DELETE", {"traits", "{}"}, 6, 99, deleteTrait},
-      {"GET", {"resource_classes"}, 2, 99, listResourceClasses},
-      {"POST", {"resource_classes"}, 2, 99, createResourceClass},
-      {"GET", {"resource_classes", "{}"}, 2, 99, getResourceClass},
-      {"PUT", {"resource_classes", "{}"}, 2, 99, putResourceClass},
-      {"DELETE", {"resource_classes", "{}"}, 2, 99, deleteResourceClass},
-      {"GET", {"allocations", "{}"}, 0, 99, getConsumerAllocations},
-      {"PUT", {"allocations", "{}"}, 0, 99, putConsumerAllocations},
-      {"DELETE", {"allocations", "{}"}, 0, 99, deleteConsumerAllocations},
-      {"POST", {"allocations"}, 13, 99, postAllocations},
-      {"GET", {"usages"}, 9, 99, getUsages},
-      {"POST", {"reshaper"}, 30, 99, reshape},
-      {"GET", {"allocation_candidates"}, 10, 99, allocationCandidates},
+      {"GET", {rp}, 0, 99, listProviders, "placement:resource_providers:list"},
+      {"POST", {rp}, 0, 99, createProvider, "placement:resource_providers:create"},
+      {"GET", {rp, "{}"}, 0, 99, getProvider, "placement:resource_providers:show"},
+      {"DELETE", {rp, "{}"}, 0, 99, deleteProvider, "placement:resource_providers:delete"},
+      {"PUT", {rp, "{}"}, 0, 99, updateProvider, "placement:resource_providers:update"},
+      {"GET", {rp, "{}", "inventories"}, 0, 99, getInventories, "placement:resource_providers:inventories:list"},
+      {"POST", {rp, "{}", "inventories"}, 0, 99, createInventory, "placement:resource_providers:inventories:create"},
+      {"PUT", {rp, "{}", "inventories"}, 0, 99, putInventories, "placement:resource_providers:inventories:update"},
+      {"DELETE", {rp, "{}", "inventories"}, 5, 99, deleteInventories, "placement:resource_providers:inventories:delete"},
+      {"GET", {rp, "{}", "inventories", "{}"}, 0, 99, getInventory, "placement:resource_providers:inventories:show"},
+      {"PUT", {rp, "{}", "inventories", "{}"}, 0, 99, putInventory, "placement:resource_providers:inventories:update"},
+      {"DELETE", {rp, "{}", "inventories", "{}"}, 0, 99, deleteInventory, "placement:resource_providers:inventories:delete"},
+      {"GET", {rp, "{}", "usages"}, 0, 99, getProviderUsages, "placement:resource_providers:usages"},
+      {"GET", {rp, "{}", "aggregates"}, 1, 99, getAggregates, "placement:resource_providers:aggregates:list"},
+      {"PUT", {rp, "{}", "aggregates"}, 1, 99, putAggregates, "placement:resource_providers:aggregates:update"},
+      {"GET", {rp, "{}", "allocations"}, 0, 99, getProviderAllocations, "placement:resource_providers:allocations:list"},
+      {"GET", {rp, "{}", "traits"}, 6, 99, getProviderTraits, "placement:resource_providers:traits:list"},
+      {"PUT", {rp, "{}", "traits"}, 6, 99, putProviderTraits, "placement:resource_providers:traits:update"},
+      {"DELETE", {rp, "{}", "traits"}, 6, 99, deleteProviderTraits, "placement:resource_providers:traits:delete"},
+      {"GET", {"traits"}, 6, 99, listTraits, "placement:traits:list"},
+      {"GET", {"traits", "{}"}, 6, 99, getTrait, "placement:traits:show"},
+      {"PUT", {"traits", "{}"}, 6, 99, putTrait, "placement:traits:update"},
+      {"DELETE", {"traits", "{}"}, 6, 99, deleteTrait, "placement:traits:delete"},
+      {"GET", {"resource_classes"}, 2, 99, listResourceClasses, "placement:resource_classes:list"},
+      {"POST", {"resource_classes"}, 2, 99, createResourceClass, "placement:resource_classes:create"},
+      {"GET", {"resource_classes", "{}"}, 2, 99, getResourceClass, "placement:resource_classes:show"},
+      {"PUT", {"resource_classes", "{}"}, 2, 99, putResourceClass, "placement:resource_classes:update"},
+      {"DELETE", {"resource_classes", "{}"}, 2, 99, deleteResourceClass, "placement:resource_classes:delete"},
+      {"GET", {"allocations", "{}"}, 0, 99, getConsumerAllocations, "placement:allocations:list"},
+      {"PUT", {"allocations", "{}"}, 0, 99, putConsumerAllocations, "placement:allocations:update"},
+      {"DELETE", {"allocations", "{}"}, 0, 99, deleteConsumerAllocations, "placement:allocations:delete"},
+      {"POST", {"allocations"}, 13, 99, postAllocations, "placement:allocations:manage"},
+      {"GET", {"usages"}, 9, 99, getUsages, "placement:usages"},
+      {"POST", {"reshaper"}, 30, 99, reshape, "placement:reshaper:reshape"},
+      {"GET", {"allocation_candidates"}, 10, 99, allocationCandidates, "placement:allocation_candidates:list"},
   };
+  // clang-format on
 }
 
 bool PlacementApi::underPrefix(const std::string& path) const {
@@ -333,15 +391,20 @@ http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, Requ
       }
       return errorResponse(ctx, notFound("The resource could not be found."));
     }
-    // Policy: everything is admin/service, except GET /usages for a reader of that project and
-    // an agent's own provider trees.
-    bool usagesRoute = r.handler == handlers::getUsages;
-    bool permitted = ctx.isAdmin() || (usagesRoute && ctx.hasRole("reader")) ||
-                     (!ctx.agentHost.empty() && agentMayCall(model_, r, params, ctx));
-    if (!permitted) {
+    // Placement's policy for the route's rule; an agent's credential may also write its own
+    // host's provider trees (agentMayCall: bwfloor's persona, not Placement's).
+    const auto decision = policy_->enforce(r.rule, targetOf(r, ctx), credentialsOf(ctx));
+    if (decision != policy::Decision::kAllowed &&
+        (ctx.agentHost.empty() || !agentMayCall(model_, r, params, ctx))) {
+      // placement/policy.py: InvalidScope becomes PolicyNotAuthorized(action), whose message is
+      // then the rule name alone.
       return escapedErrorResponse(
-          ctx, {Errc::kForbidden, "Policy does not allow this action to be performed."});
+          ctx, {Errc::kForbidden,
+                decision == policy::Decision::kInvalidScope
+                    ? std::string(r.rule)
+                    : "Policy does not allow " + std::string(r.rule) + " to be performed."});
     }
+    ctx.policyAuthorized = decision == policy::Decision::kAllowed;
     ctx.pathParams = std::move(params);
     if (!http::parseQuery(req.query, ctx.query)) {
       return errorResponse(ctx,

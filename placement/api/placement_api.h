@@ -11,6 +11,7 @@
 #include "http/message.h"
 #include "placement/api/request_context.h"
 #include "placement/model/placement_model.h"
+#include "placement/policy/policy.h"
 #include "placement/server_config.h"
 
 namespace bwfloor::placement {
@@ -22,6 +23,8 @@ struct ApiOptions {
   std::map<std::string, std::string> agentTokens;   // token -> the one host it acts as
   bool randomizeCandidates = false;
   std::string prefix = "/placement";
+  // Placement's policy ([oslo_policy]); null: Placement 8.0's defaults with 8.0's flags.
+  std::shared_ptr<const policy::Enforcer> policy;
 };
 
 using RouteHandler = http::Response (*)(PlacementModel&, RequestContext&);
@@ -32,6 +35,7 @@ struct Route {
   int minMinor = 0;
   int maxMinor = 99;
   RouteHandler handler;
+  const char* rule = "";  // the Placement policy rule the handler enforces (context.can)
 };
 
 class PlacementApi {
@@ -50,6 +54,7 @@ class PlacementApi {
 
   PlacementModel& model_;
   ApiOptions options_;
+  std::shared_ptr<const policy::Enforcer> policy_;
   std::vector<Route> routes_;
 };
 

@@ -26,6 +26,9 @@ struct RequestContext {
   std::string userId;
   std::string projectId;
   std::set<std::string> roles;
+  // "all" for a system-scoped caller (noauth2: the OpenStack-System-Scope header; token mode:
+  // an admin token), else empty: the caller is scoped to projectId.
+  std::string systemScope;
   // Set for an agent's credential ([auth] agent_tokens): the host it may act as. It writes only
   // the provider trees rooted at a provider of that name.
   std::string agentHost;
@@ -35,7 +38,12 @@ struct RequestContext {
   std::string prefix;  // where the API is mounted ("/placement"), for links and Location
 
   bool hasRole(const std::string& role) const { return roles.count(role) > 0; }
-  bool isAdmin() const { return hasRole("admin") || hasRole("service"); }
+  // Set by dispatch() when Placement's policy allowed the request for its target (GET /usages:
+  // the project asked about), not when only the agent allowance did. A handler's own "may act
+  // beyond its project" check (isAdmin) defers to it, so a system reader reads any project's
+  // usages as in Placement.
+  bool policyAuthorized = false;
+  bool isAdmin() const { return policyAuthorized || hasRole("admin") || hasRole("service"); }
   const std::string& param(size_t i) const { return pathParams.at(i); }
 };
 

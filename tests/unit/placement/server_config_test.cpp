@@ -57,6 +57,48 @@ TEST_F(ServerConfigTest, AnUnboundOrRepeatedTokenIsRefusedWithItsPlace) {
   EXPECT_THAT(twice.error().message(), HasSubstr("twice"));
 }
 
+// [oslo_policy] and [cors]: oslo's names and defaults; a relative policy_file is found next to
+// the config file that names it.
+TEST_F(ServerConfigTest, PolicyAndCorsOptions) {
+  auto defaults = load("[api]\n");
+  ASSERT_TRUE(defaults) << defaults.error().message();
+  EXPECT_FALSE(defaults->enforceScope);
+  EXPECT_FALSE(defaults->enforceNewDefaults);
+  EXPECT_FALSE(defaults->cors.enabled());
+  EXPECT_TRUE(defaults->cors.allowCredentials);
+  EXPECT_EQ(defaults->cors.maxAgeSeconds, 3600);
+  EXPECT_EQ(defaults->cors.allowMethods.size(), 8u);
+
+  const std::string policy = path_ + ".policy.yaml";
+  std::ofstream(policy) << "placement:traits:list: '@'\n";
+  const std::string relative = policy.substr(policy.rfind('/') + 1);
+  auto set = load("[oslo_policy]\npolicy_file = " + relative +
+                  "\nenforce_scope = true\nenforce_new_defaults = True\n"
+                  "[cors]\nallowed_origin = https://a.example, https://b.example\n"
+                  "allow_credentials = false\nexpose_headers = X-OpenStack-Request-Id\n"
+                  "max_age = 60\nallow_methods = GET, PUT\nallow_headers = X-Auth-Token\n");
+  ::unlink(policy.c_str());
+  ASSERT_TRUE(set) << set.error().message();
+  EXPECT_EQ(set->policyFile, policy);
+  EXPECT_TRUE(set->enforceScope);
+  EXPECT_TRUE(set->enforceNewDefaults);
+  EXPECT_EQ(set->cors.allowedOrigins,
+            (std::vector<std::string>{"https://a.example", "https://b.example"}));
+  EXPECT_FALSE(set->cors.allowCredentials);
+  EXPECT_EQ(set->cors.exposeHeaders, std::vector<std::string>{"X-OpenStack-Request-Id"});
+  EXPECT_EQ(set->cors.maxAgeSeconds, 60);
+  EXPECT_EQ(set->cors.allowMethods, (std::vector<std::string>{"GET", "PUT"}));
+  EXPECT_EQ(set->cors.allowHeaders, std::vector<std::string>{"X-Auth-Token"});
+
+  auto missing = load("[oslo_policy]\npolicy_file = /nonexistent/policy.yaml\n");
+  ASSERT_FALSE(missing);
+  EXPECT_THAT(missing.error().message(),
+              HasSubstr(":2: [oslo_policy] policy_file: '/nonexistent/policy.yaml' is not a file"));
+  auto badBool = load("[oslo_policy]\nenforce_scope = maybe\n");
+  ASSERT_FALSE(badBool);
+  EXPECT_THAT(badBool.error().message(), HasSubstr("enforce_scope"));
+}
+
 // The service's error codes and the one table that turns them into HTTP statuses.
 TEST(ErrorVocabularyTest, EveryCodeHasItsOwnHttpStatus) {
   const std::vector<std::pair<Errc, int>> expected = {

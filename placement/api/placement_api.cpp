@@ -404,7 +404,6 @@ http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, Requ
                     ? std::string(r.rule)
                     : "Policy does not allow " + std::string(r.rule) + " to be performed."});
     }
-    ctx.policyAuthorized = decision == policy::Decision::kAllowed;
     ctx.pathParams = std::move(params);
     if (!http::parseQuery(req.query, ctx.query)) {
       return errorResponse(ctx,

@@ -38,12 +38,6 @@ struct RequestContext {
   std::string prefix;  // where the API is mounted ("/placement"), for links and Location
 
   bool hasRole(const std::string& role) const { return roles.count(role) > 0; }
-  // Set by dispatch() when Placement's policy allowed the request for its target (GET /usages:
-  // the project asked about), not when only the agent allowance did. A handler's own "may act
-  // beyond its project" check (isAdmin) defers to it, so a system reader reads any project's
-  // usages as in Placement.
-  bool policyAuthorized = false;
-  bool isAdmin() const { return policyAuthorized || hasRole("admin") || hasRole("service"); }
   const std::string& param(size_t i) const { return pathParams.at(i); }
 };
 

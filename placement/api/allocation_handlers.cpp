@@ -229,6 +229,19 @@ http::Response getConsumerAllocations(PlacementModel& model, RequestContext& ctx
   return jsonResponse(ctx, 200, body, lastModified);
 }
 
+namespace {
+
+// Placement's handlers wrap an unknown class in the allocation as "Unable to allocate inventory
+// for consumer C: ..." (PUT) or "Unable to allocate inventory ..." (POST).
+ApiError unknownClassIn(ApiError error, const std::string& consumer) {
+  if (error.detail.rfind("No such resource class ", 0) == 0) {
+    error.detail = "Unable to allocate inventory " + consumer + error.detail;
+  }
+  return error;
+}
+
+}  // namespace
+
 http::Response putConsumerAllocations(PlacementModel& model, RequestContext& ctx) {
   auto uuid = json_checks::normalizeUuid(ctx.param(0));
   if (!uuid) {
@@ -247,7 +260,9 @@ http::Response putConsumerAllocations(PlacementModel& model, RequestContext& ctx
   auto w = ctx.version.atLeast(12) ? parseConsumerBody(ctx, *body, *uuid, false)
                                    : parseListBody(ctx, *body, *uuid);
   if (!w) return errorResponse(ctx, w.error());
-  if (auto st = model.writeAllocations({*w}); !st) return errorResponse(ctx, st.error());
+  if (auto st = model.writeAllocations({*w}); !st) {
+    return errorResponse(ctx, unknownClassIn(st.error(), "for consumer " + *uuid + ": "));
+  }
   return emptyResponse(ctx, 204);
 }
 
@@ -265,7 +280,9 @@ http::Response postAllocations(PlacementModel& model, RequestContext& ctx) {
   if (!body) return errorResponse(ctx, body.error());
   auto writes = parseBulk(ctx, *body);
   if (!writes) return errorResponse(ctx, writes.error());
-  if (auto st = model.writeAllocations(*writes); !st) return errorResponse(ctx, st.error());
+  if (auto st = model.writeAllocations(*writes); !st) {
+    return errorResponse(ctx, unknownClassIn(st.error(), ""));
+  }
   return emptyResponse(ctx, 204);
 }
 

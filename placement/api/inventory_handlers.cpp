@@ -48,15 +48,17 @@ ApiResult<Inventory> parseInventoryFields(const json& b, const std::string& rc,
 }
 
 // Placement's _validate_inventory_capacity: capacity > 0 before 1.26, >= 0 from 1.26.
+// `verb` is the write's name in the error ("create" for POST, "update" for PUT).
 ApiResult<Inventory> parseInventory(const RequestContext& ctx, const json& b, const std::string& rc,
                                     const std::string& rpUuid,
-                                    std::initializer_list<const char*> allowed) {
+                                    std::initializer_list<const char*> allowed,
+                                    const char* verb = "update") {
   ASSIGN_OR_RETURN(Inventory inv, parseInventoryFields(b, rc, allowed));
   bool bad = ctx.version.atLeast(26) ? inv.capacity() < 0 : inv.capacity() <= 0;
   if (bad) {
-    return badRequest("Unable to update inventory for resource provider " + rpUuid +
-                      ": Invalid inventory for '" + rc + "' on resource provider '" + rpUuid +
-                      "'. The reserved value is greater than " +
+    return badRequest(std::string("Unable to ") + verb + " inventory for resource provider " +
+                      rpUuid + ": Invalid inventory for '" + rc + "' on resource provider '" +
+                      rpUuid + "'. The reserved value is greater than " +
                       (ctx.version.atLeast(26) ? "total." : "or equal to total."));
   }
   return inv;
@@ -82,7 +84,13 @@ http::Response oneInventory(const RequestContext& ctx, const Provider& p, const 
 }
 
 ApiError noProvider(const std::string& uuid) {
-  return notFound("No resource provider with uuid " + uuid + " found");
+  return trappedNotFound("No resource provider with uuid " + uuid + " found");
+}
+
+// The inventory reads wrap the objects' NotFound in their own 404 (handlers/inventory.py).
+ApiError noProviderToRead(const std::string& uuid) {
+  const std::string missing = "No resource provider with uuid " + uuid + " found";
+  return notFound(missing + " : " + missing);
 }
 
 }  // namespace
@@ -94,14 +102,14 @@ ApiResult<Inventory> parseReshaperInventory(const json& body, const std::string&
 http::Response getInventories(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
   auto p = model.getProvider(ctx.param(0));
-  if (!p) return errorResponse(ctx, noProvider(ctx.param(0)));
+  if (!p) return errorResponse(ctx, noProviderToRead(ctx.param(0)));
   return inventoriesBody(ctx, *p, 200);
 }
 
 http::Response getInventory(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
   auto p = model.getProvider(ctx.param(0));
-  if (!p) return errorResponse(ctx, noProvider(ctx.param(0)));
+  if (!p) return errorResponse(ctx, noProviderToRead(ctx.param(0)));
   if (!p->inventories.count(ctx.param(1))) {
     return errorResponse(
         ctx, notFound("No inventory of class " + ctx.param(1) + " for " + ctx.param(0)));
@@ -120,7 +128,8 @@ http::Response createInventory(PlacementModel& model, RequestContext& ctx) {
   }
   auto rc = json_checks::getString(*body, "resource_class", 1, 255);
   if (!rc) return errorResponse(ctx, rc.error());
-  auto inv = parseInventory(ctx, *body, *rc, ctx.param(0), {"resource_class", INVENTORY_FIELDS});
+  auto inv =
+      parseInventory(ctx, *body, *rc, ctx.param(0), {"resource_class", INVENTORY_FIELDS}, "create");
   if (!inv) return errorResponse(ctx, inv.error());
   auto p = model.addInventory(ctx.param(0), *rc, *inv);
   if (!p) return errorResponse(ctx, p.error());
@@ -189,7 +198,10 @@ http::Response deleteInventories(PlacementModel& model, RequestContext& ctx) {
 http::Response getProviderUsages(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
   auto p = model.getProvider(ctx.param(0));
-  if (!p) return errorResponse(ctx, noProvider(ctx.param(0)));
+  if (!p) {  // handlers/usage.py wraps the objects' NotFound
+    const std::string missing = "No resource provider with uuid " + ctx.param(0) + " found";
+    return errorResponse(ctx, notFound(missing + ": " + missing));
+  }
   json usages = json::object();
   for (const auto& [rc, used] : model.providerUsage(ctx.param(0))) usages[rc] = used;
   return jsonResponse(ctx, 200,

@@ -385,11 +385,10 @@ http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, Requ
     if (ctx.version.minor < r.minMinor || ctx.version.minor > r.maxMinor) {
       // Placement quirk: DELETE all inventories below 1.5 is 405, not 404.
       if (r.handler == handlers::deleteInventories) {
-        http::Response resp = errorResponse(ctx, {Errc::kMethodNotAllowed, kNotAllowed});
-        resp.headers.set("allow", "GET, POST, PUT");
-        return resp;
+        // microversion_parse's own 405: no message, no allow header.
+        return errorResponse(ctx, {Errc::kMethodNotAllowed, ""});
       }
-      return errorResponse(ctx, notFound("The resource could not be found."));
+      return errorResponse(ctx, notFound(""));
     }
     // Placement's policy for the route's rule; an agent's credential may also write its own
     // host's provider trees (agentMayCall: bwfloor's persona, not Placement's).
@@ -426,7 +425,7 @@ http::Response PlacementApi::dispatch(const std::vector<std::string>& segs, Requ
     resp.headers.set("allow", allow);
     return resp;
   }
-  return escapedErrorResponse(ctx, notFound("The resource could not be found."));
+  return escapedErrorResponse(ctx, notFound(""));
 }
 
 }  // namespace bwfloor::placement

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "placement/api/json_checks.h"
+#include "placement/api/python_text.h"
 
 namespace bwfloor::placement::query {
 namespace {
@@ -29,31 +30,32 @@ std::string stripped(const std::string& s) {  // Python's str.strip() for ASCII 
 
 }  // namespace
 
+// util.normalize_resources_qs_param: "RC:int(amount)" pairs split on ',' and ':' as Python
+// splits them (amounts as int() reads them: " 1" and "+1" are 1); a class named twice keeps the
+// last amount.
 ApiResult<ResourceAmounts> parseResources(const std::string& text) {
   ResourceAmounts out;
-  auto bad = [&] {
-    return badRequest(
-        "Badly formed resources parameter. Expected resources query string parameter in form: "
-        "?resources=VCPU:2,MEMORY_MB:1024. Got: " +
-        text);
-  };
-  if (text.empty()) return bad();
+  const std::string form =
+      "Badly formed resources parameter. Expected resources query string parameter in form: "
+      "?resources=VCPU:2,MEMORY_MB:1024. Got: ";
+  if (stripped(text).empty()) return badRequest(form + "empty string.");
   for (const auto& part : splitComma(text)) {
-    size_t colon = part.find(':');
-    if (colon == std::string::npos || colon == 0) return bad();
-    std::string rc = part.substr(0, colon);
-    std::string amount = part.substr(colon + 1);
-    int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(amount.data(), amount.data() + amount.size(), n);
-    if (ec != std::errc() || ptr != amount.data() + amount.size()) return bad();
-    if (n < 1) {
+    const size_t colon = part.find(':');
+    if (colon == std::string::npos || part.find(':', colon + 1) != std::string::npos) {
+      return badRequest(form + part + ".");
+    }
+    const std::string rc = part.substr(0, colon);
+    const std::string amount = part.substr(colon + 1);
+    const auto n = python::parseInt(amount);
+    if (!n) {
       return badRequest("Requested resource " + rc +
                         " expected positive integer amount. Got: " + amount + ".");
     }
-    if (out.count(rc)) {
-      return badRequest("Resource " + rc + " specified more than once in resources parameter.");
+    if (*n < 1) {
+      return badRequest("Requested resource " + rc +
+                        " requires amount >= 1. Got: " + std::to_string(*n) + ".");
     }
-    out[rc] = n;
+    out[rc] = *n;
   }
   return out;
 }

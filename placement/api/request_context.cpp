@@ -288,7 +288,8 @@ http::Response formatError(const RequestContext& ctx, const ApiError& error, Ver
 }  // namespace
 
 http::Response errorResponse(const RequestContext& ctx, const ApiError& error) {
-  return formatError(ctx, error, VersionHeaders::kVersionAndVary);
+  return formatError(
+      ctx, error, error.trapped ? VersionHeaders::kVersionOnly : VersionHeaders::kVersionAndVary);
 }
 
 http::Response escapedErrorResponse(const RequestContext& ctx, const ApiError& error) {

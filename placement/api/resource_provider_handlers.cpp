@@ -140,8 +140,8 @@ http::Response getProvider(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
   auto p = model.getProvider(ctx.param(0));
   if (!p)
-    return errorResponse(ctx,
-                         notFound("No resource provider with uuid " + ctx.param(0) + " found"));
+    return errorResponse(
+        ctx, trappedNotFound("No resource provider with uuid " + ctx.param(0) + " found"));
   return jsonResponse(ctx, 200, providerJson(ctx, *p), p->updatedAt);
 }
 
@@ -190,8 +190,8 @@ http::Response createProvider(PlacementModel& model, RequestContext& ctx) {
 http::Response updateProvider(PlacementModel& model, RequestContext& ctx) {
   if (auto st = json_checks::requireJsonContent(ctx); !st) return errorResponse(ctx, st.error());
   if (!model.getProvider(ctx.param(0))) {
-    return errorResponse(ctx,
-                         notFound("No resource provider with uuid " + ctx.param(0) + " found"));
+    return errorResponse(
+        ctx, trappedNotFound("No resource provider with uuid " + ctx.param(0) + " found"));
   }
   auto body = json_checks::parseBody(ctx, ctx.version.atLeast(14)
                                               ? "resource_provider.PUT_RP_SCHEMA_V1_14"
@@ -223,7 +223,13 @@ http::Response updateProvider(PlacementModel& model, RequestContext& ctx) {
 }
 
 http::Response deleteProvider(PlacementModel& model, RequestContext& ctx) {
-  if (auto st = model.deleteProvider(ctx.param(0)); !st) return errorResponse(ctx, st.error());
+  if (auto st = model.deleteProvider(ctx.param(0)); !st) {
+    if (st.error().errc == Errc::kNotFound) {  // handlers/resource_provider.py's own 404
+      return errorResponse(
+          ctx, notFound("No resource provider with uuid " + ctx.param(0) + " found for delete"));
+    }
+    return errorResponse(ctx, st.error());
+  }
   return emptyResponse(ctx, 204);
 }
 

@@ -15,7 +15,7 @@ using json_checks::json;
 namespace {
 
 ApiError noProvider(const std::string& uuid) {
-  return notFound("No resource provider with uuid " + uuid + " found");
+  return trappedNotFound("No resource provider with uuid " + uuid + " found");
 }
 
 std::vector<std::string> splitComma(const std::string& s) {
@@ -115,7 +115,7 @@ http::Response listTraits(PlacementModel& model, RequestContext& ctx) {
 
 http::Response getTrait(PlacementModel& model, RequestContext& ctx) {
   if (!model.traitExists(ctx.param(0))) {
-    return errorResponse(ctx, notFound("No such trait(s): " + ctx.param(0)));
+    return errorResponse(ctx, notFound("No such trait(s): " + ctx.param(0) + "."));
   }
   return emptyResponse(ctx, 204);
 }
@@ -140,7 +140,10 @@ http::Response deleteTrait(PlacementModel& model, RequestContext& ctx) {
 http::Response getProviderTraits(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
   auto p = model.getProvider(ctx.param(0));
-  if (!p) return errorResponse(ctx, noProvider(ctx.param(0)));
+  if (!p) {  // handlers/trait.py wraps the objects' NotFound
+    const std::string missing = "No resource provider with uuid " + ctx.param(0) + " found";
+    return errorResponse(ctx, notFound(missing + ": " + missing));
+  }
   return jsonResponse(ctx, 200, traitsBody(*p), p->updatedAt);
 }
 
@@ -191,7 +194,7 @@ http::Response listResourceClasses(PlacementModel& model, RequestContext& ctx) {
 http::Response getResourceClass(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
   if (!model.resourceClassExists(ctx.param(0))) {
-    return errorResponse(ctx, notFound("No such resource class " + ctx.param(0) + "."));
+    return errorResponse(ctx, trappedNotFound("No such resource class " + ctx.param(0) + "."));
   }
   return jsonResponse(ctx, 200, resourceClassJson(ctx, ctx.param(0)), std::time(nullptr));
 }

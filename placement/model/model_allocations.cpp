@@ -42,7 +42,8 @@ static ApiStatus stageWrite(PlacementModel::Txn& txn, const AllocationWrite& w,
       return badRequest("Allocation for resource provider '" + rp + "' that does not exist.");
     }
     for (const auto& [rc, amount] : amounts) {
-      if (!classes.count(rc)) return badRequest("Unable to find resource class " + rc + ".");
+      // The handler says which write it was (Placement words PUT and POST differently).
+      if (!classes.count(rc)) return badRequest("No such resource class " + rc + ".");
       auto inv = p->inventories.find(rc);
       if (inv == p->inventories.end()) {
         return conflict("Unable to allocate inventory: Inventory for '" + rc +
@@ -152,7 +153,9 @@ ApiStatus PlacementModel::reshape(const std::vector<ReshapeInventory>& inventori
                       "placement.resource_provider.not_found"};
     }
     if (p->generation != ri.generation) {
-      return conflict("resource provider generation conflict for " + ri.providerUuid,
+      return conflict("resource provider generation conflict for provider " + ri.providerUuid +
+                          ": actual: " + std::to_string(p->generation) +
+                          ", given: " + std::to_string(ri.generation),
                       kConcurrentUpdate);
     }
     for (const auto& [rc, inv] : ri.inventories) {

@@ -14,12 +14,13 @@ namespace {
 
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
 
-const char* kGenerationConflict =
-    "resource provider generation conflict: the provider's generation already changed. Please "
-    "update the generation and try again.";
+// Placement's texts: the inventory writes say only this; aggregates and traits say more.
+const char* kGenerationConflict = "resource provider generation conflict";
+const char* kGenerationChanged =
+    "Resource provider's generation already changed. Please update the generation and try again.";
 
 ApiError providerNotFound(const std::string& uuid) {
-  return notFound("No resource provider with uuid " + uuid + " found");
+  return trappedNotFound("No resource provider with uuid " + uuid + " found");
 }
 
 void bump(Provider& p) {
@@ -141,7 +142,8 @@ ApiResult<Provider> PlacementModel::addInventory(const std::string& uuid, const 
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
   if (!resourceClasses_.count(rc)) {
-    return badRequest("No such resource class " + rc + ".");
+    return badRequest("Unable to create inventory for resource provider " + uuid +
+                      ": No such resource class " + rc + ".");
   }
   if (p->inventories.count(rc)) {
     return conflict("Update conflict: Inventory for resource class " + rc +
@@ -179,8 +181,8 @@ ApiResult<Provider> PlacementModel::setInventories(
   if (p->generation != generation) return conflict(kGenerationConflict, kConcurrentUpdate);
   for (const auto& [rc, inv] : inventories) {
     if (!resourceClasses_.count(rc)) {
-      return badRequest("Unknown resource class in inventory for resource provider " + uuid + ": " +
-                        rc);
+      return badRequest("Unknown resource class in inventory for resource provider " + uuid +
+                        ": No such resource class " + rc + ".");
     }
   }
   for (const auto& [rc, inv] : p->inventories) {
@@ -206,10 +208,11 @@ ApiResult<Provider> PlacementModel::setInventory(const std::string& uuid, int64_
   Txn txn(*this);
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
+  if (!resourceClasses_.count(rc)) return trappedNotFound("No such resource class " + rc + ".");
   if (p->generation != generation) return conflict(kGenerationConflict, kConcurrentUpdate);
   if (!p->inventories.count(rc)) {
     return badRequest("No inventory record with resource class for resource provider " + uuid +
-                      ": " + rc);
+                      ": No inventory of class " + rc + " found.");
   }
   p->inventories[rc] = inv;
   bump(*p);
@@ -226,7 +229,8 @@ ApiStatus PlacementModel::deleteInventory(const std::string& uuid, const std::st
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
   if (!p->inventories.count(rc)) {
-    return notFound("No inventory of class " + rc + " found for delete");
+    const std::string missing = "No inventory of class " + rc + " found for delete";
+    return notFound(missing + ": " + missing);
   }
   if (txn.usage(uuid, rc) > 0) {
     return conflict("Unable to delete inventory of class " + rc + ": Inventory for '" + rc +
@@ -245,9 +249,8 @@ ApiStatus PlacementModel::deleteInventories(const std::string& uuid) {
   if (!p) return providerNotFound(uuid);
   for (const auto& [rc, inv] : p->inventories) {
     if (txn.usage(uuid, rc) > 0) {
-      return conflict(
-          "update conflict: Inventory for '" + rc + "' on resource provider '" + uuid + "' in use.",
-          "placement.inventory.inuse");
+      return conflict("Inventory for '" + rc + "' on resource provider '" + uuid + "' in use.",
+                      "placement.inventory.inuse");
     }
   }
   p->inventories.clear();
@@ -271,8 +274,8 @@ ApiResult<Provider> PlacementModel::setTraits(const std::string& uuid, int64_t g
     }
   }
   // Placement checks the generation first: a stale writer learns that before anything else.
-  if (p->generation != generation) return conflict(kGenerationConflict, kConcurrentUpdate);
-  if (!unknown.empty()) return badRequest("No such trait(s): " + unknown);
+  if (p->generation != generation) return conflict(kGenerationChanged, kConcurrentUpdate);
+  if (!unknown.empty()) return badRequest("No such trait " + unknown);
   if (p->traits != traits) {
     p->traits = traits;
     bump(*p);
@@ -302,7 +305,7 @@ ApiResult<Provider> PlacementModel::setAggregates(const std::string& uuid,
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
   if (generation) {
-    if (p->generation != *generation) return conflict(kGenerationConflict, kConcurrentUpdate);
+    if (p->generation != *generation) return conflict(kGenerationChanged, kConcurrentUpdate);
     bump(*p);
   }
   p->aggregates = aggregates;
@@ -333,7 +336,7 @@ ApiResult<bool> PlacementModel::createTrait(const std::string& name) {
 ApiStatus PlacementModel::deleteTrait(const std::string& name) {
   ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   if (standardTraits_.count(name)) return badRequest("Cannot delete standard trait " + name + ".");
-  if (!customTraits_.count(name)) return notFound("No such trait(s): " + name);
+  if (!customTraits_.count(name)) return notFound("No such trait(s): " + name + ".");
   if (auto it = traitUse_.find(name); it != traitUse_.end() && it->second > 0) {
     return conflict("The trait " + name + " is in use by a resource provider.");
   }
@@ -374,7 +377,7 @@ ApiResult<bool> PlacementModel::createResourceClass(const std::string& name, boo
 ApiStatus PlacementModel::renameResourceClass(const std::string& from, const std::string& to) {
   ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   auto it = resourceClasses_.find(from);
-  if (it == resourceClasses_.end()) return notFound("No such resource class " + from + ".");
+  if (it == resourceClasses_.end()) return trappedNotFound("No such resource class " + from + ".");
   if (!isCustomName(from)) return badRequest("Cannot update standard resource class " + from);
   if (!isCustomName(to)) return badRequest("Invalid resource class name: " + to);
   if (resourceClasses_.count(to)) {
@@ -406,11 +409,14 @@ ApiStatus PlacementModel::renameResourceClass(const std::string& from, const std
 
 ApiStatus PlacementModel::deleteResourceClass(const std::string& name) {
   ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
-  if (!resourceClasses_.count(name)) return notFound("No such resource class " + name + ".");
-  if (!isCustomName(name)) return badRequest("Cannot delete standard resource class " + name);
+  if (!resourceClasses_.count(name)) return trappedNotFound("No such resource class " + name + ".");
+  if (!isCustomName(name)) {
+    return badRequest("Error in delete resource class: Cannot delete standard resource class " +
+                      name + ".");
+  }
   if (classInUse(providers_, name)) {
-    return conflict("Unable to delete resource class " + name +
-                    ". The resource class is in use in inventory.");
+    return conflict("Error in delete resource class: Cannot delete resource class " + name +
+                    ". Class is in use in inventory.");
   }
   Txn txn(*this);
   txn.extra().deleteResourceClasses.push_back(name);

@@ -101,6 +101,9 @@ struct ApiError {
   Errc errc = Errc::kInvalid;
   std::string detail;
   std::string code = "placement.undefined_code";
+  // Placement raises it as an object-layer NotFound that handler.py turns into a 404 outside the
+  // microversion middleware: the answer has the version header but no `vary`.
+  bool trapped = false;
 };
 
 template <typename T>
@@ -111,6 +114,10 @@ inline ApiError badRequest(std::string detail, std::string code = "placement.und
   return {Errc::kInvalid, std::move(detail), std::move(code)};
 }
 inline ApiError notFound(std::string detail) { return {Errc::kNotFound, std::move(detail)}; }
+// An object that does not exist, as Placement's objects report it (see ApiError::trapped).
+inline ApiError trappedNotFound(std::string detail) {
+  return {Errc::kNotFound, std::move(detail), "placement.undefined_code", true};
+}
 inline ApiError conflict(std::string detail, std::string code = "placement.undefined_code") {
   return {Errc::kConflict, std::move(detail), std::move(code)};
 }

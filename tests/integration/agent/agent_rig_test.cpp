@@ -138,6 +138,12 @@ class AgentRigTest : public ::testing::Test {
     return {resp->status, body.is_discarded() ? json(nullptr) : body};
   }
 
+  CommandResult ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {BWFLOOR_CTL_BIN, "--server",
+                               "http://127.0.0.1:" + std::to_string(port_), "--token", "admin"});
+    return runCommand(args, milliseconds(30000));
+  }
+
   // METHOD /v1+path with a JSON body, as bwfloorctl sends it (a server create waits for the
   // agent's report: 30 s).
   std::pair<int, json> v1(const std::string& method, const std::string& path,
@@ -451,10 +457,13 @@ TEST_F(AgentRigTest, PacketRateLandsOnTheAgentProviderAndTheSecondPortIsRefused)
                {{"type", "minimum_bandwidth"}, {"direction", "egress"}, {"min_kbps", 500}})
                 .first,
             201);
-  auto [ruleStatus, rule] =
-      v1("POST", "/qos_policies/pps/rules",
-         {{"type", "minimum_packet_rate"}, {"direction", "any"}, {"min_kpps", 600}});
-  ASSERT_EQ(ruleStatus, 201) << rule.dump();
+  // The packet-rate rule as an operator adds it, with bwfloorctl.
+  const CommandResult rule = ctl({"qos", "rule", "create", "pps", "--type", "minimum-packet-rate",
+                                  "--min-kpps", "600", "--direction", "any"});
+  ASSERT_TRUE(rule.ok()) << rule.output;
+  EXPECT_THAT(rule.output, ::testing::HasSubstr("minimum_packet_rate"));
+  EXPECT_THAT(ctl({"qos", "policy", "show", "pps"}).output,
+              ::testing::HasSubstr("\"min_kpps\":600"));
   for (const char* port : {"p1", "p2"}) {
     ASSERT_EQ(
         v1("POST", "/ports", {{"name", port}, {"network", "net0"}, {"qos_policy", "pps"}}).first,
@@ -487,6 +496,11 @@ TEST_F(AgentRigTest, PacketRateLandsOnTheAgentProviderAndTheSecondPortIsRefused)
       kDeadline))
       << v1("GET", "/ports/p1").second.dump() << "\n"
       << logs();
+
+  const CommandResult shown = ctl({"port", "show", "p1"});
+  EXPECT_THAT(shown.output,
+              ::testing::ContainsRegex("binding_status.packet_rate.any.state +\\| placement-only"))
+      << shown.output;
 
   auto [refused, vm1] = v1("POST", "/servers", {{"name", "vm1"}, {"ports", {"p2"}}});
   EXPECT_EQ(refused, 409) << vm1.dump();

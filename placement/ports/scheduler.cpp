@@ -74,32 +74,44 @@ const char* groupWhat(const ResourceRequest& rr, const RequestGroup& g) {
   return &g == (rr.packetRate ? &*rr.packetRate : nullptr) ? "packet rate" : "bandwidth";
 }
 
-// Why one group fits nowhere: the providers with its traits that lack room, or none with them.
+// Why one group fits nowhere by itself: the providers with its traits and its classes that lack
+// room, or that none has them. "" when one provider has room for the whole group. A provider with
+// the traits but none of the classes (a device has the vnic trait a packet rate asks for) is not
+// a candidate, so it is not named.
 std::string groupShortfall(const placement::PlacementModel& m, const RequestGroup& g) {
   std::set<std::string> required(g.required.begin(), g.required.end());
   std::string where;
-  int withTraits = 0;
   for (const auto& [uuid, p] : m.providersUnlocked()) {
     if (!std::includes(p.traits.begin(), p.traits.end(), required.begin(), required.end())) {
       continue;
     }
-    ++withTraits;
+    bool fits = true;
+    bool hasClass = false;
+    std::string lines;
     for (const auto& [rc, amount] : g.resources) {
       auto inv = p.inventories.find(rc);
-      int64_t left = 0;
-      if (inv != p.inventories.end()) {
-        auto used = m.usageUnlocked().find(uuid);
-        int64_t u =
-            used != m.usageUnlocked().end() && used->second.count(rc) ? used->second.at(rc) : 0;
-        left = inv->second.capacity() - u;
+      if (inv == p.inventories.end()) {
+        fits = false;
+        continue;
       }
+      hasClass = true;
+      auto used = m.usageUnlocked().find(uuid);
+      const int64_t u =
+          used != m.usageUnlocked().end() && used->second.count(rc) ? used->second.at(rc) : 0;
+      const int64_t left = inv->second.capacity() - u;
       if (left < amount) {
-        where += (where.empty() ? "" : "; ") + p.name + " has " + std::to_string(left) + " " + rc +
+        fits = false;
+        lines += (lines.empty() ? "" : "; ") + p.name + " has " + std::to_string(left) + " " + rc +
                  " left";
       }
     }
+    if (fits) return "";
+    if (hasClass && !lines.empty()) where += (where.empty() ? "" : "; ") + lines;
   }
-  if (withTraits == 0) return "no resource provider has the traits " + json(g.required).dump();
+  if (where.empty()) {
+    return "no resource provider has " + amountsText(g.resources) + " with the traits " +
+           json(g.required).dump();
+  }
   return where;
 }
 

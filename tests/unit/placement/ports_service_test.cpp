@@ -680,5 +680,46 @@ TEST_F(PortsServiceTest, PacketRateRulesAreValidatedAsNeutronDoes) {
   EXPECT_THAT(twice.error().detail, HasSubstr("already has a minimum_packet_rate egress rule"));
 }
 
+// A packet-rate-only port lands on the agent provider alone (no device, the agent reports it
+// placement-only); a port whose bandwidth is what runs out is refused naming the bandwidth.
+TEST_F(PortsServiceTest, PacketRateOnlyPortAndABandwidthShortfallNamedAsSuch) {
+  const int64_t gen = placement("GET", "/resource_providers/" + ovsAgent_)["generation"];
+  placement("PUT", "/resource_providers/" + ovsAgent_ + "/inventories",
+            {{"resource_provider_generation", gen},
+             {"inventories", {{"NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC", {{"total", 1000}}}}}},
+            200);
+  placement("PUT", "/resource_providers/" + ovsAgent_ + "/traits",
+            {{"resource_provider_generation", gen + 1}, {"traits", {"CUSTOM_VNIC_TYPE_NORMAL"}}},
+            200);
+  ASSERT_TRUE(service_->createNetwork({.name = "net0", .physnet = "physnet0"}));
+  ASSERT_TRUE(service_->createPolicy({.name = "pps"}));
+  ASSERT_TRUE(service_->createRule("pps", {.type = RuleType::kMinimumPacketRate, .kpps = 100}));
+  ASSERT_TRUE(service_->createPort({.name = "p1", .network = "net0", .qosPolicy = "pps"}));
+  auto agent = agentAnswers(service_->hostRevision(kHost), BindingState::kPlacementOnly);
+  auto vm0 = createServer("vm0", "p1");
+  ASSERT_TRUE(vm0) << vm0.error().detail;
+  ASSERT_EQ(agent.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const bindings::HostBindings desired = agent.get();
+  ASSERT_EQ(desired.bindings.size(), 1U);
+  EXPECT_EQ(desired.bindings[0].allocation, "");
+  EXPECT_EQ(desired.bindings[0].packetRateAllocation, ovsAgent_);
+  EXPECT_EQ(desired.bindings[0].minEgressKpps, 100U);
+  EXPECT_EQ(placement("GET", "/allocations/" + vm0->id)["allocations"].size(), 1U);
+  EXPECT_EQ(consumersOnBrTest(), 0U);
+
+  ASSERT_TRUE(service_->createPolicy({.name = "big"}));
+  ASSERT_TRUE(service_->createRule("big", {.type = RuleType::kMinimumBandwidth, .kbps = 2000}));
+  ASSERT_TRUE(service_->createRule("big", {.type = RuleType::kMinimumPacketRate, .kpps = 100}));
+  ASSERT_TRUE(service_->createPort({.name = "p2", .network = "net0", .qosPolicy = "big"}));
+  auto vm1 = createServer("vm1", "p2");
+  ASSERT_FALSE(vm1);
+  EXPECT_THAT(vm1.error().detail,
+              HasSubstr("not enough bandwidth (needs NET_BW_EGR_KILOBIT_PER_SEC:2000 with traits "
+                        "[\"CUSTOM_PHYSNET_PHYSNET0\",\"CUSTOM_VNIC_TYPE_NORMAL\"]): "
+                        "devstack0:Open vSwitch agent:br-test has 1500 NET_BW_EGR_KILOBIT_PER_SEC "
+                        "left"));
+  EXPECT_THAT(vm1.error().detail, Not(HasSubstr("not enough packet rate")));
+}
+
 }  // namespace
 }  // namespace bwfloor::ports

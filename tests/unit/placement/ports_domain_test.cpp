@@ -20,9 +20,10 @@ Port boundPort() {
   p.vnicType = VnicType::kDirectPhysical;
   p.macAddress = "fa:16:3e:00:00:01";
   p.qosPolicyId = "policy-id";
-  p.binding = {"devstack0", "server-id", "rp-uuid", "br-test", "Open vSwitch agent"};
+  p.binding = {"devstack0", "server-id", "rp-uuid", "br-test", "Open vSwitch agent", "agent-rp"};
   p.status = PortStatus::kActive;
   p.bindingStatus = {bindings::BindingState::kEnforced, "htb 1:10", "devstack0", "htb"};
+  p.bindingStatus.packetRate.any = {bindings::BindingState::kPlacementOnly, "no mechanism"};
   return p;
 }
 
@@ -45,6 +46,8 @@ TEST(PortsDomain, EveryObjectLoadsBackFromItsDocument) {
   const Port port = boundPort();
   EXPECT_EQ(toJson(port)["binding_profile"]["allocation"], "rp-uuid");
   EXPECT_EQ(toJson(port)["device_id"], "server-id");
+  EXPECT_EQ(toJson(port)["binding_profile"]["packet_rate_allocation"], "agent-rp");
+  EXPECT_EQ(toJson(port)["binding_status"]["packet_rate"]["any"]["state"], "placement-only");
   EXPECT_EQ(portFromDocument(toJson(port)).value(), port);
   Port unbound = port;
   unbound.binding = {};

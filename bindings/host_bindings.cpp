@@ -45,6 +45,17 @@ class FieldReader {
     return checkedKbps(key, *v).value_or(0);
   }
 
+  // Absent (an older server) = 0.
+  uint64_t kpps(const char* key) {
+    const json* v = find(key, false);
+    if (v == nullptr) return 0;
+    if (!v->is_number_integer() || v->get<int64_t>() < 0 || v->get<int64_t>() > kMaxKbps) {
+      fail(key, "an integer from 0 to 2147483647 (kpps)", *v);
+      return 0;
+    }
+    return static_cast<uint64_t>(v->get<int64_t>());
+  }
+
   std::optional<uint64_t> optionalKbps(const char* key) {
     const json* v = find(key, false);
     if (v == nullptr || v->is_null()) return std::nullopt;
@@ -79,6 +90,24 @@ class FieldReader {
   std::optional<Error> error_;
 };
 
+// One direction's own status; absent or null = none.
+Result<std::optional<DirectionStatus>> parseDirection(const json* d, const std::string& at) {
+  if (d == nullptr || d->is_null()) return std::optional<DirectionStatus>();
+  if (!d->is_object()) return fieldError(at, "an object", *d);
+  FieldReader dr(*d, at + ".");
+  DirectionStatus each;
+  const std::string text = dr.text("state", true);
+  each.detail = dr.text("detail", false);
+  if (dr.error()) return *dr.error();
+  auto state = parseState(text);
+  if (!state || !reportable(*state)) {
+    return fieldError(at + ".state",
+                      "one of enforced, placement-only, failed, removed, over-committed", text);
+  }
+  each.state = *state;
+  return std::optional<DirectionStatus>(std::move(each));
+}
+
 Result<BindingStatus> parseStatus(const json& doc, const std::string& where, bool reportOnly) {
   if (!doc.is_object()) return fieldError(where.empty() ? "body" : where, "an object", doc);
   FieldReader r(doc, where.empty() ? "" : where + ".");
@@ -97,23 +126,19 @@ Result<BindingStatus> parseStatus(const json& doc, const std::string& where, boo
                       state);
   }
   out.state = *parsed;
-  for (const char* direction : {"egress", "ingress"}) {
-    const json* d = r.find(direction, false);
-    if (d == nullptr || d->is_null()) continue;
-    const std::string at = (where.empty() ? "" : where + ".") + direction;
-    if (!d->is_object()) return fieldError(at, "an object", *d);
-    FieldReader dr(*d, at + ".");
-    DirectionStatus each;
-    const std::string text = dr.text("state", true);
-    each.detail = dr.text("detail", false);
-    if (dr.error()) return *dr.error();
-    auto state = parseState(text);
-    if (!state || !reportable(*state)) {
-      return fieldError(at + ".state",
-                        "one of enforced, placement-only, failed, removed, over-committed", text);
-    }
-    each.state = *state;
-    (std::string_view(direction) == "egress" ? out.egress : out.ingress) = std::move(each);
+  const std::string prefix = where.empty() ? "" : where + ".";
+  ASSIGN_OR_RETURN(out.egress, parseDirection(r.find("egress", false), prefix + "egress"));
+  ASSIGN_OR_RETURN(out.ingress, parseDirection(r.find("ingress", false), prefix + "ingress"));
+  if (const json* pr = r.find("packet_rate", false); pr != nullptr && !pr->is_null()) {
+    if (!pr->is_object()) return fieldError(prefix + "packet_rate", "an object", *pr);
+    const auto at = [&](const char* d) { return prefix + "packet_rate." + d; };
+    const auto get = [&](const char* d) -> const json* {
+      auto it = pr->find(d);
+      return it == pr->end() ? nullptr : &*it;
+    };
+    ASSIGN_OR_RETURN(out.packetRate.egress, parseDirection(get("egress"), at("egress")));
+    ASSIGN_OR_RETURN(out.packetRate.ingress, parseDirection(get("ingress"), at("ingress")));
+    ASSIGN_OR_RETURN(out.packetRate.any, parseDirection(get("any"), at("any")));
   }
   return out;
 }
@@ -134,6 +159,10 @@ Result<Binding> parseBinding(const json& doc, const std::string& where) {
   b.minIngressKbps = r.kbps("min_ingress_kbps");
   b.maxEgressKbps = r.optionalKbps("max_egress_kbps");
   b.maxIngressKbps = r.optionalKbps("max_ingress_kbps");
+  b.packetRateAllocation = r.text("packet_rate_allocation", false);
+  b.minEgressKpps = r.kpps("min_egress_kpps");
+  b.minIngressKpps = r.kpps("min_ingress_kpps");
+  b.minAnyKpps = r.kpps("min_any_kpps");
   if (r.error()) return *r.error();
   if (const json* status = r.find("status", false)) {
     ASSIGN_OR_RETURN(b.status, parseStatus(*status, where + ".status", false));
@@ -174,6 +203,15 @@ json toJson(const BindingStatus& status) {
        {std::pair{"egress", &status.egress}, {"ingress", &status.ingress}}) {
     if (*d) out[name] = {{"state", stateName((*d)->state)}, {"detail", (*d)->detail}};
   }
+  if (!status.packetRate.empty()) {
+    json pr = json::object();
+    const PacketRateStatus& p = status.packetRate;
+    for (const auto& [name, d] :
+         {std::pair{"egress", &p.egress}, {"ingress", &p.ingress}, {"any", &p.any}}) {
+      if (*d) pr[name] = {{"state", stateName((*d)->state)}, {"detail", (*d)->detail}};
+    }
+    out["packet_rate"] = std::move(pr);
+  }
   return out;
 }
 
@@ -190,6 +228,10 @@ json toJson(const Binding& b) {
           {"min_ingress_kbps", b.minIngressKbps},
           {"max_egress_kbps", optionalKbps(b.maxEgressKbps)},
           {"max_ingress_kbps", optionalKbps(b.maxIngressKbps)},
+          {"packet_rate_allocation", b.packetRateAllocation},
+          {"min_egress_kpps", b.minEgressKpps},
+          {"min_ingress_kpps", b.minIngressKpps},
+          {"min_any_kpps", b.minAnyKpps},
           {"status", toJson(b.status)}};
 }
 

@@ -45,13 +45,27 @@ struct DirectionStatus {
   bool operator==(const DirectionStatus&) const = default;
 };
 
+// A port's minimum packet rate, per direction it asks for ("any" = Neutron's direction-less
+// rule). No data plane has a packet-rate mechanism, so an agent reports each as placement-only:
+// the rate is claimed on the agent provider and nothing else holds it.
+struct PacketRateStatus {
+  std::optional<DirectionStatus> egress;
+  std::optional<DirectionStatus> ingress;
+  std::optional<DirectionStatus> any;
+  bool empty() const { return !egress && !ingress && !any; }
+  bool operator==(const PacketRateStatus&) const = default;
+};
+
 struct BindingStatus {
-  BindingState state = BindingState::kPending;  // the worst of the directions
+  // The worst of the bandwidth directions; placement-only when the port asks for packet rate
+  // only. The packet rate's own states are in packetRate and do not lower it.
+  BindingState state = BindingState::kPending;
   std::string detail;
   std::string host;                       // the reporting agent's host
   std::string backend;                    // htb, ovs, sriov; "" when nowhere
   std::optional<DirectionStatus> egress;  // absent: no minimum that way, or an older agent
   std::optional<DirectionStatus> ingress;
+  PacketRateStatus packetRate;  // JSON "packet_rate": {"egress"|"ingress"|"any": {...}}
   bool operator==(const BindingStatus&) const = default;
 };
 
@@ -69,6 +83,12 @@ struct Binding {
   uint64_t minIngressKbps = 0;
   std::optional<uint64_t> maxEgressKbps;
   std::optional<uint64_t> maxIngressKbps;
+  // Minimum packet rates (kpps; 0 = none) and the agent provider they are claimed on. Placement
+  // only: the agent enforces nothing for them and reports them placement-only.
+  std::string packetRateAllocation;
+  uint64_t minEgressKpps = 0;
+  uint64_t minIngressKpps = 0;
+  uint64_t minAnyKpps = 0;
   BindingStatus status;  // what the server last heard, so the agent reports only differences
   bool operator==(const Binding&) const = default;
 };

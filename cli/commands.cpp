@@ -107,21 +107,38 @@ void registerCommands(CLI::App& app, GlobalOptions& options, int& exitCode) {
     auto type = std::make_shared<std::string>();
     auto minKbps = std::make_shared<int64_t>(0);
     auto maxKbps = std::make_shared<int64_t>(0);
+    auto minKpps = std::make_shared<int64_t>(0);
     auto egress = std::make_shared<bool>(false);
     auto ingress = std::make_shared<bool>(false);
+    auto direction = std::make_shared<std::string>();
     create->add_option("POLICY", *pname, "Policy name or id")->required();
-    create->add_option("--type", *type, "minimum-bandwidth or bandwidth-limit")
+    create->add_option("--type", *type, "minimum-bandwidth, bandwidth-limit or minimum-packet-rate")
         ->required()
-        ->check(CLI::IsMember({"minimum-bandwidth", "bandwidth-limit"}));
+        ->check(CLI::IsMember({"minimum-bandwidth", "bandwidth-limit", "minimum-packet-rate"}));
     create->add_option("--min-kbps", *minKbps, "Guaranteed rate, kbit/s (minimum-bandwidth)");
     create->add_option("--max-kbps", *maxKbps, "Ceiling, kbit/s (bandwidth-limit)");
+    create->add_option("--min-kpps", *minKpps,
+                       "Guaranteed packet rate, kilo-packets/s (minimum-packet-rate; claimed in "
+                       "placement on the host's Open vSwitch agent provider, no data plane)");
     auto* e = create->add_flag("--egress", *egress, "From the VM (default)");
-    create->add_flag("--ingress", *ingress, "Towards the VM")->excludes(e);
-    create->callback([&, pname, type, minKbps, maxKbps, egress, ingress] {
-      bool minimum = *type == "minimum-bandwidth";
-      json body = {{"type", minimum ? "minimum_bandwidth" : "bandwidth_limit"},
-                   {"direction", *ingress ? "ingress" : "egress"}};
-      body[minimum ? "min_kbps" : "max_kbps"] = minimum ? *minKbps : *maxKbps;
+    auto* i = create->add_flag("--ingress", *ingress, "Towards the VM")->excludes(e);
+    create
+        ->add_option("--direction", *direction,
+                     "egress (default), ingress, or any (minimum-packet-rate only: one total "
+                     "for both directions)")
+        ->check(CLI::IsMember({"egress", "ingress", "any"}))
+        ->excludes(e)
+        ->excludes(i);
+    create->callback([&, pname, type, minKbps, maxKbps, minKpps, egress, ingress, direction] {
+      static const std::map<std::string, std::pair<const char*, const char*>> kTypes = {
+          {"minimum-bandwidth", {"minimum_bandwidth", "min_kbps"}},
+          {"bandwidth-limit", {"bandwidth_limit", "max_kbps"}},
+          {"minimum-packet-rate", {"minimum_packet_rate", "min_kpps"}}};
+      const auto& [apiType, rateField] = kTypes.at(*type);
+      const std::string dir = !direction->empty() ? *direction : *ingress ? "ingress" : "egress";
+      json body = {{"type", apiType}, {"direction", dir}};
+      const std::string field = rateField;
+      body[field] = field == "min_kbps" ? *minKbps : field == "max_kbps" ? *maxKbps : *minKpps;
       exitCode = r.call("POST", "/v1/qos_policies/" + http::percentEncode(*pname) + "/rules", body,
                         [](const json& d) { printObject(std::cout, d); });
     });
@@ -135,8 +152,13 @@ void registerCommands(CLI::App& app, GlobalOptions& options, int& exitCode) {
     set->add_option("RULE_ID", *sid, "Rule id")->required();
     set->add_option("--min-kbps", *smin, "New guaranteed rate, kbit/s");
     set->add_option("--max-kbps", *smax, "New ceiling, kbit/s");
-    set->callback([&, spol, sid, smin, smax] {
-      json body = *smin ? json{{"min_kbps", *smin}} : json{{"max_kbps", *smax}};
+    auto skpps = std::make_shared<int64_t>(0);
+    set->add_option("--min-kpps", *skpps,
+                    "New guaranteed packet rate, kpps (only while no bound port uses the policy)");
+    set->callback([&, spol, sid, smin, smax, skpps] {
+      json body = *skpps  ? json{{"min_kpps", *skpps}}
+                  : *smin ? json{{"min_kbps", *smin}}
+                          : json{{"max_kbps", *smax}};
       exitCode = r.call(
           "PUT",
           "/v1/qos_policies/" + http::percentEncode(*spol) + "/rules/" + http::percentEncode(*sid),
@@ -149,11 +171,29 @@ void registerCommands(CLI::App& app, GlobalOptions& options, int& exitCode) {
   Crud prt{"port",
            "ports",
            {"id", "name", "mac_address", "vnic_type", "binding_host", "status"},
-           {"id", "name", "network_id", "mac_address", "vnic_type", "qos_policy_id",
-            "resource_request", "binding_host", "binding_profile/allocation", "binding_device",
-            "device_id", "status", "binding_status/state", "binding_status/detail",
-            "binding_status/egress/state", "binding_status/egress/detail",
-            "binding_status/ingress/state", "binding_status/ingress/detail"}};
+           {"id",
+            "name",
+            "network_id",
+            "mac_address",
+            "vnic_type",
+            "qos_policy_id",
+            "resource_request",
+            "binding_host",
+            "binding_profile/allocation",
+            "binding_device",
+            "device_id",
+            "status",
+            "binding_status/state",
+            "binding_status/detail",
+            "binding_status/egress/state",
+            "binding_status/egress/detail",
+            "binding_status/ingress/state",
+            "binding_status/ingress/detail",
+            "binding_profile/packet_rate_allocation",
+            "binding_status/packet_rate/egress/state",
+            "binding_status/packet_rate/ingress/state",
+            "binding_status/packet_rate/any/state",
+            "binding_status/packet_rate/any/detail"}};
   {
     auto* create = port->add_subcommand("create", "Create a port");
     auto name = std::make_shared<std::string>();

@@ -95,6 +95,15 @@ int runQueues(Runner& runner, const std::string& socketPath) {
              {"port", "device", "uplink", "backend", "egress min/now kbit/s",
               "ingress min/now kbit/s", "drops/overlimits", "missed s", "state"},
              rows);
+  // Packet rate: claimed in placement only (no data plane has a mechanism for it).
+  for (const auto& b : doc["bindings"]) {
+    const json& pr = b.contains("packet_rate") ? b["packet_rate"] : json();
+    if (!pr.is_object()) continue;
+    for (const auto& [direction, s] : pr.items()) {
+      std::cout << "packet rate " << b.value("port_name", "") << " " << direction << ": min "
+                << s.value("min_kpps", 0) << " kpps, " << withDetail(s) << "\n";
+    }
+  }
   for (const auto& c : doc.value("unguaranteed", json::array())) {
     std::cout << "unguaranteed " << c.value("direction", "") << " on " << c.value("device", "")
               << ": " << (c["rate_kbps"].is_null() ? "?" : c["rate_kbps"].dump())

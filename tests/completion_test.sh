@@ -23,6 +23,9 @@ expect bwfloorctl _bwfloorctl "create" bwfloorctl --json port cr
 expect bwfloorctl _bwfloorctl "--vnic-type" bwfloorctl port create p1 --vn
 expect bwfloorctl _bwfloorctl "policy rule --help" bwfloorctl qos ""
 expect bwfloorctl _bwfloorctl "" bwfloorctl nosuchcommand --vn
+# Issue 18: the minimum-packet-rate rule's options.
+expect bwfloorctl _bwfloorctl "--min-kbps --min-kpps" bwfloorctl qos rule create qp --min-k
+expect bwfloorctl _bwfloorctl "--direction" bwfloorctl qos rule create qp --dir
 expect bwfloor-agent _bwfloor_agent "--config --config-file" bwfloor-agent --conf
 expect bwfloor-server _bwfloor_server "--check-config" bwfloor-server --che
 # After a file option: file names.

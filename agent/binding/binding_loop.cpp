@@ -198,10 +198,12 @@ void BindingLoop::reportIfChanged(const bindings::Binding& binding, const Bindin
   report.backend = status.backend;
   report.egress = toContract(status.egress);
   report.ingress = toContract(status.ingress);
+  report.packetRate = {toContract(status.packetRateEgress), toContract(status.packetRateIngress),
+                       toContract(status.packetRateAny)};
   const bindings::BindingStatus& known = binding.status;
   if (known.state == report.state && known.detail == report.detail &&
       known.backend == report.backend && known.egress == report.egress &&
-      known.ingress == report.ingress) {
+      known.ingress == report.ingress && known.packetRate == report.packetRate) {
     return;
   }
   const json body = bindings::toJson(report);
@@ -402,6 +404,21 @@ json directionJson(const std::optional<BindingStatus::DirectionState>& d) {
   return {{"state", d->state}, {"detail", d->detail}};
 }
 
+// {"egress": {"min_kpps", "state", "detail"}, ...} for the directions asked for; null for none.
+json packetRateJson(const BindingStatus& b) {
+  json out = json::object();
+  const auto add = [&](const char* name, uint64_t kpps,
+                       const std::optional<BindingStatus::DirectionState>& d) {
+    if (!d) return;
+    out[name] = directionJson(d);
+    out[name]["min_kpps"] = kpps;
+  };
+  add("egress", b.minEgressKpps, b.packetRateEgress);
+  add("ingress", b.minIngressKpps, b.packetRateIngress);
+  add("any", b.minAnyKpps, b.packetRateAny);
+  return out.empty() ? json(nullptr) : out;
+}
+
 }  // namespace
 
 json BindingLoop::statusDocument() const {
@@ -443,7 +460,8 @@ json BindingLoop::statusDocument() const {
                         {"egress", countersOf(b.portId, dataplane::Direction::kEgress)},
                         {"ingress", countersOf(b.portId, dataplane::Direction::kIngress)},
                         {"egress_state", directionJson(b.egress)},
-                        {"ingress_state", directionJson(b.ingress)}});
+                        {"ingress_state", directionJson(b.ingress)},
+                        {"packet_rate", packetRateJson(b)}});
   }
   json defaults = json::array();
   for (const auto& dir : {dataplane::Direction::kEgress, dataplane::Direction::kIngress}) {

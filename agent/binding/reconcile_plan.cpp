@@ -54,8 +54,14 @@ PortStep planPort(const bindings::Binding& binding, const AppliedState& applied,
   const auto minIngress = positiveKbps(binding.minIngressKbps);
   status.minEgress = minEgress.value_or(Kbps(0));
   status.minIngress = minIngress.value_or(Kbps(0));
+  setPacketRateStates(status, binding);
   if (!minEgress && !minIngress) {
-    setState(status, dataplane::Enforcement::placementOnly("no minimum requested"));
+    const bool packetRate =
+        status.packetRateEgress || status.packetRateIngress || status.packetRateAny;
+    setState(status, dataplane::Enforcement::placementOnly(
+                         packetRate ? "no minimum bandwidth requested; the minimum packet rate is "
+                                      "placement-only"
+                                    : "no minimum requested"));
     return step;
   }
   // The device is the provider the allocation is on; a binding without one (an older server)
@@ -123,6 +129,22 @@ PortStep planPort(const bindings::Binding& binding, const AppliedState& applied,
 }
 
 }  // namespace
+
+void setPacketRateStates(BindingStatus& status, const bindings::Binding& binding) {
+  const std::string where = binding.packetRateAllocation.empty()
+                                ? "placement"
+                                : "placement on agent provider " + binding.packetRateAllocation;
+  const BindingStatus::DirectionState placementOnly{
+      "placement-only", "no data plane mechanism for a minimum packet rate; claimed in " + where};
+  const auto set = [&](uint64_t kpps, uint64_t& min,
+                       std::optional<BindingStatus::DirectionState>& state) {
+    min = kpps;
+    state = kpps == 0 ? std::nullopt : std::optional(placementOnly);
+  };
+  set(binding.minEgressKpps, status.minEgressKpps, status.packetRateEgress);
+  set(binding.minIngressKpps, status.minIngressKpps, status.packetRateIngress);
+  set(binding.minAnyKpps, status.minAnyKpps, status.packetRateAny);
+}
 
 const char* stateName(dataplane::Enforcement::State state) {
   switch (state) {

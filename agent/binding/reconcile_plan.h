@@ -39,8 +39,21 @@ struct BindingStatus {
   };
   std::optional<DirectionState> egress;
   std::optional<DirectionState> ingress;
+  // Minimum packet rates (kpps, 0 = none) and their states: always placement-only, since no
+  // backend has a packet-rate mechanism (Neutron's neither). Set by the plan for every binding;
+  // the bandwidth outcome never touches them.
+  uint64_t minEgressKpps = 0;
+  uint64_t minIngressKpps = 0;
+  uint64_t minAnyKpps = 0;
+  std::optional<DirectionState> packetRateEgress;
+  std::optional<DirectionState> packetRateIngress;
+  std::optional<DirectionState> packetRateAny;
   bool operator==(const BindingStatus&) const = default;
 };
+
+// The packet-rate part of a binding's status (above); the detail names the agent provider the
+// rate is claimed on.
+void setPacketRateStates(BindingStatus& status, const bindings::Binding& binding);
 
 // What to do for one desired binding.
 struct PortStep {

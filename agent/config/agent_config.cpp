@@ -88,6 +88,32 @@ Result<DeviceSection> parseDeviceSection(const IniFile& ini, const char* section
   return out;
 }
 
+// [ovs] packet processing. Read unconditionally, so that every key counts as known.
+Status parsePacketProcessing(const IniFile& ini, const std::string& host, PacketProcessing& out) {
+  // Neutron tests the lists: an option set to nothing is not set.
+  const std::vector<std::string> withoutItems = ini.getList(kOvs, kPacketRateWithoutDirection);
+  const std::vector<std::string> withItems = ini.getList(kOvs, kPacketRateWithDirection);
+  auto anyTotals = parsePacketRates(withoutItems, false, host);
+  if (!anyTotals) {
+    return ini.errorAt(kOvs, kPacketRateWithoutDirection, anyTotals.error().message());
+  }
+  auto directed = parsePacketRates(withItems, true, host);
+  if (!directed) return ini.errorAt(kOvs, kPacketRateWithDirection, directed.error().message());
+  const bool with = !withItems.empty();
+  if (!withoutItems.empty() && with) {
+    return ini.errorAt(kOvs, kPacketRateWithDirection, packetRateOptionsExclusiveText());
+  }
+  out.withDirection = with;
+  out.totals = with ? std::move(*directed) : std::move(*anyTotals);
+  constexpr const char* kDefaults = "resource_provider_packet_processing_inventory_defaults";
+  if (ini.has(kOvs, kDefaults)) {
+    auto defaults = parseInventoryDefaults(ini.getList(kOvs, kDefaults));
+    if (!defaults) return ini.errorAt(kOvs, kDefaults, defaults.error().message());
+    out.inventoryDefaults = *defaults;
+  }
+  return {};
+}
+
 Status resolveDefaultHypervisor(const IniFile& ini, const char* section, const AgentConfig& config,
                                 bool hostFromFile, NameSource& names, DeviceSection& out) {
   constexpr const char* kKey = "resource_provider_default_hypervisor";
@@ -305,6 +331,7 @@ Result<AgentConfig> parseAgentConfig(const IniFile& ini,
   RETURN_IF_ERROR(resolveDefaultHypervisor(ini, kOvs, config, hostFromFile, names, config.ovs));
   RETURN_IF_ERROR(resolveDefaultHypervisor(ini, kSriov, config, hostFromFile, names, config.sriov));
   RETURN_IF_ERROR(parseOvsConnection(ini, config));
+  RETURN_IF_ERROR(parsePacketProcessing(ini, config.host, config.ovs.packetProcessing));
   RETURN_IF_ERROR(checkPhysnetTraits(ini, config));
   return config;
 }

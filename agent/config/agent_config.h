@@ -21,7 +21,10 @@
 //   [ovs]     bridge_mappings, resource_provider_bandwidths,
 //             resource_provider_inventory_defaults, resource_provider_hypervisors,
 //             resource_provider_default_hypervisor, integration_bridge (default br-int),
-//             ovsdb_connection (default unix:/var/run/openvswitch/db.sock)
+//             ovsdb_connection (default unix:/var/run/openvswitch/db.sock),
+//             resource_provider_packet_processing_without_direction | _with_direction
+//             (mutually exclusive), resource_provider_packet_processing_inventory_defaults:
+//             packet-rate inventories of the Open vSwitch agent provider (as Neutron's OVS agent)
 //   [sriov_nic] physical_device_mappings, resource_provider_bandwidths,
 //             resource_provider_inventory_defaults, resource_provider_hypervisors,
 //             resource_provider_default_hypervisor
@@ -48,13 +51,24 @@ enum class RootProviderPolicy {
   kWait,    // wait (retrying) until something else (Nova) creates it
 };
 
+// [ovs] resource_provider_packet_processing_*: the kilo-packets per second each hypervisor's
+// switch processes, reported on its agent provider. Neutron's SR-IOV agent has no such options.
+struct PacketProcessing {
+  bool withDirection = false;           // _with_direction (egress/ingress) or _without (any)
+  std::vector<PacketRateTotal> totals;  // by hypervisor, file order; "" resolved to the host
+  InventoryDefaults inventoryDefaults;  // resource_provider_packet_processing_inventory_defaults
+  bool enabled() const { return !totals.empty(); }
+  bool operator==(const PacketProcessing&) const = default;
+};
+
 // Per agent type ([ovs] or [sriov_nic]).
 struct DeviceSection {
   std::vector<PhysnetMapping> mappings;            // bridge_mappings / physical_device_mappings
   std::vector<DeviceBandwidth> bandwidths;         // resource_provider_bandwidths
   InventoryDefaults inventoryDefaults;             // resource_provider_inventory_defaults
   std::map<std::string, std::string> hypervisors;  // resource_provider_hypervisors
-  std::string defaultHypervisor;  // resolved default (see header comment); never empty
+  std::string defaultHypervisor;      // resolved default (see header comment); never empty
+  PacketProcessing packetProcessing;  // [ovs] only
 
   bool enabled() const { return !mappings.empty(); }
   // The hypervisor whose root provider the device's tree hangs under.

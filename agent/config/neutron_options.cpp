@@ -76,7 +76,87 @@ Result<double> parseNonNegativeFloat(const std::string& key, const std::string& 
   return value;
 }
 
+// neutron-lib's _parse_rp_rate: empty = not reported, else a non-negative integer.
+Result<std::optional<uint64_t>> parseRate(const std::string& field) {
+  if (field.empty()) return std::optional<uint64_t>();
+  uint64_t value = 0;
+  const char* end = field.data() + field.size();
+  const auto [ptr, ec] = std::from_chars(field.data(), end, value);
+  if (ec != std::errc() || ptr != end) {
+    return invalid(
+        "Cannot parse string value to an integer. Expected: non-negative integer value, got: " +
+        field);
+  }
+  if (value > kMaxPlacementTotal) {
+    return invalid(field + " is above " + std::to_string(kMaxPlacementTotal) +
+                   ", the largest total placement stores");
+  }
+  return std::optional<uint64_t>(value);
+}
+
+// neutron-lib's _parse_rp_options + _rp_pp_set_default_hypervisor, without the option prefix.
+Result<std::vector<PacketRateTotal>> parsePacketRateItems(const std::vector<std::string>& items,
+                                                          bool withDirection,
+                                                          const std::string& host) {
+  const size_t tupleLen = withDirection ? 3 : 2;
+  std::vector<PacketRateTotal> totals;
+  for (const auto& item : items) {
+    const std::string full =
+        item.find(':') == std::string::npos ? item + std::string(tupleLen - 1, ':') : item;
+    const std::vector<std::string> fields = splitColons(full);
+    if (fields.size() != tupleLen) {
+      return invalid("Expected a tuple with " + std::to_string(tupleLen) + " values, got: " + full);
+    }
+    PacketRateTotal total;
+    total.hypervisor = fields[0];
+    const auto same = [&](const PacketRateTotal& o) { return o.hypervisor == total.hypervisor; };
+    if (std::any_of(totals.begin(), totals.end(), same)) {
+      return invalid("Same resource name listed multiple times: \"" + total.hypervisor + "\"");
+    }
+    if (withDirection) {
+      ASSIGN_OR_RETURN(total.egressKpps, parseRate(fields[1]));
+      ASSIGN_OR_RETURN(total.ingressKpps, parseRate(fields[2]));
+    } else {
+      ASSIGN_OR_RETURN(total.anyKpps, parseRate(fields[1]));
+    }
+    totals.push_back(std::move(total));
+  }
+  const auto named = [&](const std::string& name) {
+    return std::find_if(totals.begin(), totals.end(),
+                        [&](const PacketRateTotal& t) { return t.hypervisor == name; });
+  };
+  if (auto unnamed = named(""); unnamed != totals.end()) {
+    if (named(host) != totals.end()) {
+      return invalid("Found configuration for \"" + host +
+                     "\" hypervisor and one without hypervisor name specified that would "
+                     "override it.");
+    }
+    unnamed->hypervisor = host;
+  }
+  for (const auto& total : totals) {
+    // bwfloor's check: the name becomes a provider name that Nova splits on ':'.
+    RETURN_IF_ERROR(validateHypervisorName(total.hypervisor));
+  }
+  return totals;
+}
+
 }  // namespace
+
+Result<std::vector<PacketRateTotal>> parsePacketRates(const std::vector<std::string>& items,
+                                                      bool withDirection, const std::string& host) {
+  auto totals = parsePacketRateItems(items, withDirection, host);
+  if (!totals) {
+    return invalid(std::string("Cannot parse ") +
+                   (withDirection ? kPacketRateWithDirection : kPacketRateWithoutDirection) + ". " +
+                   totals.error().message());
+  }
+  return totals;
+}
+
+std::string packetRateOptionsExclusiveText() {
+  return std::string(kPacketRateWithoutDirection) + " and " + kPacketRateWithDirection +
+         " configuration options are mutually exclusive.";
+}
 
 Status validateDeviceName(const std::string& name) {
   if (name.empty()) return invalid("device name is empty");

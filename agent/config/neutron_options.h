@@ -15,6 +15,15 @@
 //                              key:value,...          (oslo DictOpt + Neutron's key checks)
 //   resource_provider_hypervisors
 //                              dev:hypervisor,...     (oslo DictOpt)
+//   resource_provider_packet_processing_without_direction
+//                              HYPERVISOR:KPPS,...    (neutron_lib.placement.utils
+//                                                      .parse_rp_pp_without_direction)
+//   resource_provider_packet_processing_with_direction
+//                              HYPERVISOR:EGRESS_KPPS:INGRESS_KPPS,...
+//                                                     (.parse_rp_pp_with_direction)
+//       Same tuple grammar as the bandwidths, keyed by hypervisor; an empty hypervisor is the
+//       agent's host. These errors carry Neutron's own texts ("Cannot parse <option>. ..."), so
+//       an operator's search for a Neutron log line finds the same cause.
 //
 // Every function takes the option's comma-separated items (IniFile::getList) and returns either
 // the value or an error whose message names the offending item; the loader adds file:line,
@@ -77,6 +86,22 @@ struct InventoryDefaults {
   bool operator==(const InventoryDefaults&) const = default;
 };
 
+// One item of the packet-processing options: the kilo-packets per second the hypervisor's
+// switch processes. Without direction only `anyKpps` is read, with direction only the other two;
+// unset = not reported (an empty field), 0 reports no inventory (Neutron's "truthy" rule).
+struct PacketRateTotal {
+  std::string hypervisor;  // "" in the file is replaced by the agent's host
+  std::optional<uint64_t> anyKpps;
+  std::optional<uint64_t> egressKpps;
+  std::optional<uint64_t> ingressKpps;
+  bool operator==(const PacketRateTotal&) const = default;
+};
+
+inline constexpr const char* kPacketRateWithoutDirection =
+    "resource_provider_packet_processing_without_direction";
+inline constexpr const char* kPacketRateWithDirection =
+    "resource_provider_packet_processing_with_direction";
+
 // oslo DictOpt: "key:value" items split at the first ':', key and value trimmed; an item without
 // ':' or a repeated key is an error. File order is kept.
 Result<std::vector<std::pair<std::string, std::string>>> parseDictItems(
@@ -94,6 +119,19 @@ Result<std::vector<PhysnetMapping>> parsePhysnetMappings(const std::vector<std::
 // name, a device listed twice, a rate that is negative, not a whole number or above
 // kMaxPlacementTotal.
 Result<std::vector<DeviceBandwidth>> parseBandwidths(const std::vector<std::string>& items);
+
+// resource_provider_packet_processing_without_direction (withDirection false: HYPERVISOR:KPPS)
+// or _with_direction (HYPERVISOR:EGRESS:INGRESS). `host` replaces the empty hypervisor name.
+// Errors, prefixed "Cannot parse <option>. " as neutron-lib does: "Expected a tuple with N
+// values, got: ITEM", "Same resource name listed multiple times: \"NAME\"", "Cannot parse string
+// value to an integer. Expected: non-negative integer value, got: V", "Found configuration for
+// \"HOST\" hypervisor and one without hypervisor name specified that would override it.", and
+// (bwfloor's) a rate above kMaxPlacementTotal or a hypervisor name with blanks.
+Result<std::vector<PacketRateTotal>> parsePacketRates(const std::vector<std::string>& items,
+                                                      bool withDirection, const std::string& host);
+
+// Neutron's refusal when both packet-processing options are set.
+std::string packetRateOptionsExclusiveText();
 
 // resource_provider_inventory_defaults. Keys: allocation_ratio (float >= 0), min_unit, max_unit,
 // reserved, step_size (integers >= 0). An unknown key, a bad number or min_unit > max_unit is an

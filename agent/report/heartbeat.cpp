@@ -34,6 +34,18 @@ json mappingsJson(AgentKind kind, const DeviceSection& section) {
   return out;
 }
 
+// Neutron's OVS agent reports both packet-processing options (the unused one as {}), parsed.
+json packetRatesJson(const PacketProcessing& pp, bool withDirection) {
+  json out = json::object();
+  if (pp.withDirection != withDirection) return out;
+  for (const auto& t : pp.totals) {
+    out[t.hypervisor] = withDirection ? json{{"egress", optionalNumber(t.egressKpps)},
+                                             {"ingress", optionalNumber(t.ingressKpps)}}
+                                      : json{{"any", optionalNumber(t.anyKpps)}};
+  }
+  return out;
+}
+
 }  // namespace
 
 json heartbeatBody(const AgentConfig& config, AgentKind kind, const ProviderTree& tree,
@@ -59,6 +71,13 @@ json heartbeatBody(const AgentConfig& config, AgentKind kind, const ProviderTree
       {"resource_provider_hypervisors", hypervisors},
       {"devices_missing", missing},
   };
+  if (kind == AgentKind::kOvs) {
+    const PacketProcessing& pp = section.packetProcessing;
+    configurations[kPacketRateWithoutDirection] = packetRatesJson(pp, false);
+    configurations[kPacketRateWithDirection] = packetRatesJson(pp, true);
+    configurations["resource_provider_packet_processing_inventory_defaults"] =
+        inventoryDefaultsJson(pp.inventoryDefaults);
+  }
   return {{"host", config.host},
           {"agent_type", kindInfo(kind).agentType},
           {"binary", kAgentBinary},
@@ -71,7 +90,8 @@ int HeartbeatReporter::report(RestTransport& server, const AgentConfig& config,
   auto log = logger("agent");
   int accepted = 0;
   for (const AgentKind kind : kAgentKinds) {
-    if (!sectionOf(config, kind).enabled()) continue;
+    const DeviceSection& section = sectionOf(config, kind);
+    if (!section.enabled() && !section.packetProcessing.enabled()) continue;
     const std::string body = heartbeatBody(config, kind, tree, resourcesSynced).dump();
     log->debug("heartbeat: POST /v1/agents {}", body);
     auto resp = server.send("POST", "/v1/agents", body);

@@ -13,9 +13,9 @@ DeviceState stateOf(AgentKind kind, const HostView& host, const std::string& dev
   return kind == AgentKind::kOvs ? ovsBridgeState(host, device) : nicState(host, device);
 }
 
-InventoryRecord inventoryFor(uint64_t totalKbps, const InventoryDefaults& defaults) {
+InventoryRecord inventoryFor(uint64_t total, const InventoryDefaults& defaults) {
   InventoryRecord record;
-  record.total = static_cast<int64_t>(totalKbps);
+  record.total = static_cast<int64_t>(total);
   record.reserved = defaults.reserved.value_or(0);
   record.minUnit = defaults.minUnit.value_or(1);
   record.maxUnit = defaults.maxUnit.value_or(record.total);
@@ -94,8 +94,27 @@ DesiredAgent& agentFor(ProviderTree& tree, AgentKind kind, const std::string& hy
   return root->agents.back();
 }
 
+// The agent provider of each hypervisor with packet processing: inventories and vnic traits.
+void addPacketProcessing(AgentKind kind, const PacketProcessing& pp, ProviderTree& tree) {
+  for (const auto& total : pp.totals) {
+    DesiredProvider& provider = agentFor(tree, kind, total.hypervisor).provider;
+    const auto add = [&](const char* rc, const std::optional<uint64_t>& kpps) {
+      if (kpps.value_or(0) > 0)
+        provider.inventories[rc] = inventoryFor(*kpps, pp.inventoryDefaults);
+    };
+    add(kPacketRateClass, total.anyKpps);
+    add(kPacketRateEgressClass, total.egressKpps);
+    add(kPacketRateIngressClass, total.ingressKpps);
+    for (const auto& vnic : kindInfo(kind).vnicTypes) {
+      provider.traits.insert(vnicTypeTrait(vnic));
+      tree.customTraits.insert(vnicTypeTrait(vnic));
+    }
+  }
+}
+
 void addKind(const AgentConfig& config, AgentKind kind, const HostView& host, ProviderTree& tree) {
   const DeviceSection& section = sectionOf(config, kind);
+  addPacketProcessing(kind, section.packetProcessing, tree);
   // Every mapped device's hypervisor gets an agent provider (Neutron's default_rp_hypervisors).
   for (const auto& mapping : section.mappings) {
     agentFor(tree, kind, section.hypervisorFor(mapping.device));
@@ -137,7 +156,8 @@ const DesiredRoot* ProviderTree::findRoot(const std::string& hypervisor) const {
 ProviderTree buildProviderTree(const AgentConfig& config, const HostView& host) {
   ProviderTree tree;
   for (const AgentKind kind : kAgentKinds) {
-    if (sectionOf(config, kind).enabled()) addKind(config, kind, host, tree);
+    const DeviceSection& section = sectionOf(config, kind);
+    if (section.enabled() || section.packetProcessing.enabled()) addKind(config, kind, host, tree);
   }
   std::sort(tree.roots.begin(), tree.roots.end(),
             [](const DesiredRoot& a, const DesiredRoot& b) { return a.hypervisor < b.hypervisor; });

@@ -2,7 +2,8 @@
 // The desired provider tree (scenario.md), computed from the configuration and what the host has:
 //
 //   <hypervisor>                                 root, found by name (created or waited for)
-//   └── <hypervisor>:<agent type>                uuid5(NS, hypervisor); no traits, no inventory
+//   └── <hypervisor>:<agent type>                uuid5(NS, hypervisor); no traits, no inventory,
+//       │                                        except packet processing (below)
 //       └── <hypervisor>:<agent type>:<device>   uuid5(NS, hypervisor:device); physnet and vnic
 //                                                traits; NET_BW_EGR/IGR_KILOBIT_PER_SEC
 //
@@ -10,6 +11,13 @@
 // device of resource_provider_bandwidths. A direction gets an inventory only when its total is
 // above zero (Neutron's "truthy" rule); its fields come from resource_provider_inventory_defaults,
 // max_unit defaulting to the total. Pure: no I/O.
+//
+// Packet processing ([ovs] resource_provider_packet_processing_*, keyed by hypervisor): that
+// hypervisor's Open vSwitch agent provider gets NET_PACKET_RATE_KILOPACKET_PER_SEC (without
+// direction) or NET_PACKET_RATE_EGR_/IGR_KILOPACKET_PER_SEC (with), by the same truthy rule and
+// with the packet-processing inventory defaults, plus the vnic-type traits (Neutron puts them
+// there since Xena so that the packet-rate request group, which requires only the vnic trait,
+// finds it). An agent provider without packet processing keeps no traits.
 //
 // A configured device the host does not have is an error state: it is listed in `problems` and
 // `missing`, gets no new provider, and an existing provider of it is "held": not deleted (it may
@@ -31,6 +39,9 @@ namespace bwfloor::agent {
 
 inline constexpr const char* kEgressClass = "NET_BW_EGR_KILOBIT_PER_SEC";
 inline constexpr const char* kIngressClass = "NET_BW_IGR_KILOBIT_PER_SEC";
+inline constexpr const char* kPacketRateClass = "NET_PACKET_RATE_KILOPACKET_PER_SEC";
+inline constexpr const char* kPacketRateEgressClass = "NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC";
+inline constexpr const char* kPacketRateIngressClass = "NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC";
 
 // One inventory record with every field placement keeps.
 struct InventoryRecord {

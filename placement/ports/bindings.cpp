@@ -108,11 +108,19 @@ bindings::HostBindings PortsService::hostBindings(const std::string& host) const
     b.vnicType = std::string(toString(port.vnicType));
     b.serverId = port.binding.serverId;
     b.allocation = port.binding.allocation;
+    b.packetRateAllocation = port.binding.packetRateAllocation;
     b.device = port.binding.device;
     b.agentType = port.binding.agentType;
     b.status = port.bindingStatus;
     if (const QosPolicy* policy = policyOf(port)) {
       for (const auto& r : policy->rules) {
+        if (r.type == RuleType::kMinimumPacketRate) {
+          const auto kpps = static_cast<uint64_t>(r.kpps);
+          (r.direction == Direction::kAny      ? b.minAnyKpps
+           : r.direction == Direction::kEgress ? b.minEgressKpps
+                                               : b.minIngressKpps) = kpps;
+          continue;
+        }
         const bool egress = r.direction == Direction::kEgress;
         const auto kbps = static_cast<uint64_t>(r.kbps);
         if (r.type == RuleType::kMinimumBandwidth)

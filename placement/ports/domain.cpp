@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/uuid.h"
+
 namespace bwfloor::ports {
 namespace {
 
@@ -24,10 +26,11 @@ constexpr Names<Kind, 5> kCollections = {{{Kind::kNetwork, "networks"},
                                           {Kind::kAgent, "agents"}}};
 constexpr Names<NetworkType, 2> kNetworkTypes = {
     {{NetworkType::kFlat, "flat"}, {NetworkType::kVlan, "vlan"}}};
-constexpr Names<RuleType, 2> kRuleTypes = {{{RuleType::kMinimumBandwidth, "minimum_bandwidth"},
-                                            {RuleType::kBandwidthLimit, "bandwidth_limit"}}};
-constexpr Names<Direction, 2> kDirections = {
-    {{Direction::kEgress, "egress"}, {Direction::kIngress, "ingress"}}};
+constexpr Names<RuleType, 3> kRuleTypes = {{{RuleType::kMinimumBandwidth, "minimum_bandwidth"},
+                                            {RuleType::kBandwidthLimit, "bandwidth_limit"},
+                                            {RuleType::kMinimumPacketRate, "minimum_packet_rate"}}};
+constexpr Names<Direction, 3> kDirections = {
+    {{Direction::kEgress, "egress"}, {Direction::kIngress, "ingress"}, {Direction::kAny, "any"}}};
 constexpr Names<VnicType, 4> kVnicTypes = {{{VnicType::kNormal, "normal"},
                                             {VnicType::kDirect, "direct"},
                                             {VnicType::kMacvtap, "macvtap"},
@@ -213,14 +216,29 @@ std::string rateRange() {
   return "a whole number of kbit/s from 1 to " + std::to_string(kMaxRuleKbps);
 }
 
+std::string packetRateRange() {
+  return "a whole number of kpps (kilo-packets per second) from 1 to " +
+         std::to_string(kMaxRuleKpps);
+}
+
 QosRule readRule(Fields& f) {
   QosRule rule;
   rule.type = f.choice("type", kRuleTypes, std::nullopt);
   rule.direction = f.choice("direction", kDirections, std::optional(Direction::kEgress));
+  const bool packetRate = rule.type == RuleType::kMinimumPacketRate;
+  if (!f.error() && !packetRate && rule.direction == Direction::kAny) {
+    // Only packet processing has a direction-less capacity (Neutron's ANY_DIRECTION).
+    f.fail("'direction' must be one of egress, ingress for a " + std::string(toString(rule.type)) +
+           " rule (\"any\" is for minimum_packet_rate), got " + "\"any\"");
+  }
   const char* field = rateField(rule.type);
   if (!f.error()) {
     f.onlyKeys({"id", "type", "direction", field});
-    rule.kbps = f.integer(field, 1, kMaxRuleKbps, rateRange().c_str(), true).value_or(0);
+    if (packetRate) {
+      rule.kpps = f.integer(field, 1, kMaxRuleKpps, packetRateRange().c_str(), true).value_or(0);
+    } else {
+      rule.kbps = f.integer(field, 1, kMaxRuleKbps, rateRange().c_str(), true).value_or(0);
+    }
   }
   return rule;
 }
@@ -241,7 +259,81 @@ std::optional<Kind> kindOfCollection(std::string_view collection) {
 }
 
 const char* rateField(RuleType type) {
-  return type == RuleType::kMinimumBandwidth ? "min_kbps" : "max_kbps";
+  switch (type) {
+    case RuleType::kMinimumBandwidth:
+      return "min_kbps";
+    case RuleType::kBandwidthLimit:
+      return "max_kbps";
+    case RuleType::kMinimumPacketRate:
+      return "min_kpps";
+  }
+  return "?";
+}
+
+std::vector<const RequestGroup*> ResourceRequest::groups() const {
+  std::vector<const RequestGroup*> out;
+  if (bandwidth) out.push_back(&*bandwidth);
+  if (packetRate) out.push_back(&*packetRate);
+  return out;
+}
+
+std::string customTrait(const std::string& prefix, std::string_view value) {
+  static const std::regex kOther("[^0-9A-Za-z]+");
+  std::string norm = std::regex_replace(prefix + std::string(value), kOther, "_");
+  std::transform(norm.begin(), norm.end(), norm.begin(), ::toupper);
+  return "CUSTOM_" + norm;
+}
+
+std::string resourceClassOf(const QosRule& rule) {
+  if (rule.type == RuleType::kMinimumPacketRate) {
+    switch (rule.direction) {
+      case Direction::kEgress:
+        return "NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC";
+      case Direction::kIngress:
+        return "NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC";
+      case Direction::kAny:
+        return "NET_PACKET_RATE_KILOPACKET_PER_SEC";
+    }
+  }
+  return rule.direction == Direction::kIngress ? "NET_BW_IGR_KILOBIT_PER_SEC"
+                                               : "NET_BW_EGR_KILOBIT_PER_SEC";
+}
+
+namespace {
+
+// One group from the policy's rules of `type`; nullopt when it has none.
+std::optional<RequestGroup> groupOf(const Port& port, const QosPolicy& policy, RuleType type,
+                                    std::vector<std::string> required) {
+  RequestGroup group;
+  std::string ruleIds;
+  for (const auto& r : policy.rules) {
+    if (r.type != type) continue;
+    group.resources[resourceClassOf(r)] = type == RuleType::kMinimumPacketRate ? r.kpps : r.kbps;
+    ruleIds += (ruleIds.empty() ? "" : ":") + r.id;
+  }
+  if (group.resources.empty()) return std::nullopt;
+  auto portUuid = Uuid::parse(port.id);
+  group.id = portUuid ? uuid5(*portUuid, ruleIds).toString() : "";
+  group.required = std::move(required);
+  return group;
+}
+
+}  // namespace
+
+std::optional<ResourceRequest> resourceRequestOf(const Port& port, const QosPolicy* policy,
+                                                 const Network* network) {
+  if (!policy) return std::nullopt;
+  std::string vnic(toString(port.vnicType));
+  const std::string vnicTrait = customTrait("VNIC_TYPE_", vnic);
+  ResourceRequest rr;
+  // bwfloor's networks always have a physnet (flat or VLAN): Neutron's segments[0] physnet.
+  if (network) {
+    rr.bandwidth = groupOf(port, *policy, RuleType::kMinimumBandwidth,
+                           {customTrait("PHYSNET_", network->physnet), vnicTrait});
+  }
+  rr.packetRate = groupOf(port, *policy, RuleType::kMinimumPacketRate, {vnicTrait});
+  if (!rr.bandwidth && !rr.packetRate) return std::nullopt;
+  return rr;
 }
 
 // ---- request bodies ----
@@ -271,17 +363,18 @@ ApiResult<PolicyRequest> parsePolicyRequest(const json& body) {
 
 ApiResult<RuleRequest> parseRuleRequest(const json& body) {
   Fields f(body);
-  f.onlyKeys({"type", "direction", "min_kbps", "max_kbps"});
+  f.onlyKeys({"type", "direction", "min_kbps", "max_kbps", "min_kpps"});
   QosRule rule = readRule(f);
-  return requestOr(f, RuleRequest{rule.type, rule.direction, rule.kbps});
+  return requestOr(f, RuleRequest{rule.type, rule.direction, rule.kbps, rule.kpps});
 }
 
 ApiResult<RateChange> parseRateChange(const json& body) {
   Fields f(body);
-  f.onlyKeys({"min_kbps", "max_kbps"});
+  f.onlyKeys({"min_kbps", "max_kbps", "min_kpps"});
   RateChange r;
   r.minKbps = f.integer("min_kbps", 1, kMaxRuleKbps, rateRange().c_str());
   r.maxKbps = f.integer("max_kbps", 1, kMaxRuleKbps, rateRange().c_str());
+  r.minKpps = f.integer("min_kpps", 1, kMaxRuleKpps, packetRateRange().c_str());
   return requestOr(f, r);
 }
 
@@ -343,7 +436,7 @@ json toJson(const QosRule& v) {
   return {{"id", v.id},
           {"type", toString(v.type)},
           {"direction", toString(v.direction)},
-          {rateField(v.type), v.kbps}};
+          {rateField(v.type), v.type == RuleType::kMinimumPacketRate ? v.kpps : v.kbps}};
 }
 
 json toJson(const QosPolicy& v) {
@@ -355,6 +448,9 @@ json toJson(const QosPolicy& v) {
 json toJson(const Port& v) {
   json profile = json::object();
   if (!v.binding.allocation.empty()) profile["allocation"] = v.binding.allocation;
+  if (!v.binding.packetRateAllocation.empty()) {
+    profile["packet_rate_allocation"] = v.binding.packetRateAllocation;
+  }
   return {{"id", v.id},
           {"name", v.name},
           {"network_id", v.networkId},
@@ -389,7 +485,13 @@ json toJson(const Agent& v) {
 }
 
 json toJson(const ResourceRequest& v) {
-  return {{"required", v.required}, {"resources", v.resources}};
+  json groups = json::array();
+  json sameSubtree = json::array();
+  for (const RequestGroup* g : v.groups()) {
+    groups.push_back({{"id", g->id}, {"required", g->required}, {"resources", g->resources}});
+    sameSubtree.push_back(g->id);
+  }
+  return {{"request_groups", std::move(groups)}, {"same_subtree", std::move(sameSubtree)}};
 }
 
 // ---- stored documents ----
@@ -439,6 +541,9 @@ Result<Port> portFromDocument(const json& doc) {
   json profile = f.object("binding_profile");
   if (auto a = profile.find("allocation"); a != profile.end() && a->is_string()) {
     v.binding.allocation = a->get<std::string>();
+  }
+  if (auto a = profile.find("packet_rate_allocation"); a != profile.end() && a->is_string()) {
+    v.binding.packetRateAllocation = a->get<std::string>();
   }
   v.binding.device = f.string("binding_device", false);
   v.binding.agentType = f.string("binding_agent_type", false);

@@ -35,8 +35,10 @@ std::string_view toString(Kind kind);
 std::optional<Kind> kindOfCollection(std::string_view collection);
 
 enum class NetworkType { kFlat, kVlan };
-enum class RuleType { kMinimumBandwidth, kBandwidthLimit };
-enum class Direction { kEgress, kIngress };
+enum class RuleType { kMinimumBandwidth, kBandwidthLimit, kMinimumPacketRate };
+// kAny only on a minimum_packet_rate rule (Neutron's ANY_DIRECTION: the switch's packet
+// processing without direction, NET_PACKET_RATE_KILOPACKET_PER_SEC).
+enum class Direction { kEgress, kIngress, kAny };
 enum class VnicType { kNormal, kDirect, kMacvtap, kDirectPhysical };
 enum class PortStatus { kDown, kBuild, kActive, kError };
 enum class ServerStatus { kBuild, kActive };
@@ -50,8 +52,9 @@ std::string_view toString(PortStatus v);
 std::string_view toString(ServerStatus v);
 std::string_view toString(Strategy v);
 
-// A rule's rate, in kbit/s: placement's inventory and allocation amounts are 32-bit.
+// A rule's rate, in kbit/s or kpps: placement's inventory and allocation amounts are 32-bit.
 inline constexpr int64_t kMaxRuleKbps = placement::kMaxInt32;
+inline constexpr int64_t kMaxRuleKpps = placement::kMaxInt32;
 
 struct Network {
   std::string id;
@@ -67,6 +70,7 @@ struct QosRule {
   RuleType type = RuleType::kMinimumBandwidth;
   Direction direction = Direction::kEgress;
   int64_t kbps = 0;  // min_kbps of a minimum_bandwidth rule, max_kbps of a bandwidth_limit
+  int64_t kpps = 0;  // min_kpps of a minimum_packet_rate rule
   bool operator==(const QosRule&) const = default;
 };
 // The JSON field that carries a rule type's rate.
@@ -86,6 +90,8 @@ struct PortBinding {
   std::string allocation;  // the device provider's uuid, minted by the host's agent
   std::string device;      // that provider's device (bridge, PF), as the agent reported it
   std::string agentType;   // that provider's agent ("Open vSwitch agent", "NIC Switch agent")
+  // The agent provider's uuid holding the port's packet rate ("" without a packet-rate group).
+  std::string packetRateAllocation;
   bool operator==(const PortBinding&) const = default;
 };
 
@@ -147,11 +153,34 @@ inline std::string notFoundText(Kind kind, const std::string& ref) {
   return std::string(toString(kind)) + " '" + ref + "' not found";
 }
 
-// Neutron's resource_request of a port: what placement must find for it.
-struct ResourceRequest {
+// One request group of a port (port-resource-request-groups): placement's granular group, its
+// id also the group's suffix in the candidates query, as Nova uses it.
+struct RequestGroup {
+  std::string id;                            // uuid5(port id, ':'.join(rule ids)), as Neutron
   std::vector<std::string> required;         // traits
-  std::map<std::string, int64_t> resources;  // resource class -> kbit/s
+  std::map<std::string, int64_t> resources;  // resource class -> kbit/s or kpps
 };
+
+// Neutron's resource_request of a port (Yoga's grouped format): the minimum-bandwidth group
+// (physnet and vnic-type traits: a device provider) and the minimum-packet-rate group (vnic-type
+// trait: the agent provider), either absent, tied by same_subtree.
+struct ResourceRequest {
+  std::optional<RequestGroup> bandwidth;
+  std::optional<RequestGroup> packetRate;
+  // bandwidth first, as Neutron lists them; also same_subtree's order.
+  std::vector<const RequestGroup*> groups() const;
+};
+
+// Neutron's resource_request (qos_plugin._get_resource_request): none without a policy or without
+// minimum rules. The bandwidth group requires the network's physnet trait and the vnic-type trait,
+// the packet-rate group only the vnic-type trait; group id = uuid5(port id, the group's rule ids
+// joined by ':' in the policy's order), as neutron_lib.placement.utils.resource_request_group_uuid.
+std::optional<ResourceRequest> resourceRequestOf(const Port& port, const QosPolicy* policy,
+                                                 const Network* network);
+// The resource class a minimum rule claims (NET_BW_EGR_KILOBIT_PER_SEC, ...).
+std::string resourceClassOf(const QosRule& rule);
+// os-traits normalisation: "CUSTOM_" + prefix + value, runs of other characters as one "_".
+std::string customTrait(const std::string& prefix, std::string_view value);
 
 // Request bodies, as the edge parsed them.
 struct NetworkRequest {
@@ -167,11 +196,13 @@ struct RuleRequest {
   RuleType type = RuleType::kMinimumBandwidth;
   Direction direction = Direction::kEgress;
   int64_t kbps = 0;
+  int64_t kpps = 0;  // minimum_packet_rate
 };
 // PUT .../rules/{id}: the new rate, in the field of the rule's type.
 struct RateChange {
   std::optional<int64_t> minKbps;
   std::optional<int64_t> maxKbps;
+  std::optional<int64_t> minKpps;
 };
 struct PortRequest {
   std::string name;

@@ -10,14 +10,6 @@
 namespace bwfloor::ports {
 namespace {
 
-// os-traits normalisation: "CUSTOM_" + runs of other characters as one "_", upper case.
-std::string customTrait(const std::string& prefix, std::string_view value) {
-  static const std::regex kOther("[^0-9A-Za-z]+");
-  std::string norm = std::regex_replace(prefix + std::string(value), kOther, "_");
-  std::transform(norm.begin(), norm.end(), norm.begin(), ::toupper);
-  return "CUSTOM_" + norm;
-}
-
 std::string randomMac() {
   auto bytes = uuid4().bytes();
   char buf[18];
@@ -199,6 +191,20 @@ ApiResult<QosRule> PortsService::createRule(const std::string& policyRef,
                                  std::string(toString(r.direction)) + " rule");
     }
   }
+  // Neutron's check_min_pps_rule_conflict: a direction-less packet rate and a directed one
+  // would be two capacities of one switch.
+  if (request.type == RuleType::kMinimumPacketRate) {
+    for (const auto& r : policy.rules) {
+      if (r.type != RuleType::kMinimumPacketRate) continue;
+      if ((request.direction == Direction::kAny) != (r.direction == Direction::kAny)) {
+        return placement::conflict("Unable to add the rule with value " +
+                                   std::string(toString(request.direction)) + " to the policy " +
+                                   policy.id + " as the existing rule of type " +
+                                   std::string(toString(r.type)) + " has value " +
+                                   std::string(toString(r.direction)) + ".");
+      }
+    }
+  }
   // A new rule on a policy of bound ports would change their allocations: refuse, keep it simple.
   for (const auto& [id, port] : ports_) {
     if (port.qosPolicyId == policy.id && !port.binding.host.empty()) {
@@ -206,7 +212,7 @@ ApiResult<QosRule> PortsService::createRule(const std::string& policyRef,
                                  port.name + "'; change an existing rule's rate instead");
     }
   }
-  QosRule rule{uuid4().toString(), request.type, request.direction, request.kbps};
+  QosRule rule{uuid4().toString(), request.type, request.direction, request.kbps, request.kpps};
   policy.rules.push_back(rule);
   RETURN_IF_ERROR(persist({put(policy)}));
   return rule;
@@ -322,21 +328,14 @@ json PortsService::describe(const Port& port) const {
   return portViewLocked(port);
 }
 
-// A port as the API shows it: its document, its resource request in Neutron's flat format and in
-// the request-groups format (port-resource-request-groups extension).
+// A port as the API shows it: its document and its resource request in Neutron's grouped format
+// (port-resource-request-groups), also under resource_request_groups, the name earlier bwfloor
+// versions gave that format.
 json PortsService::portViewLocked(const Port& port) const {
   json out = toJson(port);
   const auto rr = resourceRequest(port);
-  if (!rr) {
-    out["resource_request"] = nullptr;
-    out["resource_request_groups"] = nullptr;
-    return out;
-  }
-  const std::string groupId = uuid5(Uuid::parse(port.id).value(), "bandwidth").toString();
-  json group = toJson(*rr);
-  group["id"] = groupId;
-  out["resource_request"] = toJson(*rr);
-  out["resource_request_groups"] = {{"request_groups", {group}}, {"same_subtree", {groupId}}};
+  out["resource_request"] = rr ? toJson(*rr) : json(nullptr);
+  out["resource_request_groups"] = out["resource_request"];
   return out;
 }
 
@@ -346,23 +345,9 @@ const QosPolicy* PortsService::policyOf(const Port& port) const {
   return it == policies_.end() ? nullptr : &it->second;
 }
 
-// Neutron's flat resource_request: the port's minimum-bandwidth rules as one request group.
 std::optional<ResourceRequest> PortsService::resourceRequest(const Port& port) const {
-  const QosPolicy* policy = policyOf(port);
-  if (!policy) return std::nullopt;
-  ResourceRequest rr;
-  for (const auto& r : policy->rules) {
-    if (r.type != RuleType::kMinimumBandwidth) continue;
-    rr.resources[r.direction == Direction::kEgress ? "NET_BW_EGR_KILOBIT_PER_SEC"
-                                                   : "NET_BW_IGR_KILOBIT_PER_SEC"] = r.kbps;
-  }
-  if (rr.resources.empty()) return std::nullopt;
   auto net = networks_.find(port.networkId);
-  std::string physnet = net != networks_.end() ? net->second.physnet : "";
-  std::string vnic(toString(port.vnicType));
-  std::replace(vnic.begin(), vnic.end(), '-', '_');
-  rr.required = {customTrait("PHYSNET_", physnet), customTrait("VNIC_TYPE_", vnic)};
-  return rr;
+  return resourceRequestOf(port, policyOf(port), net != networks_.end() ? &net->second : nullptr);
 }
 
 ApiResult<Agent> PortsService::heartbeat(const HeartbeatRequest& request) {

@@ -184,6 +184,9 @@ class PortsService {
   ApiResult<std::string> schedule(const Server& server, std::vector<Port>& ports,
                                   const std::string& host, Strategy strategy);
   std::string noValidHostReason(const std::vector<Port>& ports) const;
+  // updateRule() of a minimum_packet_rate rule (under the write lock).
+  ApiResult<QosRule> updatePacketRateLocked(QosPolicy& policy, QosRule& rule,
+                                            const RateChange& change);
   // "host X has room but its agent is not alive (last heartbeat T, N s ago; ...)".
   std::string deadAgentsText(const std::set<std::string>& hosts) const;
   // Settles the pending creates whose ports all reported, one failed, or whose deadline passed.

@@ -61,40 +61,85 @@ std::pair<std::string, std::string> splitProviderName(const std::string& name) {
   return {name.substr(first + 1, last - first - 1), name.substr(last + 1)};
 }
 
-std::string needsText(const ResourceRequest& rr) {
-  return json(rr.resources).dump() + " with traits " + json(rr.required).dump();
+std::string amountsText(const std::map<std::string, int64_t>& resources) {
+  std::string out;
+  for (const auto& [rc, n] : resources) {
+    out += (out.empty() ? "" : ", ") + rc + ":" + std::to_string(n);
+  }
+  return out;
+}
+
+// What a group is, in the words of the rule that asked for it.
+const char* groupWhat(const ResourceRequest& rr, const RequestGroup& g) {
+  return &g == (rr.packetRate ? &*rr.packetRate : nullptr) ? "packet rate" : "bandwidth";
+}
+
+// Why one group fits nowhere by itself: the providers with its traits and its classes that lack
+// room, or that none has them. "" when one provider has room for the whole group. A provider with
+// the traits but none of the classes (a device has the vnic trait a packet rate asks for) is not
+// a candidate, so it is not named.
+std::string groupShortfall(const placement::PlacementModel& m, const RequestGroup& g) {
+  std::set<std::string> required(g.required.begin(), g.required.end());
+  std::string where;
+  for (const auto& [uuid, p] : m.providersUnlocked()) {
+    if (!std::includes(p.traits.begin(), p.traits.end(), required.begin(), required.end())) {
+      continue;
+    }
+    bool fits = true;
+    bool hasClass = false;
+    std::string lines;
+    for (const auto& [rc, amount] : g.resources) {
+      auto inv = p.inventories.find(rc);
+      if (inv == p.inventories.end()) {
+        fits = false;
+        continue;
+      }
+      hasClass = true;
+      auto used = m.usageUnlocked().find(uuid);
+      const int64_t u =
+          used != m.usageUnlocked().end() && used->second.count(rc) ? used->second.at(rc) : 0;
+      const int64_t left = inv->second.capacity() - u;
+      if (left < amount) {
+        fits = false;
+        lines += (lines.empty() ? "" : "; ") + p.name + " has " + std::to_string(left) + " " + rc +
+                 " left";
+      }
+    }
+    if (fits) return "";
+    if (hasClass && !lines.empty()) where += (where.empty() ? "" : "; ") + lines;
+  }
+  if (where.empty()) {
+    return "no resource provider has " + amountsText(g.resources) + " with the traits " +
+           json(g.required).dump();
+  }
+  return where;
 }
 
 }  // namespace
 
+// Names, per port and group, what ran out: "not enough packet rate: <agent provider> has 400
+// NET_PACKET_RATE_KILOPACKET_PER_SEC left" (the group fits nowhere by itself). A port whose
+// groups each fit somewhere but not together (in one tree, or with the other ports) says so.
 std::string PortsService::noValidHostReason(const std::vector<Port>& ports) const {
   std::string reason;
   placement_.withReadLock([&](const placement::PlacementModel& m) {
     for (const auto& port : ports) {
       auto rr = resourceRequest(port);
       if (!rr) continue;
-      std::set<std::string> required(rr->required.begin(), rr->required.end());
-      std::string where;
-      for (const auto& [uuid, p] : m.providersUnlocked()) {
-        if (!std::includes(p.traits.begin(), p.traits.end(), required.begin(), required.end())) {
-          continue;
-        }
-        for (const auto& [rc, amount] : rr->resources) {
-          auto inv = p.inventories.find(rc);
-          int64_t left = 0;
-          if (inv != p.inventories.end()) {
-            auto used = m.usageUnlocked().find(uuid);
-            int64_t u =
-                used != m.usageUnlocked().end() && used->second.count(rc) ? used->second.at(rc) : 0;
-            left = inv->second.capacity() - u;
-          }
-          if (left < amount) {
-            where += "; " + p.name + " has " + std::to_string(left) + " " + rc + " left";
-          }
-        }
+      std::string text;
+      for (const RequestGroup* g : rr->groups()) {
+        const std::string shortfall = groupShortfall(m, *g);
+        if (shortfall.empty()) continue;
+        text += std::string(text.empty() ? "" : ";") + " not enough " + groupWhat(*rr, *g) +
+                " (needs " + amountsText(g->resources) + " with traits " +
+                json(g->required).dump() + "): " + shortfall;
       }
-      reason += " port '" + port.name + "' needs " + needsText(*rr) +
-                (where.empty() ? "; no resource provider has those traits" : where) + ".";
+      if (text.empty()) {
+        text =
+            " each of its groups fits somewhere, but not together in one tree with the other "
+            "ports' claims";
+      }
+      reason += " port '" + port.name + "':" + text + ".";
     }
   });
   return reason;
@@ -121,20 +166,28 @@ std::string PortsService::deadAgentsText(const std::set<std::string>& hosts) con
 
 ApiResult<std::string> PortsService::schedule(const Server& server, std::vector<Port>& ports,
                                               const std::string& host, Strategy strategy) {
+  // One granular group per request group, suffixed by its id as Nova does, each port's groups
+  // tied by same_subtree: its packet rate on the agent provider above its bandwidth's device.
   placement::CandidateRequest request;
-  std::map<std::string, std::string> suffixToPort;
+  std::map<std::string, std::pair<std::string, bool>> suffixToPort;  // -> (port id, packet rate)
   for (const auto& port : ports) {
     auto rr = resourceRequest(port);
     if (!rr) continue;
-    placement::RequestGroup g;
-    g.suffix = "_" + port.id;
-    g.resources = rr->resources;
-    for (const auto& t : rr->required) g.traits.push_back({{t}, false});
-    request.groups.push_back(g);
-    suffixToPort[g.suffix] = port.id;
+    std::vector<std::string> subtree;
+    for (const RequestGroup* group : rr->groups()) {
+      placement::RequestGroup g;
+      g.suffix = group->id;
+      g.resources = group->resources;
+      for (const auto& t : group->required) g.traits.push_back({{t}, false});
+      request.groups.push_back(g);
+      suffixToPort[g.suffix] = {port.id, group == (rr->packetRate ? &*rr->packetRate : nullptr)};
+      subtree.push_back(g.suffix);
+    }
+    request.sameSubtree.push_back(std::move(subtree));
   }
   std::string chosenHost = host;
-  std::map<std::string, std::string> portProvider;
+  std::map<std::string, std::string> portProvider;            // bandwidth: the device
+  std::map<std::string, std::string> portPacketRateProvider;  // packet rate: the agent provider
   if (!request.groups.empty()) {
     std::optional<std::string> hostRoot;
     if (!host.empty()) {
@@ -193,7 +246,10 @@ ApiResult<std::string> PortsService::schedule(const Server& server, std::vector<
         return st.error();
       }
       for (const auto& [suffix, uuids] : best->mappings) {
-        if (suffixToPort.count(suffix)) portProvider[suffixToPort[suffix]] = uuids.front();
+        auto it = suffixToPort.find(suffix);
+        if (it == suffixToPort.end()) continue;
+        const auto& [portId, packetRate] = it->second;
+        (packetRate ? portPacketRateProvider : portProvider)[portId] = uuids.front();
       }
       auto rp = placement_.getProvider(best->allocations.begin()->first);
       chosenHost = placement_.getProvider(rp->rootUuid)->name;
@@ -217,13 +273,16 @@ ApiResult<std::string> PortsService::schedule(const Server& server, std::vector<
                                std::to_string(options_.agentDownTime.count()) + " s).");
   }
   for (auto& port : ports) {
-    port.binding = PortBinding{chosenHost, server.id, "", "", ""};
+    port.binding = PortBinding{chosenHost, server.id, "", "", "", ""};
     port.status = PortStatus::kBuild;
     port.bindingStatus = {bindings::BindingState::kPending, "", "", ""};
     if (auto rp = portProvider.find(port.id); rp != portProvider.end()) {
       port.binding.allocation = rp->second;
       std::tie(port.binding.agentType, port.binding.device) =
           splitProviderName(placement_.getProvider(rp->second)->name);
+    }
+    if (auto rp = portPacketRateProvider.find(port.id); rp != portPacketRateProvider.end()) {
+      port.binding.packetRateAllocation = rp->second;
     }
   }
   return chosenHost;
@@ -472,6 +531,9 @@ ApiResult<QosRule> PortsService::updateRule(const std::string& policyRef, const 
   if (rule == policy.rules.end()) {
     return placement::notFound("rule " + ruleId + " not found in '" + policyRef + "'");
   }
+  if (rule->type == RuleType::kMinimumPacketRate) {
+    return updatePacketRateLocked(policy, *rule, change);
+  }
   const bool minimum = rule->type == RuleType::kMinimumBandwidth;
   const std::optional<int64_t>& rate = minimum ? change.minKbps : change.maxKbps;
   const std::optional<int64_t>& other = minimum ? change.maxKbps : change.minKbps;
@@ -504,15 +566,17 @@ ApiResult<QosRule> PortsService::updateRule(const std::string& policyRef, const 
       writes[serverId] = w;
     }
     const std::string& rp = port.binding.allocation;
-    if (!rp.empty() && resourceRequest(port)) {
-      // Recompute this provider's share: other ports of the same server on it keep theirs.
+    if (auto rr = resourceRequest(port); !rp.empty() && rr && rr->bandwidth) {
+      // Recompute this provider's bandwidth: other ports of the same server on it keep theirs.
       auto& amounts = writes[serverId].allocations[rp];
-      amounts.clear();
+      for (const char* rc : {"NET_BW_EGR_KILOBIT_PER_SEC", "NET_BW_IGR_KILOBIT_PER_SEC"}) {
+        amounts.erase(rc);
+      }
       for (const auto& [opid, other] : ports_) {
         if (other.binding.serverId != serverId || other.binding.allocation != rp) continue;
         auto orr = resourceRequest(other);
-        if (!orr) continue;
-        for (const auto& [rc, n] : orr->resources) amounts[rc] += n;
+        if (!orr || !orr->bandwidth) continue;
+        for (const auto& [rc, n] : orr->bandwidth->resources) amounts[rc] += n;
       }
     }
     hosts.insert(port.binding.host);
@@ -528,6 +592,30 @@ ApiResult<QosRule> PortsService::updateRule(const std::string& policyRef, const 
   QosRule updated = *rule;
   if (auto st = persist({put(policy)}); !st) return st.error();
   for (const auto& h : hosts) bumpHost(h);
+  return updated;
+}
+
+// A packet-rate rule changes only while no bound port uses its policy: Neutron refuses it too
+// (NotImplementedError for policies of compute ports), and a bound port's packet rate may share
+// its agent provider with other servers' in ways a bandwidth recomputation does not cover.
+ApiResult<QosRule> PortsService::updatePacketRateLocked(QosPolicy& policy, QosRule& rule,
+                                                        const RateChange& change) {
+  if (!change.minKpps || change.minKbps || change.maxKbps) {
+    return placement::badRequest(
+        "a minimum_packet_rate rule's rate is 'min_kpps', a whole number of kpps from 1 to " +
+        std::to_string(kMaxRuleKpps) + (change.minKpps ? "" : " (missing)"));
+  }
+  for (const auto& [pid, port] : ports_) {
+    if (port.qosPolicyId == policy.id && port.bound()) {
+      return placement::conflict(
+          "Cannot update QoS policies/rules backed by resources tracked in Placement: qos policy "
+          "'" +
+          policy.name + "' is used by bound port '" + port.name + "'");
+    }
+  }
+  rule.kpps = *change.minKpps;
+  QosRule updated = rule;
+  RETURN_IF_ERROR(persist({put(policy)}));
   return updated;
 }
 

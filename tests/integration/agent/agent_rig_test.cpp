@@ -42,6 +42,7 @@ struct AgentOptions {
   int resyncSeconds = 1;
   std::string extraSriov;  // appended to the SR-IOV mappings / bandwidths, e.g. ",physnet2:ens7"
   std::string extraSriovBandwidth;
+  std::string extraOvs;  // more [ovs] lines, e.g. packet processing
 };
 
 std::string agentIni(const std::string& endpoint, const std::string& ovsdb,
@@ -57,8 +58,7 @@ std::string agentIni(const std::string& endpoint, const std::string& ovsdb,
          ovsdb +
          "\nbridge_mappings = public:br-ex,physnet0:br-test\n"
          "resource_provider_bandwidths = br-test:" +
-         options.brTestBandwidth +
-         ",br-ex::1\n"
+         options.brTestBandwidth + ",br-ex::1\n" + options.extraOvs +
          "[sriov_nic]\nphysical_device_mappings = physnet0:ens5,physnet1:ens6" +
          options.extraSriov + "\nresource_provider_bandwidths = ens5:100000:100000,ens6:auto:auto" +
          options.extraSriovBandwidth + "\n";
@@ -136,6 +136,28 @@ class AgentRigTest : public ::testing::Test {
     if (!resp) return {0, nullptr};
     json body = json::parse(resp->body, nullptr, false);
     return {resp->status, body.is_discarded() ? json(nullptr) : body};
+  }
+
+  CommandResult ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {BWFLOOR_CTL_BIN, "--server",
+                               "http://127.0.0.1:" + std::to_string(port_), "--token", "admin"});
+    return runCommand(args, milliseconds(30000));
+  }
+
+  // METHOD /v1+path with a JSON body, as bwfloorctl sends it (a server create waits for the
+  // agent's report: 30 s).
+  std::pair<int, json> v1(const std::string& method, const std::string& path,
+                          const json& body = nullptr) {
+    http::Headers headers;
+    headers.add("X-Auth-Token", "admin");
+    headers.add("Accept", "application/json");
+    headers.add("Content-Type", "application/json");
+    client_->setTimeout(std::chrono::seconds(30));
+    auto resp = client_->send(method, "/v1" + path, headers, body.is_null() ? "" : body.dump());
+    client_->setTimeout(std::chrono::seconds(5));
+    if (!resp) return {0, nullptr};
+    json parsed = json::parse(resp->body, nullptr, false);
+    return {resp->status, parsed.is_discarded() ? json(resp->body) : parsed};
   }
 
   std::optional<Provider> provider(const std::string& uuid) {
@@ -392,6 +414,109 @@ TEST(AgentBinaryTest, CheckConfigNamesFileLineSectionKey) {
   result = runCommand({BWFLOOR_AGENT_BIN, "--check-config", good}, milliseconds(10000));
   EXPECT_TRUE(result.ok()) << result.output;
   EXPECT_THAT(result.output, ::testing::HasSubstr("ok (host h)"));
+}
+
+// Issue 18, minimum packet rate end to end: the agent reports 1000 kpps on the Open vSwitch agent
+// provider (resource_provider_packet_processing_without_direction = :1000); two ports each ask
+// 600 kpps (any) and 500 kbit/s egress (br-test has 1500). Port 1 lands, with its packet rate
+// allocated on the agent provider and its bandwidth on br-test, and its status says the packet
+// rate is placement-only; port 2 is refused with a reason that names the packet rate.
+TEST_F(AgentRigTest, PacketRateLandsOnTheAgentProviderAndTheSecondPortIsRefused) {
+  AgentOptions options;
+  options.extraOvs = "resource_provider_packet_processing_without_direction = :1000\n";
+  startAgent(options);
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto ovs = provider(kOvsAgentUuid);
+        return treeComplete() && ovs &&
+               ovs->inventories.contains("NET_PACKET_RATE_KILOPACKET_PER_SEC");
+      },
+      kDeadline))
+      << logs();
+  auto ovs = provider(kOvsAgentUuid);
+  EXPECT_EQ(ovs->inventories["NET_PACKET_RATE_KILOPACKET_PER_SEC"]["total"], 1000);
+  EXPECT_TRUE(ovs->traits.count("CUSTOM_VNIC_TYPE_NORMAL"));
+  // The server must know the agent is alive before it schedules to its host.
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto [status, list] = v1("GET", "/agents");
+        if (status != 200 || !list.contains("agents")) return false;
+        for (const auto& a : list["agents"]) {
+          if (a.value("agent_type", "") == "Open vSwitch agent" && a.value("alive", false)) {
+            return true;
+          }
+        }
+        return false;
+      },
+      kDeadline))
+      << logs();
+
+  ASSERT_EQ(v1("POST", "/networks", {{"name", "net0"}, {"physnet", "physnet0"}}).first, 201);
+  ASSERT_EQ(v1("POST", "/qos_policies", {{"name", "pps"}}).first, 201);
+  ASSERT_EQ(v1("POST", "/qos_policies/pps/rules",
+               {{"type", "minimum_bandwidth"}, {"direction", "egress"}, {"min_kbps", 500}})
+                .first,
+            201);
+  // The packet-rate rule as an operator adds it, with bwfloorctl.
+  const CommandResult rule = ctl({"qos", "rule", "create", "pps", "--type", "minimum-packet-rate",
+                                  "--min-kpps", "600", "--direction", "any"});
+  ASSERT_TRUE(rule.ok()) << rule.output;
+  EXPECT_THAT(rule.output, ::testing::HasSubstr("minimum_packet_rate"));
+  EXPECT_THAT(ctl({"qos", "policy", "show", "pps"}).output,
+              ::testing::HasSubstr("\"min_kpps\":600"));
+  for (const char* port : {"p1", "p2"}) {
+    ASSERT_EQ(
+        v1("POST", "/ports", {{"name", port}, {"network", "net0"}, {"qos_policy", "pps"}}).first,
+        201);
+  }
+
+  auto [created, vm0] = v1("POST", "/servers", {{"name", "vm0"}, {"ports", {"p1"}}});
+  ASSERT_EQ(created, 201) << vm0.dump() << "\n" << logs();
+  EXPECT_EQ(vm0["status"], "ACTIVE");
+  auto [as, allocations] = call("GET", "/allocations/" + vm0["id"].get<std::string>());
+  ASSERT_EQ(as, 200);
+  EXPECT_EQ(allocations["allocations"][kOvsAgentUuid]["resources"],
+            (json{{"NET_PACKET_RATE_KILOPACKET_PER_SEC", 600}}))
+      << allocations.dump();
+  EXPECT_EQ(allocations["allocations"][kBrTestUuid]["resources"],
+            (json{{"NET_BW_EGR_KILOBIT_PER_SEC", 500}}))
+      << allocations.dump();
+  auto [ps, p1] = v1("GET", "/ports/p1");
+  ASSERT_EQ(ps, 200);
+  EXPECT_EQ(p1["binding_profile"]["allocation"], kBrTestUuid);
+  EXPECT_EQ(p1["binding_profile"]["packet_rate_allocation"], kOvsAgentUuid);
+  EXPECT_EQ(p1["resource_request"]["same_subtree"].size(), 2U) << p1.dump();
+  // The agent reports the packet rate placement-only: no data plane has a mechanism for it.
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto [s, port] = v1("GET", "/ports/p1");
+        const json::json_pointer state("/binding_status/packet_rate/any/state");
+        return port.contains(state) && port[state] == "placement-only";
+      },
+      kDeadline))
+      << v1("GET", "/ports/p1").second.dump() << "\n"
+      << logs();
+
+  const CommandResult shown = ctl({"port", "show", "p1"});
+  EXPECT_THAT(shown.output,
+              ::testing::ContainsRegex("binding_status.packet_rate.any.state +\\| placement-only"))
+      << shown.output;
+
+  auto [refused, vm1] = v1("POST", "/servers", {{"name", "vm1"}, {"ports", {"p2"}}});
+  EXPECT_EQ(refused, 409) << vm1.dump();
+  const std::string reason = vm1.dump();
+  EXPECT_THAT(reason, ::testing::HasSubstr("No valid host was found"));
+  EXPECT_THAT(reason, ::testing::HasSubstr("not enough packet rate"));
+  EXPECT_THAT(reason, ::testing::HasSubstr("devstack0:Open vSwitch agent has 400 "
+                                           "NET_PACKET_RATE_KILOPACKET_PER_SEC left"));
+  EXPECT_THAT(reason, ::testing::Not(::testing::HasSubstr("not enough bandwidth")));
+  const std::string usagesPath = std::string("/resource_providers/") + kOvsAgentUuid + "/usages";
+  EXPECT_EQ(call("GET", usagesPath).second["usages"]["NET_PACKET_RATE_KILOPACKET_PER_SEC"], 600)
+      << "vm1 left a claim";
+
+  // Deleting vm0 frees its packet rate.
+  EXPECT_EQ(v1("DELETE", "/servers/vm0").first, 204);
+  EXPECT_EQ(call("GET", usagesPath).second["usages"]["NET_PACKET_RATE_KILOPACKET_PER_SEC"], 0);
 }
 
 }  // namespace

@@ -42,8 +42,28 @@ TEST(HeartbeatTest, OpenVSwitchAgent) {
       "resource_provider_inventory_defaults": {
         "allocation_ratio": 1.0, "min_unit": 1, "reserved": 0, "step_size": 1},
       "resource_provider_hypervisors": {"br-ex": "devstack0", "br-test": "devstack0"},
+      "resource_provider_packet_processing_without_direction": {},
+      "resource_provider_packet_processing_with_direction": {},
+      "resource_provider_packet_processing_inventory_defaults": {
+        "allocation_ratio": 1.0, "min_unit": 1, "reserved": 0, "step_size": 1},
       "devices_missing": []},
     "resources_synced": true})"));
+}
+
+// Neutron's OVS agent reports the packet-processing options parsed, keyed by hypervisor.
+TEST(HeartbeatTest, OpenVSwitchAgentWithPacketProcessing) {
+  const AgentConfig config = configFrom(R"([agent]
+host = devstack0
+[ovs]
+bridge_mappings = public:br-ex,physnet0:br-test
+resource_provider_bandwidths = br-test:1500:1500,br-ex::1
+resource_provider_packet_processing_with_direction = :1000:
+)");
+  const json body = heartbeatBody(config, AgentKind::kOvs, scenarioTree(config), true);
+  EXPECT_EQ(body["configurations"]["resource_provider_packet_processing_with_direction"],
+            json::parse(R"({"devstack0": {"egress": 1000, "ingress": null}})"));
+  EXPECT_EQ(body["configurations"]["resource_provider_packet_processing_without_direction"],
+            json::object());
 }
 
 TEST(HeartbeatTest, NicSwitchAgentWithAMissingDevice) {

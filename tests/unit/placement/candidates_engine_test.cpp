@@ -650,6 +650,33 @@ TEST_F(CandidatesEngineTest, SameSubtreeNeedsOneMappedProviderAboveAllTheOthers)
   EXPECT_EQ(run(req).requests.size(), 4u);
 }
 
+// Issue 18, Neutron's port with a minimum bandwidth and a minimum packet rate: the packet rate
+// (vnic trait only) is on the Open vSwitch agent provider, so same_subtree keeps the bandwidth on a
+// device below that agent; without it a direct port's bandwidth could land on the SR-IOV PF while
+// its packet rate sits on OVS, two agents for one port.
+TEST_F(CandidatesEngineTest, SameSubtreeKeepsAPortsBandwidthUnderItsPacketRatesAgent) {
+  constexpr const char* kPps = "NET_PACKET_RATE_KILOPACKET_PER_SEC";
+  add("host");
+  add("ovs", "host", {{kPps, inv(1000)}}, {"CUSTOM_VNIC_TYPE_NORMAL", "CUSTOM_VNIC_TYPE_DIRECT"});
+  add("br0", "ovs", {{kEgr, inv(1000)}},
+      {"CUSTOM_PHYSNET_PHYSNET0", "CUSTOM_VNIC_TYPE_NORMAL", "CUSTOM_VNIC_TYPE_DIRECT"});
+  add("sriov", "host");
+  add("nic0", "sriov", {{kEgr, inv(1000)}}, {"CUSTOM_PHYSNET_PHYSNET0", "CUSTOM_VNIC_TYPE_DIRECT"});
+  CandidateRequest req;
+  req.groups = {group("bw", {{kEgr, 100}},
+                      {need({"CUSTOM_PHYSNET_PHYSNET0"}), need({"CUSTOM_VNIC_TYPE_DIRECT"})}),
+                group("pps", {{kPps, 600}}, {need({"CUSTOM_VNIC_TYPE_DIRECT"})})};
+  EXPECT_EQ(run(req).requests.size(), 2u);  // bw on br0 or nic0
+  req.sameSubtree = {{"bw", "pps"}};
+  EXPECT_EQ(
+      rendered(run(req), true),
+      (Strings{"br0:NET_BW_EGR_KILOBIT_PER_SEC=100 ovs:NET_PACKET_RATE_KILOPACKET_PER_SEC=600 "
+               "| bw=br0 pps=ovs"}));
+  // Once the agent's packet rate is taken, nothing fits, whatever bandwidth is left.
+  ASSERT_TRUE(claim({{"ovs", {{kPps, 600}}}}));
+  EXPECT_TRUE(run(req).requests.empty());
+}
+
 // cn1 in A, cn2 in A and B (VCPU); ss1 in A and ss2 in B share DISK_GB. A sharing provider serves
 // the group only when it is itself in the required aggregates (cn2 in A does not bring ss2 in);
 // root_required filters the anchors, not the sharing provider's own root; in_tree turns sharing

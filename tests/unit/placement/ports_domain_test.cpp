@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/uuid.h"
 #include "placement/ports/domain.h"
 
 namespace bwfloor::ports {
@@ -19,9 +20,10 @@ Port boundPort() {
   p.vnicType = VnicType::kDirectPhysical;
   p.macAddress = "fa:16:3e:00:00:01";
   p.qosPolicyId = "policy-id";
-  p.binding = {"devstack0", "server-id", "rp-uuid", "br-test", "Open vSwitch agent"};
+  p.binding = {"devstack0", "server-id", "rp-uuid", "br-test", "Open vSwitch agent", "agent-rp"};
   p.status = PortStatus::kActive;
   p.bindingStatus = {bindings::BindingState::kEnforced, "htb 1:10", "devstack0", "htb"};
+  p.bindingStatus.packetRate.any = {bindings::BindingState::kPlacementOnly, "no mechanism"};
   return p;
 }
 
@@ -44,6 +46,8 @@ TEST(PortsDomain, EveryObjectLoadsBackFromItsDocument) {
   const Port port = boundPort();
   EXPECT_EQ(toJson(port)["binding_profile"]["allocation"], "rp-uuid");
   EXPECT_EQ(toJson(port)["device_id"], "server-id");
+  EXPECT_EQ(toJson(port)["binding_profile"]["packet_rate_allocation"], "agent-rp");
+  EXPECT_EQ(toJson(port)["binding_status"]["packet_rate"]["any"]["state"], "placement-only");
   EXPECT_EQ(portFromDocument(toJson(port)).value(), port);
   Port unbound = port;
   unbound.binding = {};
@@ -135,6 +139,86 @@ TEST(PortsDomain, RequestsAreTypedWithTheirDefaults) {
   EXPECT_THAT(net.error().detail, HasSubstr("'physnet' is required"));
   EXPECT_EQ(kindOfCollection("qos_policies"), Kind::kPolicy);
   EXPECT_EQ(kindOfCollection("hosts"), std::nullopt);
+}
+
+// Issue 18: the minimum_packet_rate rule at the edge and in documents.
+TEST(PortsDomain, PacketRateRulesParsePreciselyAndLoadBack) {
+  auto any =
+      parseRuleRequest({{"type", "minimum_packet_rate"}, {"direction", "any"}, {"min_kpps", 1000}});
+  ASSERT_TRUE(any) << any.error().detail;
+  EXPECT_EQ(any->type, RuleType::kMinimumPacketRate);
+  EXPECT_EQ(any->direction, Direction::kAny);
+  EXPECT_EQ(any->kpps, 1000);
+  EXPECT_EQ(any->kbps, 0);
+  auto byDefault = parseRuleRequest({{"type", "minimum_packet_rate"}, {"min_kpps", 5}});
+  ASSERT_TRUE(byDefault);
+  EXPECT_EQ(byDefault->direction, Direction::kEgress);  // Neutron's default
+
+  auto noRate = parseRuleRequest({{"type", "minimum_packet_rate"}, {"min_kbps", 5}});
+  ASSERT_FALSE(noRate);
+  EXPECT_THAT(noRate.error().detail, HasSubstr("unknown field \"min_kbps\""));
+  auto zero = parseRuleRequest({{"type", "minimum_packet_rate"}, {"min_kpps", 0}});
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().detail,
+            "'min_kpps' must be a whole number of kpps (kilo-packets per second) from 1 to "
+            "2147483647, got 0");
+  auto anyBandwidth =
+      parseRuleRequest({{"type", "minimum_bandwidth"}, {"direction", "any"}, {"min_kbps", 5}});
+  ASSERT_FALSE(anyBandwidth);
+  EXPECT_EQ(anyBandwidth.error().detail,
+            "'direction' must be one of egress, ingress for a minimum_bandwidth rule (\"any\" is "
+            "for minimum_packet_rate), got \"any\"");
+
+  const QosPolicy policy{
+      "q1", "pps", {{"r1", RuleType::kMinimumPacketRate, Direction::kAny, 0, 700}}};
+  const json doc = toJson(policy);
+  EXPECT_EQ(doc["rules"][0], json::parse(R"({"id": "r1", "type": "minimum_packet_rate",
+                                              "direction": "any", "min_kpps": 700})"));
+  EXPECT_EQ(policyFromDocument(doc).value(), policy);
+}
+
+// Neutron's group id (neutron.md section 4.1's vector, python3 uuid.uuid5) and its groups.
+TEST(PortsDomain, ResourceRequestGroupsAsNeutronBuildsThem) {
+  Port port;
+  port.id = "2f8e1c3a-6b7d-4c1e-9a2b-3c4d5e6f7a8b";
+  const Network net{"n1", "net0", "physnet0", NetworkType::kVlan, 100};
+  QosPolicy policy{"q1",
+                   "pps",
+                   {{"1111aaaa-0000-0000-0000-000000000001", RuleType::kMinimumPacketRate,
+                     Direction::kAny, 0, 1000}}};
+  auto ppOnly = resourceRequestOf(port, &policy, &net);
+  ASSERT_TRUE(ppOnly);
+  EXPECT_FALSE(ppOnly->bandwidth);
+  EXPECT_EQ(toJson(*ppOnly), json::parse(R"({"request_groups": [
+      {"id": "e24c594a-4d17-5645-8f6b-278166c6ffa8", "required": ["CUSTOM_VNIC_TYPE_NORMAL"],
+       "resources": {"NET_PACKET_RATE_KILOPACKET_PER_SEC": 1000}}],
+      "same_subtree": ["e24c594a-4d17-5645-8f6b-278166c6ffa8"]})"));
+
+  // Two bandwidth rules: one group, its id from both rule ids joined by ':'; a limit adds nothing.
+  policy.rules = {{"a", RuleType::kMinimumBandwidth, Direction::kEgress, 100, 0},
+                  {"b", RuleType::kMinimumBandwidth, Direction::kIngress, 200, 0},
+                  {"c", RuleType::kBandwidthLimit, Direction::kEgress, 900, 0},
+                  {"d", RuleType::kMinimumPacketRate, Direction::kEgress, 0, 10},
+                  {"e", RuleType::kMinimumPacketRate, Direction::kIngress, 0, 20}};
+  port.vnicType = VnicType::kDirect;
+  auto both = resourceRequestOf(port, &policy, &net);
+  ASSERT_TRUE(both && both->bandwidth && both->packetRate);
+  const Uuid ns = Uuid::parse(port.id).value();
+  EXPECT_EQ(both->bandwidth->id, uuid5(ns, "a:b").toString());
+  EXPECT_EQ(both->bandwidth->required,
+            (std::vector<std::string>{"CUSTOM_PHYSNET_PHYSNET0", "CUSTOM_VNIC_TYPE_DIRECT"}));
+  EXPECT_EQ(both->bandwidth->resources,
+            (std::map<std::string, int64_t>{{"NET_BW_EGR_KILOBIT_PER_SEC", 100},
+                                            {"NET_BW_IGR_KILOBIT_PER_SEC", 200}}));
+  EXPECT_EQ(both->packetRate->id, uuid5(ns, "d:e").toString());
+  EXPECT_EQ(both->packetRate->resources,
+            (std::map<std::string, int64_t>{{"NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC", 10},
+                                            {"NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC", 20}}));
+  EXPECT_EQ(toJson(*both)["same_subtree"], json({both->bandwidth->id, both->packetRate->id}));
+
+  policy.rules = {{"c", RuleType::kBandwidthLimit, Direction::kEgress, 900, 0}};
+  EXPECT_FALSE(resourceRequestOf(port, &policy, &net));
+  EXPECT_FALSE(resourceRequestOf(port, nullptr, &net));
 }
 
 }  // namespace

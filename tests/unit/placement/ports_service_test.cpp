@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/logging.h"
+#include "core/uuid.h"
 #include "placement/api/placement_api.h"
 #include "placement/ports/json_store.h"
 #include "placement/ports/v1_api.h"
@@ -86,6 +87,7 @@ class PortsServiceTest : public ::testing::Test {
   void buildScenarioTree() {
     const std::string root = provider(kHost, "", json::array(), json::object());
     const std::string ovs = provider("devstack0:Open vSwitch agent", root, {}, {});
+    ovsAgent_ = ovs;
     brTest_ =
         provider("devstack0:Open vSwitch agent:br-test", ovs,
                  {"CUSTOM_PHYSNET_PHYSNET0", "CUSTOM_VNIC_TYPE_NORMAL", "CUSTOM_VNIC_TYPE_DIRECT"},
@@ -142,6 +144,7 @@ class PortsServiceTest : public ::testing::Test {
   placement::PlacementApi api_{model_, placement::ApiOptions{}};
   std::unique_ptr<PortsService> service_;
   std::string brTest_;
+  std::string ovsAgent_;
 };
 
 TEST_F(PortsServiceTest, ScenarioVm0IsBoundAndVm1HasNoValidHost) {
@@ -434,7 +437,8 @@ TEST_F(PortsServiceTest, WrongJsonTypesAndNonUtf8PathsAreAnswersNotAborts) {
            {"POST", ruleUrl, R"({"type":"minimum_bandwidth","min_kbps":5,"max_kbps":6})",
             "unknown field \"max_kbps\" (known: id, type, direction, min_kbps)"},
            {"POST", ruleUrl, R"({"type":"dscp_marking"})",
-            "'type' must be one of minimum_bandwidth, bandwidth_limit, got \"dscp_marking\""},
+            "'type' must be one of minimum_bandwidth, bandwidth_limit, minimum_packet_rate, got "
+            "\"dscp_marking\""},
            {"PUT", ruleUrl + "/x", R"({"min_kbps":4611686018427387904})",
             "'min_kbps' must be a whole number of kbit/s from 1 to 2147483647, got "
             "4611686018427387904"},
@@ -570,6 +574,151 @@ TEST(PortsServiceLivenessTest, ADeadAgentIsTheReasonGivenAndItsDeathIsLogged) {
   service.expireWaiters();
   EXPECT_THAT(logged.str(), HasSubstr("agent Open vSwitch agent on host devstack0 is alive again"));
   initLogging(LogOptions{});
+}
+
+// Issue 18, minimum packet rate: the agent provider has room for one port's 600 kpps; the
+// bandwidth (500 kbit/s egress each) has room for both. Port 1 lands with its packet rate on the
+// agent provider and its bandwidth on br-test, groups tied by same_subtree; port 2 is refused
+// with a reason that names the packet rate, not the bandwidth.
+TEST_F(PortsServiceTest, PacketRateLandsOnTheAgentProviderAndTheSecondPortHasNoValidHost) {
+  const int64_t gen = placement("GET", "/resource_providers/" + ovsAgent_)["generation"];
+  placement("PUT", "/resource_providers/" + ovsAgent_ + "/inventories",
+            {{"resource_provider_generation", gen},
+             {"inventories", {{"NET_PACKET_RATE_KILOPACKET_PER_SEC", {{"total", 1000}}}}}},
+            200);
+  placement("PUT", "/resource_providers/" + ovsAgent_ + "/traits",
+            {{"resource_provider_generation", gen + 1}, {"traits", {"CUSTOM_VNIC_TYPE_NORMAL"}}},
+            200);
+  ASSERT_TRUE(service_->createNetwork({.name = "net0", .physnet = "physnet0"}));
+  ASSERT_TRUE(service_->createPolicy({.name = "pps"}));
+  auto bw = service_->createRule("pps", {.type = RuleType::kMinimumBandwidth, .kbps = 500});
+  ASSERT_TRUE(bw);
+  auto pps = service_->createRule(
+      "pps", {.type = RuleType::kMinimumPacketRate, .direction = Direction::kAny, .kpps = 600});
+  ASSERT_TRUE(pps) << pps.error().detail;
+  auto p1 = service_->createPort({.name = "p1", .network = "net0", .qosPolicy = "pps"});
+  ASSERT_TRUE(p1);
+  ASSERT_TRUE(service_->createPort({.name = "p2", .network = "net0", .qosPolicy = "pps"}));
+
+  // Neutron's request groups: ids uuid5(port id, rule id), bandwidth first.
+  const json rr = service_->show(Kind::kPort, "p1").value()["resource_request"];
+  const Uuid portUuid = Uuid::parse(p1->id).value();
+  const std::string bwGroup = uuid5(portUuid, bw->id).toString();
+  const std::string ppGroup = uuid5(portUuid, pps->id).toString();
+  EXPECT_EQ(rr,
+            json::parse(R"({"request_groups": [
+      {"id": ")" + bwGroup +
+                        R"(", "required": ["CUSTOM_PHYSNET_PHYSNET0", "CUSTOM_VNIC_TYPE_NORMAL"],
+       "resources": {"NET_BW_EGR_KILOBIT_PER_SEC": 500}},
+      {"id": ")" + ppGroup +
+                        R"(", "required": ["CUSTOM_VNIC_TYPE_NORMAL"],
+       "resources": {"NET_PACKET_RATE_KILOPACKET_PER_SEC": 600}}],
+      "same_subtree": [")" +
+                        bwGroup + R"(", ")" + ppGroup + R"("]})"));
+
+  auto agent = agentAnswers(service_->hostRevision(kHost), BindingState::kEnforced);
+  auto vm0 = createServer("vm0", "p1");
+  ASSERT_TRUE(vm0) << vm0.error().detail;
+  ASSERT_EQ(agent.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const bindings::HostBindings desired = agent.get();
+  ASSERT_EQ(desired.bindings.size(), 1U);
+  EXPECT_EQ(desired.bindings[0].allocation, brTest_);
+  EXPECT_EQ(desired.bindings[0].packetRateAllocation, ovsAgent_);
+  EXPECT_EQ(desired.bindings[0].minEgressKbps, 500U);
+  EXPECT_EQ(desired.bindings[0].minAnyKpps, 600U);
+  const json allocations = placement("GET", "/allocations/" + vm0->id)["allocations"];
+  EXPECT_EQ(allocations[ovsAgent_]["resources"],
+            json({{"NET_PACKET_RATE_KILOPACKET_PER_SEC", 600}}));
+  EXPECT_EQ(allocations[brTest_]["resources"], json({{"NET_BW_EGR_KILOBIT_PER_SEC", 500}}));
+  EXPECT_EQ(service_->show(Kind::kPort, "p1").value()["binding_profile"]["packet_rate_allocation"],
+            ovsAgent_);
+
+  auto vm1 = createServer("vm1", "p2");
+  ASSERT_FALSE(vm1);
+  EXPECT_EQ(vm1.error().errc, placement::Errc::kConflict);
+  EXPECT_THAT(vm1.error().detail, HasSubstr("No valid host was found"));
+  EXPECT_THAT(vm1.error().detail,
+              HasSubstr("not enough packet rate (needs NET_PACKET_RATE_KILOPACKET_PER_SEC:600"));
+  EXPECT_THAT(vm1.error().detail,
+              HasSubstr("devstack0:Open vSwitch agent has 400 NET_PACKET_RATE_KILOPACKET_PER_SEC "
+                        "left"));
+  EXPECT_THAT(vm1.error().detail, Not(HasSubstr("not enough bandwidth")));
+  EXPECT_EQ(service_->list(Kind::kServer).size(), 1U);
+
+  // A bound port's packet rate does not change under it (Neutron refuses it too).
+  auto change = service_->updateRule("pps", pps->id, {.minKpps = 100});
+  ASSERT_FALSE(change);
+  EXPECT_THAT(change.error().detail, HasSubstr("backed by resources tracked in Placement"));
+  ASSERT_TRUE(service_->deleteObject(Kind::kServer, "vm0"));
+  EXPECT_TRUE(placement("GET", "/resource_providers/" + ovsAgent_ +
+                                   "/usages")["usages"]["NET_PACKET_RATE_KILOPACKET_PER_SEC"] == 0);
+  auto unbound = service_->updateRule("pps", pps->id, {.minKpps = 100});
+  ASSERT_TRUE(unbound) << unbound.error().detail;
+  EXPECT_EQ(unbound->kpps, 100);
+}
+
+// Neutron's check_min_pps_rule_conflict and the direction "any" of packet rate only.
+TEST_F(PortsServiceTest, PacketRateRulesAreValidatedAsNeutronDoes) {
+  ASSERT_TRUE(service_->createPolicy({.name = "pps"}));
+  ASSERT_TRUE(service_->createRule(
+      "pps", {.type = RuleType::kMinimumPacketRate, .direction = Direction::kEgress, .kpps = 10}));
+  auto mixed = service_->createRule(
+      "pps", {.type = RuleType::kMinimumPacketRate, .direction = Direction::kAny, .kpps = 10});
+  ASSERT_FALSE(mixed);
+  EXPECT_EQ(mixed.error().errc, placement::Errc::kConflict);
+  const std::string policyId = service_->show(Kind::kPolicy, "pps").value()["id"];
+  EXPECT_EQ(mixed.error().detail, "Unable to add the rule with value any to the policy " +
+                                      policyId +
+                                      " as the existing rule of type minimum_packet_rate has "
+                                      "value egress.");
+  // The other direction is fine; a second egress is a duplicate.
+  EXPECT_TRUE(service_->createRule(
+      "pps", {.type = RuleType::kMinimumPacketRate, .direction = Direction::kIngress, .kpps = 10}));
+  auto twice = service_->createRule(
+      "pps", {.type = RuleType::kMinimumPacketRate, .direction = Direction::kEgress, .kpps = 20});
+  ASSERT_FALSE(twice);
+  EXPECT_THAT(twice.error().detail, HasSubstr("already has a minimum_packet_rate egress rule"));
+}
+
+// A packet-rate-only port lands on the agent provider alone (no device, the agent reports it
+// placement-only); a port whose bandwidth is what runs out is refused naming the bandwidth.
+TEST_F(PortsServiceTest, PacketRateOnlyPortAndABandwidthShortfallNamedAsSuch) {
+  const int64_t gen = placement("GET", "/resource_providers/" + ovsAgent_)["generation"];
+  placement("PUT", "/resource_providers/" + ovsAgent_ + "/inventories",
+            {{"resource_provider_generation", gen},
+             {"inventories", {{"NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC", {{"total", 1000}}}}}},
+            200);
+  placement("PUT", "/resource_providers/" + ovsAgent_ + "/traits",
+            {{"resource_provider_generation", gen + 1}, {"traits", {"CUSTOM_VNIC_TYPE_NORMAL"}}},
+            200);
+  ASSERT_TRUE(service_->createNetwork({.name = "net0", .physnet = "physnet0"}));
+  ASSERT_TRUE(service_->createPolicy({.name = "pps"}));
+  ASSERT_TRUE(service_->createRule("pps", {.type = RuleType::kMinimumPacketRate, .kpps = 100}));
+  ASSERT_TRUE(service_->createPort({.name = "p1", .network = "net0", .qosPolicy = "pps"}));
+  auto agent = agentAnswers(service_->hostRevision(kHost), BindingState::kPlacementOnly);
+  auto vm0 = createServer("vm0", "p1");
+  ASSERT_TRUE(vm0) << vm0.error().detail;
+  ASSERT_EQ(agent.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const bindings::HostBindings desired = agent.get();
+  ASSERT_EQ(desired.bindings.size(), 1U);
+  EXPECT_EQ(desired.bindings[0].allocation, "");
+  EXPECT_EQ(desired.bindings[0].packetRateAllocation, ovsAgent_);
+  EXPECT_EQ(desired.bindings[0].minEgressKpps, 100U);
+  EXPECT_EQ(placement("GET", "/allocations/" + vm0->id)["allocations"].size(), 1U);
+  EXPECT_EQ(consumersOnBrTest(), 0U);
+
+  ASSERT_TRUE(service_->createPolicy({.name = "big"}));
+  ASSERT_TRUE(service_->createRule("big", {.type = RuleType::kMinimumBandwidth, .kbps = 2000}));
+  ASSERT_TRUE(service_->createRule("big", {.type = RuleType::kMinimumPacketRate, .kpps = 100}));
+  ASSERT_TRUE(service_->createPort({.name = "p2", .network = "net0", .qosPolicy = "big"}));
+  auto vm1 = createServer("vm1", "p2");
+  ASSERT_FALSE(vm1);
+  EXPECT_THAT(vm1.error().detail,
+              HasSubstr("not enough bandwidth (needs NET_BW_EGR_KILOBIT_PER_SEC:2000 with traits "
+                        "[\"CUSTOM_PHYSNET_PHYSNET0\",\"CUSTOM_VNIC_TYPE_NORMAL\"]): "
+                        "devstack0:Open vSwitch agent:br-test has 1500 NET_BW_EGR_KILOBIT_PER_SEC "
+                        "left"));
+  EXPECT_THAT(vm1.error().detail, Not(HasSubstr("not enough packet rate")));
 }
 
 }  // namespace

@@ -18,11 +18,18 @@ std::string genText(const std::optional<int64_t>& g) {
 
 }  // namespace
 
-// Stages one consumer's replacement; records every provider it touches (before or after).
+// Stages one consumer's replacement; records every provider it touches (before or after) for
+// the capacity check, and in `bumped` the ones whose generation Placement's replace_all()
+// increments: the providers written to, or for a wipe (no allocations) the ones it held.
 static ApiStatus stageWrite(PlacementModel::Txn& txn, const AllocationWrite& w,
                             const std::map<std::string, int>& classes,
-                            std::set<std::string>& touched) {
+                            std::set<std::string>& touched, std::set<std::string>& bumped) {
   const Consumer* existing = txn.consumer(w.consumerUuid);
+  if (!w.allocations.empty()) {
+    for (const auto& [rp, amounts] : w.allocations) bumped.insert(rp);
+  } else if (existing) {
+    for (const auto& [rp, amounts] : existing->allocations) bumped.insert(rp);
+  }
   if (w.checkGeneration) {
     if (existing && (!w.consumerGeneration || *w.consumerGeneration != existing->generation)) {
       return conflict("consumer generation conflict - expected " +
@@ -114,11 +121,13 @@ ApiStatus PlacementModel::writeAllocations(const std::vector<AllocationWrite>& w
   ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   std::set<std::string> touched;
-  for (const auto& w : writes) RETURN_IF_ERROR(stageWrite(txn, w, resourceClasses_, touched));
+  std::set<std::string> bumped;
+  for (const auto& w : writes) {
+    RETURN_IF_ERROR(stageWrite(txn, w, resourceClasses_, touched, bumped));
+  }
   RETURN_IF_ERROR(checkCapacity(txn, usage_, touched));
-  for (const auto& rp : touched) {
-    Provider* p = txn.stageProvider(rp);
-    ++p->generation;
+  for (const auto& rp : bumped) {
+    if (Provider* p = txn.stageProvider(rp)) ++p->generation;
   }
   return commit(txn);
 }
@@ -130,12 +139,8 @@ ApiStatus PlacementModel::deleteAllocations(const std::string& consumerUuid) {
   if (!c) {
     return notFound("No allocations for consumer '" + consumerUuid + "'");
   }
-  std::vector<std::string> rps;
-  for (const auto& [rp, amounts] : c->allocations) rps.push_back(rp);
+  // Placement's delete_all() leaves the providers' generations alone (only writes bump them).
   txn.eraseConsumer(consumerUuid);
-  for (const auto& rp : rps) {
-    if (Provider* p = txn.stageProvider(rp)) ++p->generation;
-  }
   return commit(txn);
 }
 
@@ -163,11 +168,14 @@ ApiStatus PlacementModel::reshape(const std::vector<ReshapeInventory>& inventori
       p->inventories[rc] = inv;
     }
     finalInventories[ri.providerUuid] = ri.inventories;
-    ++p->generation;
+    ++p->generation;  // Placement's first step sets the union inventory
   }
   // 2. Replace allocations against the interim inventory.
   std::set<std::string> touched;
-  for (const auto& w : allocations) RETURN_IF_ERROR(stageWrite(txn, w, resourceClasses_, touched));
+  std::set<std::string> bumped;
+  for (const auto& w : allocations) {
+    RETURN_IF_ERROR(stageWrite(txn, w, resourceClasses_, touched, bumped));
+  }
   // 3. Final inventories; a class that still has allocations cannot go away.
   for (auto& [rp, invs] : finalInventories) {
     Provider* p = txn.stageProvider(rp);
@@ -182,10 +190,12 @@ ApiStatus PlacementModel::reshape(const std::vector<ReshapeInventory>& inventori
     touched.insert(rp);
   }
   RETURN_IF_ERROR(checkCapacity(txn, usage_, touched));
-  for (const auto& rp : touched) {
-    if (finalInventories.count(rp)) continue;  // already bumped once
+  // Each of Placement's steps bumps what it writes: the allocations' providers once, and every
+  // provider with inventories a second time for the final inventory.
+  for (const auto& rp : bumped) {
     if (Provider* p = txn.stageProvider(rp)) ++p->generation;
   }
+  for (const auto& [rp, invs] : finalInventories) ++txn.stageProvider(rp)->generation;
   return commit(txn);
 }
 

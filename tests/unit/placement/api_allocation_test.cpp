@@ -249,8 +249,39 @@ TEST_F(ApiAllocationTest, DeleteAllocations) {
   Reply r = send("DELETE", "/allocations/" + c);
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(usages(rp_)["VCPU"], 0);
-  EXPECT_EQ(generation(rp_), gen + 1);
+  EXPECT_EQ(generation(rp_), gen);  // Placement's delete_all() bumps no provider (issue 18)
   EXPECT_EQ(send("DELETE", "/allocations/" + c).status, 404);
+}
+
+// Placement's replace_all() bumps the providers it writes to; moving a consumer leaves the
+// provider it left alone, and a wipe (1.28, no allocations) bumps the providers it held.
+TEST_F(ApiAllocationTest, GenerationsBumpWherePlacementWrites) {
+  std::string other = createProvider("other");
+  ASSERT_EQ(
+      send("PUT", "/resource_providers/" + other + "/inventories",
+           json{{"resource_provider_generation", 0}, {"inventories", {{"VCPU", {{"total", 8}}}}}})
+          .status,
+      200);
+  std::string c = newUuid();
+  ASSERT_EQ(allocate(c, {{rp_, {{"VCPU", 1}}}}).status, 204);
+  const int64_t left = generation(rp_);
+  const int64_t joined = generation(other);
+  Reply r = send("GET", "/allocations/" + c, std::nullopt, "1.28");
+  json move = {{"allocations", {{other, {{"resources", {{"VCPU", 1}}}}}}},
+               {"project_id", "p"},
+               {"user_id", "u"},
+               {"consumer_generation", r.body["consumer_generation"]}};
+  ASSERT_EQ(send("PUT", "/allocations/" + c, move, "1.28").status, 204);
+  EXPECT_EQ(generation(rp_), left);
+  EXPECT_EQ(generation(other), joined + 1);
+  r = send("GET", "/allocations/" + c, std::nullopt, "1.28");
+  json wipe = {{"allocations", json::object()},
+               {"project_id", "p"},
+               {"user_id", "u"},
+               {"consumer_generation", r.body["consumer_generation"]}};
+  ASSERT_EQ(send("PUT", "/allocations/" + c, wipe, "1.28").status, 204) << r.raw;
+  EXPECT_EQ(generation(other), joined + 2);
+  EXPECT_EQ(generation(rp_), left);
 }
 
 TEST_F(ApiAllocationTest, ProviderAllocations) {

@@ -117,7 +117,12 @@ http::Response getTrait(PlacementModel& model, RequestContext& ctx) {
   if (!model.traitExists(ctx.param(0))) {
     return errorResponse(ctx, notFound("No such trait(s): " + ctx.param(0) + "."));
   }
-  return emptyResponse(ctx, 204);
+  http::Response resp = emptyResponse(ctx, 204);
+  if (ctx.version.atLeast(15)) {  // handlers/trait.py: the trait's created_at
+    resp.headers.set("last-modified", httpDate(std::time(nullptr)));
+    resp.headers.set("cache-control", "no-cache");
+  }
+  return resp;
 }
 
 http::Response putTrait(PlacementModel& model, RequestContext& ctx) {
@@ -298,7 +303,10 @@ http::Response putAggregates(PlacementModel& model, RequestContext& ctx) {
   if (!aggs) return errorResponse(ctx, aggs.error());
   auto p = model.setAggregates(ctx.param(0), gen, *aggs);
   if (!p) return errorResponse(ctx, p.error());
-  return jsonResponse(ctx, 200, aggregatesBody(ctx, *p), std::time(nullptr));
+  // Placement answers with the list as the request gave it (the schema makes it unique).
+  json out = aggregatesBody(ctx, *p);
+  out["aggregates"] = list;
+  return jsonResponse(ctx, 200, out, std::time(nullptr));
 }
 
 }  // namespace bwfloor::placement::handlers

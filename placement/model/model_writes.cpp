@@ -49,9 +49,10 @@ ApiResult<Provider> PlacementModel::createProvider(const std::string& name,
   p.rootUuid = p.uuid;
   if (parentUuid) {
     const Provider* parent = txn.provider(*parentUuid);
-    if (!parent) {
-      return badRequest("The provider with UUID " + *parentUuid +
-                        " specified as the parent provider cannot be found.");
+    if (!parent) {  // Placement's ObjectActionError, as its handler words it
+      return badRequest("Unable to create resource provider \"" + name + "\", " + p.uuid +
+                        ": Object action create failed because: parent provider UUID does not "
+                        "exist.");
     }
     p.parentUuid = *parentUuid;
     p.rootUuid = parent->rootUuid;
@@ -70,27 +71,29 @@ ApiResult<Provider> PlacementModel::updateProvider(const std::string& uuid, cons
   Provider* p = txn.stageProvider(uuid);
   if (!p) return providerNotFound(uuid);
   if (auto it = providerByName_.find(name); it != providerByName_.end() && it->second != uuid) {
-    return conflict("Conflicting resource provider name: " + name + " already exists.",
+    return conflict("Conflicting resource provider " + name + " already exists.",
                     "placement.duplicate_name");
   }
+  // Placement's ObjectActionError on update, as its handler words it.
+  auto cannotSave = [&](const std::string& reason) {
+    return badRequest("Unable to save resource provider " + uuid +
+                      ": Object action update failed because: " + reason);
+  };
   p->name = name;
   std::string newParent = parentGiven ? parentUuid.value_or("") : p->parentUuid;
   if (newParent != p->parentUuid) {
     if (!allowReparent && !p->parentUuid.empty()) {
-      return badRequest(newParent.empty() ? "un-parenting a provider is not currently allowed."
+      return cannotSave(newParent.empty() ? "un-parenting a provider is not currently allowed."
                                           : "re-parenting a provider is not currently allowed.");
     }
     std::string newRoot = uuid;
     if (!newParent.empty()) {
       const Provider* parent = txn.provider(newParent);
-      if (!parent) {
-        return badRequest("The provider with UUID " + newParent +
-                          " specified as the parent provider cannot be found.");
-      }
+      if (!parent) return cannotSave("parent provider UUID does not exist.");
       for (const Provider* a = parent; a;
            a = a->parentUuid.empty() ? nullptr : txn.provider(a->parentUuid)) {
         if (a->uuid == uuid) {
-          return badRequest("creating loop in the provider tree is not allowed.");
+          return cannotSave("creating loop in the provider tree is not allowed.");
         }
       }
       newRoot = parent->rootUuid;
@@ -322,9 +325,8 @@ ApiResult<bool> PlacementModel::createTrait(const std::string& name) {
   ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   if (!isCustomName(name)) {
     return badRequest(
-        "The trait name must start with CUSTOM_ and contain only A-Z, 0-9 and _ "
-        "(at most 255 characters): " +
-        name);
+        "The trait is invalid. A valid trait must be no longer than 255 characters, start with "
+        "the prefix \"CUSTOM_\" and use following characters: \"A\"-\"Z\", \"0\"-\"9\" and \"_\"");
   }
   if (standardTraits_.count(name) || customTraits_.count(name)) return false;
   Txn txn(*this);

@@ -425,7 +425,8 @@ ApiStatus PlacementModel::validateFilter(const ProviderFilter& filter) const {
   for (const auto& term : filter.traits) {
     for (const auto& t : term.anyOf) {
       if (!standardTraits_.count(t) && !customTraits_.count(t)) {
-        return badRequest("Invalid query string parameters: No such trait(s): " + t);
+        return badRequest("Invalid trait(s) in \"required\" parameter: No such trait(s): " + t +
+                          ".");
       }
     }
   }

@@ -120,7 +120,8 @@ TEST_F(ApiProviderTest, NestedProvidersCarryParentAndRoot) {
   r = send("POST", "/resource_providers",
            json{{"name", "orphan"}, {"parent_provider_uuid", newUuid()}});
   EXPECT_EQ(r.status, 400);
-  EXPECT_NE(r.errorDetail().find("cannot be found"), std::string::npos) << r.raw;
+  EXPECT_NE(r.errorDetail().find("parent provider UUID does not exist."), std::string::npos)
+      << r.raw;
   EXPECT_EQ(names("?in_tree=" + child), (Names{"child", "grandchild", "root"}));
 }
 

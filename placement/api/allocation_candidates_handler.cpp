@@ -26,6 +26,13 @@ struct ParsedQuery {
   std::set<std::string> requestedClasses;
 };
 
+// Python's str.strip() for ASCII whitespace.
+std::string stripped(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\n\r\f\v");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\n\r\f\v") - b + 1);
+}
+
 ApiError invalidQuery(const std::string& why) {
   return badRequest("Invalid query string parameters: " + why);
 }
@@ -315,8 +322,14 @@ ApiResult<ParsedQuery> parseQuery(const PlacementModel& model, const RequestCont
       }
       RETURN_IF_ERROR(query::parseMemberOf(value, v, g.memberOf, suffix));
     } else if (base == "in_tree") {
-      auto uuid = json_checks::normalizeUuid(value);
-      if (!uuid) return invalidQuery("'" + value + "' is not a 'uuid'");
+      // util.normalize_in_tree_qs_params: stripped, then uuid-like.
+      auto uuid = json_checks::normalizeUuid(stripped(value));
+      if (!uuid) {
+        return badRequest(
+            "Invalid query string parameters: Expected 'in_tree' parameter to be a "
+            "format of uuid. Got: " +
+            value);
+      }
       g.inTree = *uuid;
     }
   }

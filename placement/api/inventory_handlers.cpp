@@ -71,9 +71,10 @@ ApiResult<Inventory> parseInventory(const RequestContext& ctx, const json& b, co
 http::Response inventoriesBody(const RequestContext& ctx, const Provider& p, int status) {
   json invs = json::object();
   for (const auto& [rc, i] : p.inventories) invs[rc] = inventoryJson(i);
-  return jsonResponse(ctx, status,
-                      {{"resource_provider_generation", p.generation}, {"inventories", invs}},
-                      p.updatedAt);
+  const json body = {{"resource_provider_generation", p.generation}, {"inventories", invs}};
+  // Placement dates the answer by its newest inventory: none, no last-modified.
+  if (p.inventories.empty()) return undatedJsonResponse(ctx, status, body);
+  return jsonResponse(ctx, status, body, p.updatedAt);
 }
 
 http::Response oneInventory(const RequestContext& ctx, const Provider& p, const std::string& rc,

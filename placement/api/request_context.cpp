@@ -125,6 +125,13 @@ http::Response jsonResponse(const RequestContext& ctx, int status, const nlohman
   return resp;
 }
 
+http::Response undatedJsonResponse(const RequestContext& ctx, int status,
+                                   const nlohmann::json& body) {
+  http::Response resp = jsonResponse(ctx, status, body);
+  if (ctx.version.atLeast(15)) resp.headers.set("cache-control", "no-cache");
+  return resp;
+}
+
 http::Response emptyResponse(const RequestContext& ctx, int status) {
   http::Response resp;
   resp.status = status;

@@ -44,6 +44,10 @@ struct RequestContext {
 // A JSON response (with `last-modified` / `cache-control` from 1.15 when lastModified >= 0).
 http::Response jsonResponse(const RequestContext& ctx, int status, const nlohmann::json& body,
                             int64_t lastModified = -1);
+// As jsonResponse for a result Placement has no date for (webob drops a None last_modified):
+// cache-control from 1.15, no last-modified.
+http::Response undatedJsonResponse(const RequestContext& ctx, int status,
+                                   const nlohmann::json& body);
 http::Response emptyResponse(const RequestContext& ctx, int status);
 // Placement's error body, in the format the Accept header asks for (JSON, HTML or text), with the
 // `code` member from 1.23.

@@ -452,6 +452,11 @@ TEST_F(ApiProtocolTest, CachingHeadersFrom1_15Only) {
     r = send("GET", "/resource_providers/" + rp + path, std::nullopt, "1.15");
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.header("cache-control"), "no-cache");
+    if (std::string(path) == "/inventories") {
+      // Placement dates inventories by the newest one: with none, no last-modified.
+      EXPECT_FALSE(r.hasHeader("last-modified"));
+      continue;
+    }
     EXPECT_TRUE(std::regex_match(
         r.header("last-modified"),
         std::regex(R"([A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT)")))

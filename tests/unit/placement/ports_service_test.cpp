@@ -7,6 +7,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <atomic>
 #include <future>
 #include <sstream>
 #include <thread>
@@ -580,6 +581,65 @@ TEST(PortsServiceLivenessTest, ADeadAgentIsTheReasonGivenAndItsDeathIsLogged) {
 // bandwidth (500 kbit/s egress each) has room for both. Port 1 lands with its packet rate on the
 // agent provider and its bandwidth on br-test, groups tied by same_subtree; port 2 is refused
 // with a reason that names the packet rate, not the bandwidth.
+// Six concurrent server creates, each port asking 300 kpps of the agent provider's 1000: three
+// land, three are refused with "No valid host", and placement holds exactly three claims.
+TEST_F(PortsServiceTest, ConcurrentPacketRateClaimsNeverOvercommitTheAgentProvider) {
+  const int64_t gen = placement("GET", "/resource_providers/" + ovsAgent_)["generation"];
+  placement("PUT", "/resource_providers/" + ovsAgent_ + "/inventories",
+            {{"resource_provider_generation", gen},
+             {"inventories", {{"NET_PACKET_RATE_KILOPACKET_PER_SEC", {{"total", 1000}}}}}},
+            200);
+  placement("PUT", "/resource_providers/" + ovsAgent_ + "/traits",
+            {{"resource_provider_generation", gen + 1}, {"traits", {"CUSTOM_VNIC_TYPE_NORMAL"}}},
+            200);
+  ASSERT_TRUE(service_->createNetwork({.name = "net0", .physnet = "physnet0"}));
+  ASSERT_TRUE(service_->createPolicy({.name = "pps"}));
+  ASSERT_TRUE(service_->createRule(
+      "pps", {.type = RuleType::kMinimumPacketRate, .direction = Direction::kAny, .kpps = 300}));
+  constexpr int kServers = 6;
+  for (int i = 0; i < kServers; ++i) {
+    ASSERT_TRUE(service_->createPort(
+        {.name = "p" + std::to_string(i), .network = "net0", .qosPolicy = "pps"}));
+  }
+  // The host's agent: reports every pending binding enforced, as it polls.
+  std::atomic<bool> stop{false};
+  std::thread agent([&] {
+    while (!stop) {
+      for (const auto& b : service_->hostBindings(kHost).bindings) {
+        if (b.status.state == BindingState::kPending) {
+          (void)service_->reportBindingStatus(b.portId,
+                                              {BindingState::kEnforced, "", kHost, "ovs"});
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the agent's poll period
+    }
+  });
+  std::vector<std::future<ApiResult<Server>>> creates;
+  for (int i = 0; i < kServers; ++i) {
+    creates.push_back(std::async(std::launch::async, [this, i] {
+      return createServer("vm" + std::to_string(i), "p" + std::to_string(i));
+    }));
+  }
+  int landed = 0;
+  int refused = 0;
+  for (auto& c : creates) {
+    auto server = c.get();
+    if (server) {
+      ++landed;
+    } else {
+      ++refused;
+      EXPECT_EQ(server.error().errc, placement::Errc::kConflict);
+      EXPECT_THAT(server.error().detail, HasSubstr("No valid host was found"));
+    }
+  }
+  stop = true;
+  agent.join();
+  EXPECT_EQ(landed, 3);
+  EXPECT_EQ(refused, 3);
+  const json usages = placement("GET", "/resource_providers/" + ovsAgent_ + "/usages")["usages"];
+  EXPECT_EQ(usages["NET_PACKET_RATE_KILOPACKET_PER_SEC"], 900);
+}
+
 TEST_F(PortsServiceTest, PacketRateLandsOnTheAgentProviderAndTheSecondPortHasNoValidHost) {
   const int64_t gen = placement("GET", "/resource_providers/" + ovsAgent_)["generation"];
   placement("PUT", "/resource_providers/" + ovsAgent_ + "/inventories",

@@ -7,7 +7,8 @@
 // memfd and read back through /proc/self/fd), then, as bwfloor-server does at start-up, its log
 // level and database URL (parseLogLevel, sqlitePathFromConnection, postgresConninfoFromConnection);
 // the unknown-key report after the agent's parse (IniFile::unknownKeys); and the same bytes as a
-// change-log entry another replica wrote (decodeStoreChanges).
+// change-log entry another replica wrote (decodeStoreChanges); the same bytes as an oslo.policy
+// file and check string (placement/policy/policy.h), enforced over Placement's defaults.
 // Asserts: no crash and no sanitizer report (an error Result is a fine answer); an error has a
 // message; a loaded agent config has a server endpoint and a default hypervisor for both device
 // sections ("never empty", agent_config.h); a loaded server config is valid by
@@ -25,6 +26,7 @@
 #include "agent/config/agent_config.h"
 #include "core/ini.h"
 #include "core/logging.h"
+#include "placement/policy/policy.h"
 #include "placement/server_config.h"
 #include "placement/store/change_codec.h"
 #include "placement/store/pg_connection.h"
@@ -104,6 +106,41 @@ void serverConfig(std::string_view text) {
   }
 }
 
+// The same bytes as an oslo.policy file (YAML or JSON, through yaml-cpp) and as one check
+// string: parsed, built into an enforcer over Placement's defaults, and every rule evaluated for
+// a system admin and a project reader (the file can make rules reference each other).
+void policyFile(std::string_view text) {
+  namespace policy = bwfloor::placement::policy;
+  expectMessage(policy::parseCheckString(text, "fuzz"), "parseCheckString");
+  static const int fd = memfd_create("config_fuzzer.yaml", MFD_CLOEXEC);
+  if (fd < 0) fail("memfd_create failed");
+  if (ftruncate(fd, 0) != 0 ||
+      pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    fail("writing the memfd failed");
+  }
+  auto rules = policy::loadPolicyFile("/proc/self/fd/" + std::to_string(fd));
+  expectMessage(rules, "loadPolicyFile");
+  if (!rules) return;
+  for (const bool newDefaults : {false, true}) {
+    auto enforcer =
+        policy::Enforcer::create({.enforceScope = newDefaults, .enforceNewDefaults = newDefaults},
+                                 policy::placementDefaults(), *rules, "fuzz.yaml");
+    expectMessage(enforcer, "Enforcer::create");
+    if (!enforcer) continue;
+    const policy::Credentials admin{{"admin", "member", "reader"},
+                                    {{"system_scope", "all"}, {"project_id", std::nullopt}}};
+    const policy::Credentials reader{{"reader"}, {{"project_id", "p"}, {"user_id", "u"}}};
+    for (const auto& [name, check] : *rules) {
+      for (const auto* creds : {&admin, &reader}) {
+        (void)(*enforcer)->enforce(name, {{"project_id", "p"}}, *creds);
+      }
+    }
+    for (const auto& rule : policy::placementDefaults()) {
+      (void)(*enforcer)->enforce(rule.name, {{"project_id", "p"}}, reader);
+    }
+  }
+}
+
 }  // namespace
 
 // NOLINTNEXTLINE(readability-identifier-naming): libFuzzer's name
@@ -128,6 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     exerciseGetters(*ini);
   }
   serverConfig(text);
+  policyFile(text);
   // Text another replica wrote to the change log: decoded, or an error with a message.
   expectMessage(bwfloor::placement::decodeStoreChanges(std::string(text)), "decodeStoreChanges");
   return 0;

@@ -129,6 +129,18 @@ class PortsServiceTest : public ::testing::Test {
     return done->get_future();
   }
 
+  // The OVS agent provider reports `kpps` of packet processing, as the agent does with
+  // resource_provider_packet_processing_without_direction (plus its vnic-type trait).
+  void givePacketRate(int64_t kpps, const std::string& rc = "NET_PACKET_RATE_KILOPACKET_PER_SEC") {
+    const int64_t gen = placement("GET", "/resource_providers/" + ovsAgent_)["generation"];
+    placement("PUT", "/resource_providers/" + ovsAgent_ + "/inventories",
+              {{"resource_provider_generation", gen}, {"inventories", {{rc, {{"total", kpps}}}}}},
+              200);
+    placement("PUT", "/resource_providers/" + ovsAgent_ + "/traits",
+              {{"resource_provider_generation", gen + 1}, {"traits", {"CUSTOM_VNIC_TYPE_NORMAL"}}},
+              200);
+  }
+
   ApiResult<Server> createServer(const std::string& name, const std::string& port,
                                  const std::string& host = "") {
     return service_->createServer(ServerRequest{.name = name, .host = host, .ports = {port}});
@@ -584,14 +596,7 @@ TEST(PortsServiceLivenessTest, ADeadAgentIsTheReasonGivenAndItsDeathIsLogged) {
 // Six concurrent server creates, each port asking 300 kpps of the agent provider's 1000: three
 // land, three are refused with "No valid host", and placement holds exactly three claims.
 TEST_F(PortsServiceTest, ConcurrentPacketRateClaimsNeverOvercommitTheAgentProvider) {
-  const int64_t gen = placement("GET", "/resource_providers/" + ovsAgent_)["generation"];
-  placement("PUT", "/resource_providers/" + ovsAgent_ + "/inventories",
-            {{"resource_provider_generation", gen},
-             {"inventories", {{"NET_PACKET_RATE_KILOPACKET_PER_SEC", {{"total", 1000}}}}}},
-            200);
-  placement("PUT", "/resource_providers/" + ovsAgent_ + "/traits",
-            {{"resource_provider_generation", gen + 1}, {"traits", {"CUSTOM_VNIC_TYPE_NORMAL"}}},
-            200);
+  givePacketRate(1000);
   ASSERT_TRUE(service_->createNetwork({.name = "net0", .physnet = "physnet0"}));
   ASSERT_TRUE(service_->createPolicy({.name = "pps"}));
   ASSERT_TRUE(service_->createRule(
@@ -641,14 +646,7 @@ TEST_F(PortsServiceTest, ConcurrentPacketRateClaimsNeverOvercommitTheAgentProvid
 }
 
 TEST_F(PortsServiceTest, PacketRateLandsOnTheAgentProviderAndTheSecondPortHasNoValidHost) {
-  const int64_t gen = placement("GET", "/resource_providers/" + ovsAgent_)["generation"];
-  placement("PUT", "/resource_providers/" + ovsAgent_ + "/inventories",
-            {{"resource_provider_generation", gen},
-             {"inventories", {{"NET_PACKET_RATE_KILOPACKET_PER_SEC", {{"total", 1000}}}}}},
-            200);
-  placement("PUT", "/resource_providers/" + ovsAgent_ + "/traits",
-            {{"resource_provider_generation", gen + 1}, {"traits", {"CUSTOM_VNIC_TYPE_NORMAL"}}},
-            200);
+  givePacketRate(1000);
   ASSERT_TRUE(service_->createNetwork({.name = "net0", .physnet = "physnet0"}));
   ASSERT_TRUE(service_->createPolicy({.name = "pps"}));
   auto bw = service_->createRule("pps", {.type = RuleType::kMinimumBandwidth, .kbps = 500});
@@ -743,14 +741,7 @@ TEST_F(PortsServiceTest, PacketRateRulesAreValidatedAsNeutronDoes) {
 // A packet-rate-only port lands on the agent provider alone (no device, the agent reports it
 // placement-only); a port whose bandwidth is what runs out is refused naming the bandwidth.
 TEST_F(PortsServiceTest, PacketRateOnlyPortAndABandwidthShortfallNamedAsSuch) {
-  const int64_t gen = placement("GET", "/resource_providers/" + ovsAgent_)["generation"];
-  placement("PUT", "/resource_providers/" + ovsAgent_ + "/inventories",
-            {{"resource_provider_generation", gen},
-             {"inventories", {{"NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC", {{"total", 1000}}}}}},
-            200);
-  placement("PUT", "/resource_providers/" + ovsAgent_ + "/traits",
-            {{"resource_provider_generation", gen + 1}, {"traits", {"CUSTOM_VNIC_TYPE_NORMAL"}}},
-            200);
+  givePacketRate(1000, "NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC");
   ASSERT_TRUE(service_->createNetwork({.name = "net0", .physnet = "physnet0"}));
   ASSERT_TRUE(service_->createPolicy({.name = "pps"}));
   ASSERT_TRUE(service_->createRule("pps", {.type = RuleType::kMinimumPacketRate, .kpps = 100}));

@@ -35,13 +35,6 @@ std::string mediaType(const std::string& value) {
 }  // namespace
 
 ApiStatus requireJsonContent(const RequestContext& ctx) {
-  if (auto body = parseBody(ctx); !body && body.error().errc == Errc::kUnsupportedMediaType) {
-    return body.error();
-  }
-  return ApiStatus::ok();
-}
-
-ApiResult<json> parseBody(const RequestContext& ctx) {
   const std::string* header = ctx.req.headers.find("content-type");
   std::string type = header ? mediaType(*header) : std::string();
   if (!http::iequals(type, "application/json")) {
@@ -50,6 +43,11 @@ ApiResult<json> parseBody(const RequestContext& ctx) {
                         " is not supported, use application/json",
                     "placement.undefined_code"};
   }
+  return ApiStatus::ok();
+}
+
+ApiResult<json> parseBody(const RequestContext& ctx) {
+  RETURN_IF_ERROR(requireJsonContent(ctx));
   return parseJsonText(ctx.req.body);
 }
 

@@ -210,6 +210,7 @@ http::Response getProviderAllocations(PlacementModel& model, RequestContext& ctx
 http::Response getConsumerAllocations(PlacementModel& model, RequestContext& ctx) {
   if (auto st = checkAccept(ctx); !st) return errorResponse(ctx, st.error());
   auto consumer = model.getConsumer(ctx.param(0));
+  if (consumer && consumer->allocations.empty()) consumer.reset();  // Placement reads allocations
   json allocs = json::object();
   json body = {{"allocations", allocs}};
   int64_t lastModified = std::time(nullptr);

@@ -81,7 +81,15 @@ static ApiStatus stageWrite(PlacementModel::Txn& txn, const AllocationWrite& w,
   }
   int64_t t = static_cast<int64_t>(std::time(nullptr));
   if (next.allocations.empty()) {
-    if (existing) txn.eraseConsumer(w.consumerUuid);
+    if (existing && !existing->allocations.empty()) {
+      txn.eraseConsumer(w.consumerUuid);
+    } else if (!existing && w.checkGeneration) {
+      // Placement's ensure_consumer() creates the consumer before writing nothing: it stays at
+      // generation 0 without allocations, so a later null consumer_generation is a conflict.
+      next.generation = 0;
+      next.createdAt = next.updatedAt = static_cast<int64_t>(std::time(nullptr));
+      txn.putConsumer(std::move(next));
+    }
     return ApiStatus::ok();
   }
   ++next.generation;
@@ -136,7 +144,7 @@ ApiStatus PlacementModel::deleteAllocations(const std::string& consumerUuid) {
   ASSIGN_OR_RETURN(WriteLock lock, lockForWrite());
   Txn txn(*this);
   const Consumer* c = txn.consumer(consumerUuid);
-  if (!c) {
+  if (!c || c->allocations.empty()) {  // an allocation-less consumer (above) stays as it is
     return notFound("No allocations for consumer '" + consumerUuid + "'");
   }
   // Placement's delete_all() leaves the providers' generations alone (only writes bump them).

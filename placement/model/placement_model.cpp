@@ -529,7 +529,7 @@ std::vector<std::string> PlacementModel::consumersOfProject(const std::string& p
   std::shared_lock lock(mutex_);
   std::vector<std::string> out;
   for (const auto& [uuid, consumer] : consumers_) {
-    if (consumer.projectId == projectId) out.push_back(uuid);
+    if (consumer.projectId == projectId && !consumer.allocations.empty()) out.push_back(uuid);
   }
   return out;
 }
@@ -539,7 +539,7 @@ std::map<std::string, std::pair<ResourceAmounts, int64_t>> PlacementModel::usage
   std::shared_lock lock(mutex_);
   std::map<std::string, std::pair<ResourceAmounts, int64_t>> out;
   for (const auto& [uuid, c] : consumers_) {
-    if (c.projectId != q.projectId) continue;
+    if (c.projectId != q.projectId || c.allocations.empty()) continue;
     if (q.userId && c.userId != *q.userId) continue;
     std::string type = c.consumerType.value_or("unknown");
     std::string key;

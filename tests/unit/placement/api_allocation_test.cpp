@@ -253,6 +253,34 @@ TEST_F(ApiAllocationTest, DeleteAllocations) {
   EXPECT_EQ(send("DELETE", "/allocations/" + c).status, 404);
 }
 
+// An empty PUT (1.28) for a consumer that has nothing: Placement creates the consumer at
+// generation 0 and keeps it without allocations, so a later null generation is a conflict while
+// generation 0 writes; the consumer shows no allocations and cannot be deleted.
+TEST_F(ApiAllocationTest, AnEmptyPutKeepsANewConsumerAtGenerationZero) {
+  const std::string c = newUuid();
+  json empty = {{"allocations", json::object()},
+                {"project_id", "proj"},
+                {"user_id", "user"},
+                {"consumer_generation", nullptr}};
+  ASSERT_EQ(send("PUT", "/allocations/" + c, empty, "1.28").status, 204);
+  Reply r = send("GET", "/allocations/" + c, std::nullopt, "1.28");
+  EXPECT_EQ(r.body, json({{"allocations", json::object()}}));
+  EXPECT_EQ(send("DELETE", "/allocations/" + c).status, 404);
+
+  json write = {{"allocations", {{rp_, {{"resources", {{"VCPU", 1}}}}}}},
+                {"project_id", "proj"},
+                {"user_id", "user"},
+                {"consumer_generation", nullptr}};
+  r = send("PUT", "/allocations/" + c, write, "1.28");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.errorDetail(), "consumer generation conflict - expected 0 but got None");
+  write["consumer_generation"] = 0;
+  ASSERT_EQ(send("PUT", "/allocations/" + c, write, "1.28").status, 204);
+  r = send("GET", "/allocations/" + c, std::nullopt, "1.28");
+  EXPECT_EQ(r.body["consumer_generation"], 1);
+  EXPECT_EQ(usages(rp_)["VCPU"], 1);
+}
+
 // Placement's replace_all() bumps the providers it writes to; moving a consumer leaves the
 // provider it left alone, and a wipe (1.28, no allocations) bumps the providers it held.
 TEST_F(ApiAllocationTest, GenerationsBumpWherePlacementWrites) {
